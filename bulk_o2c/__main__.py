@@ -1,0 +1,3 @@
+from bulk_o2c.cli import main
+
+main()

@@ -1,0 +1,223 @@
+"""Settings: a TOML file (``bulk-o2c.toml`` or ``--config PATH``) with environment overrides.
+
+Precedence, highest first: environment variables (``BULK_O2C_<SECTION>__<FIELD>``, e.g.
+``BULK_O2C_NETSUITE__TOKEN_SECRET``), then the TOML file, then the defaults below.
+
+Secrets never have to be written in the TOML. A secret field accepts a literal (from the
+environment, usually), or a reference table in the TOML::
+
+    token_secret = { env = "NS_TOKEN_SECRET" }        # read from that variable
+    token_secret = { file = "/run/secrets/ns_token" }  # read from that file, trailing newline dropped
+
+Secrets are held as ``SecretStr``: repr, str and JSON dumps show ``**********``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from bulk_o2c.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = Path("bulk-o2c.toml")
+ENV_PREFIX = "BULK_O2C_"
+
+
+def _resolve_secret(value: Any) -> Any:
+    """Turn ``{env = NAME}`` / ``{file = PATH}`` references into the secret's text."""
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"env"}:
+        name = str(value["env"])
+        if name not in os.environ:
+            raise ValueError(f"environment variable {name} is not set")
+        return os.environ[name]
+    if set(value) == {"file"}:
+        path = Path(str(value["file"])).expanduser()
+        try:
+            return path.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise ValueError(f"cannot read secret file {path}: {exc.strerror}") from None
+    raise ValueError("a secret reference is a table with exactly one key: env or file")
+
+
+Secret = Annotated[SecretStr, BeforeValidator(_resolve_secret)]
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(url: str) -> str:
+    """Refuse plain http anywhere but loopback: tokens and customer data travel in these requests."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return url.rstrip("/")
+    if parts.scheme == "http" and parts.hostname and is_loopback_host(parts.hostname):
+        return url.rstrip("/")
+    raise ValueError(f"refusing {url!r}: only https, or http to a loopback address, is allowed")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NetSuiteSettings(_Section):
+    account_id: str = Field("1234567_SB1", pattern=r"^[A-Za-z0-9_]+$")
+    endpoint_version: str = Field("2025_2", pattern=r"^20\d\d_[12]$")
+    soap_url: str | None = None
+    consumer_key: Secret | None = None
+    consumer_secret: Secret | None = None
+    token_id: Secret | None = None
+    token_secret: Secret | None = None
+    concurrency: int = Field(5, ge=1, le=200, description="this integration's share of the account pool")
+    chunk_size: int | None = Field(None, ge=1, le=1000, description="records per upsertList; default: the cap")
+    request_timeout_s: float = Field(300.0, gt=0, le=840, description="well under NetSuite's 15 minutes")
+    max_attempts: int = Field(8, ge=1, le=50)
+    # OAuth 2.0 machine-to-machine, for REST calls.
+    m2m_client_id: str | None = None
+    m2m_certificate_id: str | None = None
+    m2m_private_key: Secret | None = None
+    m2m_algorithm: Literal["PS256", "ES256"] = "PS256"
+    m2m_scopes: tuple[str, ...] = ("rest_webservices",)
+
+    @field_validator("soap_url")
+    @classmethod
+    def _soap_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_endpoint(value)
+
+    @property
+    def realm(self) -> str:
+        """The account id as TBA signs it: sandbox suffix upper case (``1234567_SB1``)."""
+        return self.account_id.upper()
+
+    @property
+    def host_slug(self) -> str:
+        """The account id as the host name spells it (``1234567-sb1``)."""
+        return self.account_id.lower().replace("_", "-")
+
+    @property
+    def resolved_soap_url(self) -> str:
+        if self.soap_url is not None:
+            return self.soap_url
+        return f"https://{self.host_slug}.suitetalk.api.netsuite.com/services/NetSuitePort_{self.endpoint_version}"
+
+    @property
+    def rest_base_url(self) -> str:
+        return f"https://{self.host_slug}.suitetalk.api.netsuite.com/services/rest"
+
+    @property
+    def effective_chunk_size(self) -> int:
+        from bulk_o2c.protocol.netsuite.limits import UPSERT_LIST_MAX_RECORDS
+
+        return self.chunk_size if self.chunk_size is not None else UPSERT_LIST_MAX_RECORDS
+
+    def require_tba(self) -> tuple[SecretStr, SecretStr, SecretStr, SecretStr]:
+        missing = [
+            name
+            for name in ("consumer_key", "consumer_secret", "token_id", "token_secret")
+            if getattr(self, name) is None
+        ]
+        if missing:
+            raise ConfigError("NetSuite token-based auth needs: " + ", ".join(f"netsuite.{m}" for m in missing))
+        assert self.consumer_key and self.consumer_secret and self.token_id and self.token_secret
+        return self.consumer_key, self.consumer_secret, self.token_id, self.token_secret
+
+
+class SalesforceSettings(_Section):
+    login_url: str = "https://login.salesforce.com"
+    instance_url: str | None = None
+    api_version: str = Field("62.0", pattern=r"^\d{2}\.0$")
+    auth_flow: Literal["jwt", "client_credentials", "refresh_token"] = "jwt"
+    client_id: str | None = None
+    username: str | None = None
+    private_key: Secret | None = None
+    client_secret: Secret | None = None
+    refresh_token: Secret | None = None
+    refresh_token_file: Path | None = Field(None, description="where a rotated refresh token is saved")
+    session_timeout_s: float = Field(7200.0, gt=60, description="the org's session timeout")
+    refresh_margin: float = Field(0.25, gt=0, lt=1, description="renew when this share of the life is left")
+    page_size: int = Field(50_000, ge=1, le=1_000_000, description="maxRecords for each results page")
+    poll_timeout_s: float = Field(86_400.0, gt=0)
+
+    @field_validator("login_url", "instance_url")
+    @classmethod
+    def _urls(cls, value: str | None) -> str | None:
+        return None if value is None else check_endpoint(value)
+
+
+class RunSettings(_Section):
+    state_dir: Path = Path(".bulk-o2c")
+    log_format: Literal["text", "json"] = "text"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    netsuite: NetSuiteSettings = NetSuiteSettings()
+    salesforce: SalesforceSettings = SalesforceSettings()
+    run: RunSettings = RunSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment beats the file: load_settings passes the file's tables as init values.
+        return env_settings, init_settings
+
+
+def load_settings(path: Path | None = None, **overrides: dict[str, Any]) -> Settings:
+    """Read settings from ``path`` (or ./bulk-o2c.toml when present) and the environment.
+
+    Validation errors are reported without the offending input values, which may be secrets.
+    """
+    if path is not None and not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    toml = path if path is not None else (DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None)
+    values: dict[str, Any] = {}
+    if toml is not None:
+        try:
+            values = tomllib.loads(toml.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read {toml}: {exc}") from None
+    for section, fields in overrides.items():
+        values.setdefault(section, {}).update(fields)
+    try:
+        return Settings(**values)
+    except ValueError as exc:
+        raise ConfigError(_describe_validation_error(exc)) from None
+
+
+def _describe_validation_error(exc: ValueError) -> str:
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return "invalid settings"
+    lines = ["invalid settings:"]
+    for err in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(p) for p in err["loc"])
+        lines.append(f"  {where}: {err['msg']}")
+    return "\n".join(lines)

@@ -1,0 +1,48 @@
+"""The exception hierarchy of bulk-o2c.
+
+    BulkO2CError
+    ├── ConfigError                 settings are missing or contradict each other
+    ├── AuthError                   a token could not be obtained (bad key, unapproved app, ...)
+    ├── TransientError              worth another attempt: the same request may succeed later
+    │   ├── ConcurrencyLimitError   the shared NetSuite pool (or Salesforce concurrency) said no
+    │   └── SessionExpiredError     the token died; refresh and replay
+    └── PermanentError              the same request will fail again; the data or setup must change
+        └── RequestTooLargeError    too many records or bytes in one request: split it and go on
+
+Protocol modules raise these from pure parsing code; transport decides what to retry from the
+class alone, so no caller ever inspects message strings.
+"""
+
+from __future__ import annotations
+
+
+class BulkO2CError(Exception):
+    """Base of every error bulk-o2c raises on purpose."""
+
+
+class ConfigError(BulkO2CError):
+    """The configuration is incomplete or inconsistent."""
+
+
+class AuthError(BulkO2CError):
+    """A token could not be obtained; retrying with the same credentials will not help."""
+
+
+class TransientError(BulkO2CError):
+    """The request may succeed if sent again later."""
+
+
+class ConcurrencyLimitError(TransientError):
+    """The account's shared concurrency pool rejected the request."""
+
+
+class SessionExpiredError(TransientError):
+    """The access token or session is no longer valid; refresh it and replay once."""
+
+
+class PermanentError(BulkO2CError):
+    """The request will fail again unchanged."""
+
+
+class RequestTooLargeError(PermanentError):
+    """The request carried more records or bytes than the operation allows; split it."""

@@ -1,0 +1,1 @@
+"""Pure, synchronous wire formats: bytes in, values out. Nothing here imports aiohttp, aiosqlite or the layers above."""

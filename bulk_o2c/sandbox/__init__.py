@@ -1,0 +1,1 @@
+"""Emulators of Salesforce and NetSuite on loopback, independent server-side implementations."""
