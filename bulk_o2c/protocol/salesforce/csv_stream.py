@@ -1,0 +1,161 @@
+"""An incremental reader for Bulk API 2.0 CSV result pages, fed one network chunk at a time.
+
+Rules this module owns:
+
+- Bytes go in as they arrive (``feed``) and whole records come out; ``close`` ends the page. A page
+  is never held as one string: only the unfinished last record waits for the next chunk.
+- UTF-8 is decoded incrementally, so a character split between chunks is joined, and an invalid or
+  truncated sequence is an error, not a replacement character. NUL bytes are dropped (they occur in
+  real data and the stdlib reader refuses them); a byte-order mark at the start is dropped.
+- A record ends at a line feed outside quotes. Outside/inside is the parity of the ``"`` count since
+  the page began (a doubled ``""`` counts twice and keeps it), so whole runs of complete records are
+  handed to the C ``csv`` reader and the Python code never walks characters. Quoted fields keep their
+  delimiters, doubled quotes, LF, CR and CRLF.
+- The first record of every page is its header; a page whose header differs from the expected one
+  (the first page's) is an error, never a silent column shift. Names are kept as sent, dotted
+  relationship columns (``Account.Name``) included.
+- Values are ``str``, exactly as sent: an empty field is ``""`` (Bulk CSV cannot tell it from null)
+  and ``NA`` / ``None`` stay text. Every record must have as many values as the header; the one
+  exception is a one-column page, where an empty line is a record whose value is empty.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Sequence
+
+from bulk_o2c.errors import PermanentError
+
+Row = list[str]
+
+
+class CsvFormatError(PermanentError):
+    """The page is not well-formed CSV (or not UTF-8)."""
+
+
+class CsvHeaderMismatchError(CsvFormatError):
+    """A page's header differs from the first page's."""
+
+
+class CsvPageReader:
+    """Push parser for one results page. ``header`` is set once the first record is complete."""
+
+    def __init__(self, delimiter: str = ",", *, expected_header: Sequence[str] | None = None) -> None:
+        if len(delimiter) != 1 or delimiter in '"\r\n':
+            raise ValueError(f"unusable column delimiter {delimiter!r}")
+        self._delimiter = delimiter
+        self._expected = tuple(expected_header) if expected_header is not None else None
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._pending = ""
+        self._pending_quotes = 0
+        self._started = False
+        self._closed = False
+        self.header: tuple[str, ...] | None = None
+        self.rows_read = 0
+
+    def feed(self, chunk: bytes) -> list[Row]:
+        if self._closed:
+            raise ValueError("feed after close")
+        return self._parse(self._decode(chunk, final=False), final=False)
+
+    def close(self) -> list[Row]:
+        """The last record (which may lack a line ending); checks the page ended cleanly."""
+        if self._closed:
+            return []
+        rows = self._parse(self._decode(b"", final=True), final=True)
+        self._closed = True
+        return rows
+
+    def _decode(self, chunk: bytes, *, final: bool) -> str:
+        try:
+            text = self._decoder.decode(chunk, final)
+        except UnicodeDecodeError as exc:
+            raise CsvFormatError(
+                f"results page is not valid UTF-8 near record {self.rows_read + 1}: {exc.reason}"
+            ) from None
+        if "\x00" in text:
+            text = text.replace("\x00", "")
+        if not self._started and text:
+            self._started = True
+            if text[0] == "\ufeff":
+                text = text[1:]
+        return text
+
+    def _parse(self, text: str, *, final: bool) -> list[Row]:
+        if final:
+            if (self._pending_quotes + text.count('"')) % 2:
+                raise CsvFormatError(f"results page ends inside a quoted field (record {self.rows_read + 1})")
+            complete, self._pending, self._pending_quotes = self._pending + text, "", 0
+        else:
+            cut = self._record_boundary(text)
+            if cut < 0:
+                self._pending += text
+                self._pending_quotes += text.count('"')
+                return []
+            tail = text[cut:]
+            complete = self._pending + text[:cut]
+            self._pending, self._pending_quotes = tail, tail.count('"')
+        if not complete:
+            return []
+        return self._records(complete)
+
+    def _record_boundary(self, text: str) -> int:
+        """Index just past the last line feed of ``text`` that ends a record, or -1."""
+        newline = text.rfind("\n")
+        if newline < 0:
+            return -1
+        quotes = self._pending_quotes + text.count('"', 0, newline)
+        # Only a multi-line value in the last record makes this loop turn more than once.
+        while quotes % 2:
+            previous = text.rfind("\n", 0, newline)
+            if previous < 0:
+                return -1
+            quotes -= text.count('"', previous, newline)
+            newline = previous
+        return newline + 1
+
+    def _records(self, text: str) -> list[Row]:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self._delimiter, strict=True)
+        try:
+            rows = list(reader)
+        except csv.Error as exc:
+            where = self.rows_read + reader.line_num
+            raise CsvFormatError(f"malformed CSV near record {where}: {exc}") from None
+        if self.header is None and rows:
+            self._take_header(rows[0])
+            rows = rows[1:]
+        if rows:
+            rows = self._checked_width(rows)
+            self.rows_read += len(rows)
+        return rows
+
+    def _take_header(self, row: Row) -> None:
+        header = tuple(row)
+        if not header or not all(header):
+            raise CsvFormatError(f"results page header has an empty column name: {header!r}")
+        if self._expected is not None and header != self._expected:
+            raise CsvHeaderMismatchError(
+                f"results page header {list(header)} differs from the first page's {list(self._expected)}"
+            )
+        self.header = header
+
+    def _checked_width(self, rows: list[Row]) -> list[Row]:
+        assert self.header is not None
+        width = len(self.header)
+        if set(map(len, rows)) == {width}:
+            return rows
+        fixed = []
+        for index, row in enumerate(rows, start=self.rows_read + 1):
+            if not row and width == 1:
+                row = [""]
+            elif len(row) != width:
+                raise CsvFormatError(f"record {index} has {len(row)} values; the header has {width} columns")
+            fixed.append(row)
+        return fixed
+
+
+def as_dicts(header: Sequence[str], rows: Sequence[Row]) -> list[dict[str, str]]:
+    """Rows keyed by column name, for callers that prefer that to positions."""
+    return [dict(zip(header, row, strict=True)) for row in rows]
