@@ -7,9 +7,11 @@ import asyncio
 import pytest
 
 from bulk_o2c.errors import ConcurrencyLimitError, PermanentError, RequestTooLargeError, TransientError
-from bulk_o2c.transport.retry import Attempt, RetryPolicy
+from bulk_o2c.transport.retry import Attempt, AttemptHook, RetryPolicy
 
-FAST = {"base_delay_s": 0.0, "max_delay_s": 0.0}
+
+def fast(max_attempts: int, on_attempt: AttemptHook | None = None) -> RetryPolicy:
+    return RetryPolicy(max_attempts=max_attempts, base_delay_s=0.0, max_delay_s=0.0, on_attempt=on_attempt)
 
 
 class Flaky:
@@ -28,7 +30,7 @@ class Flaky:
 
 async def test_transient_errors_are_retried_until_success() -> None:
     op = Flaky(TransientError("reset"), ConcurrencyLimitError("blocked"))
-    assert await RetryPolicy(max_attempts=3, **FAST).call(op) == "done"
+    assert await fast(3).call(op) == "done"
     assert op.calls == 3
 
 
@@ -36,18 +38,16 @@ async def test_the_last_transient_error_is_raised_after_max_attempts() -> None:
     last = TransientError("third")
     op = Flaky(TransientError("1"), TransientError("2"), last, TransientError("4"))
     with pytest.raises(TransientError) as caught:
-        await RetryPolicy(max_attempts=3, **FAST).call(op)
+        await fast(3).call(op)
     assert caught.value is last
     assert op.calls == 3
 
 
-@pytest.mark.parametrize(
-    "error", [PermanentError("data"), RequestTooLargeError("split"), KeyError("bug")]
-)
+@pytest.mark.parametrize("error", [PermanentError("data"), RequestTooLargeError("split"), KeyError("bug")])
 async def test_anything_but_a_transient_error_is_not_retried(error: Exception) -> None:
     op = Flaky(error)
     with pytest.raises(type(error)):
-        await RetryPolicy(max_attempts=5, **FAST).call(op)
+        await fast(5).call(op)
     assert op.calls == 1
 
 
@@ -62,7 +62,7 @@ async def test_every_attempt_is_reported_with_its_own_outcome() -> None:
     seen: list[Attempt] = []
     first = TransientError("reset")
     op = Flaky(first)
-    await RetryPolicy(max_attempts=3, on_attempt=seen.append, **FAST).call(op)
+    await fast(3, seen.append).call(op)
     assert [(a.number, a.error) for a in seen] == [(1, first), (2, None)]
     assert all(a.elapsed_s >= 0 for a in seen)
 
@@ -94,7 +94,7 @@ async def test_repeat_runs_until_the_step_is_done() -> None:
         left[0] -= 1
         return left[0] == 0
 
-    assert await RetryPolicy(max_attempts=5, **FAST).repeat(step) is True
+    assert await fast(5).repeat(step) is True
     assert left == [0]
 
 
@@ -106,7 +106,7 @@ async def test_repeat_gives_up_after_max_attempts() -> None:
         runs += 1
         return False
 
-    assert await RetryPolicy(max_attempts=4, **FAST).repeat(never_done) is False
+    assert await fast(4).repeat(never_done) is False
     assert runs == 4
 
 
