@@ -1,0 +1,70 @@
+"""Loop prevention: the next delta must not send NetSuite what only the write-back changed.
+
+Why: the write-back updates the records a run extracted, after the run started, so every one of
+them falls into the next run's window (``SystemModstamp >= previous start - overlap``). Unguarded,
+each would be mapped and upserted again (harmless to the data, but it spends the shared NetSuite
+concurrency pool, the throughput ceiling) and written back again: a record touched once would come
+back on every run, forever.
+
+Rules this module owns:
+
+- The guard that is always on is a fingerprint of the *mapped* NetSuite record. The pipeline keeps
+  it with the id cross-reference when an upsert succeeds, and drops a re-extracted record whose
+  fingerprint has not changed. Written-back fields and system stamps are never mapped to NetSuite,
+  so they cannot move it; a real change to a mapped field always does, whoever made it and whenever.
+  The cost is that echoed records are still extracted and mapped once more (microseconds each);
+  NetSuite never sees them. A change in the mapping code changes fingerprints, which re-sends
+  records once: the safe direction.
+- ``exclude_changes_by(user_id)`` is an optional SOQL condition, ``LastModifiedById != '<id>'``,
+  that stops echoed records being extracted at all. Its price: a person's edit made between the
+  extraction and the write-back is hidden behind the write-back's ``LastModifiedById`` until
+  someone edits the record again, and so are real changes by anything else running as that user.
+  Use it only where that gap is acceptable, and keep the fingerprint on behind it.
+- Not used: a "synced at" stamp compared with ``SystemModstamp``. SOQL cannot compare two fields
+  (only a field with a literal), so it needs a formula field in every org, and the stamp is
+  written before Salesforce sets its own ``SystemModstamp``, so it needs a tolerance that hides
+  edits too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+
+from bulk_o2c.errors import ConfigError
+
+# User ids carry the 005 key prefix; 15 or 18 characters.
+_USER_ID = re.compile(r"005[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?")
+
+
+def exclude_changes_by(user_id: str) -> str:
+    """A SOQL condition that leaves out records last modified by ``user_id`` (the write-back's user)."""
+    if _USER_ID.fullmatch(user_id) is None:
+        raise ConfigError(f"not a Salesforce user id: {user_id!r}")
+    return f"LastModifiedById != '{user_id}'"
+
+
+def record_fingerprint(record: object) -> str:
+    """A stable digest of a mapped record: equal for equal field values, across runs and processes.
+
+    ``record`` is a dataclass of plain values (str, bool, numbers, Decimal, datetime, tuples and
+    nested dataclasses). Every field counts, ``repr=False`` ones included; sets and dicts are
+    refused because their order can differ between processes.
+    """
+    if not dataclasses.is_dataclass(record) or isinstance(record, type):
+        raise TypeError(f"a fingerprint is taken of a dataclass record, not {type(record).__name__}")
+    return hashlib.blake2b(repr(_canonical(record)).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _canonical(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (
+            type(value).__qualname__,
+            tuple((item.name, _canonical(getattr(value, item.name))) for item in dataclasses.fields(value)),
+        )
+    if isinstance(value, tuple | list):
+        return tuple(_canonical(item) for item in value)
+    if isinstance(value, set | frozenset | dict):
+        raise TypeError("a fingerprinted record may not hold sets or dicts: their order is not stable")
+    return value

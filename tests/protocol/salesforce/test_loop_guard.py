@@ -1,0 +1,118 @@
+"""Loop prevention helpers: the own-changes SOQL condition and the mapped-record fingerprint."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bulk_o2c.errors import ConfigError
+from bulk_o2c.protocol.netsuite.records import Address, AddressbookEntry, Customer, RecordRef
+from bulk_o2c.protocol.salesforce.loop_guard import exclude_changes_by, record_fingerprint
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _customer() -> Customer:
+    return Customer(
+        external_id="SF-001A000000xyz",
+        company_name="Acme Zürich",
+        email="ops@acme.example",
+        subsidiary=RecordRef(internal_id="1"),
+        addressbook=(AddressbookEntry(Address(country="_switzerland", city="Zürich"), default_billing=True),),
+    )
+
+
+@pytest.mark.parametrize("user_id", ["005000000000001", "005000000000001AAA", "005Hs00000ABCdeF"[:15]])
+def test_own_changes_condition(user_id: str) -> None:
+    assert exclude_changes_by(user_id) == f"LastModifiedById != '{user_id}'"
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "001000000000001", "005000000000001' OR Name != '", "0050000000000", "005-0000000000"]
+)
+def test_a_value_that_is_not_a_user_id_never_reaches_soql(bad: str) -> None:
+    with pytest.raises(ConfigError, match="user id"):
+        exclude_changes_by(bad)
+
+
+def test_equal_records_have_equal_fingerprints() -> None:
+    assert record_fingerprint(_customer()) == record_fingerprint(_customer())
+
+
+def test_any_mapped_change_moves_the_fingerprint() -> None:
+    base = record_fingerprint(_customer())
+    nested = replace(
+        _customer(),
+        addressbook=(AddressbookEntry(Address(country="_switzerland", city="Zurich"), default_billing=True),),
+    )
+
+    assert record_fingerprint(replace(_customer(), email="new@acme.example")) != base
+    assert record_fingerprint(replace(_customer(), email=None)) != base
+    assert record_fingerprint(nested) != base
+
+
+def test_a_field_hidden_from_repr_still_counts() -> None:
+    @dataclass(frozen=True)
+    class Hidden:
+        key: str
+        secretish: str = field(repr=False)
+
+    assert record_fingerprint(Hidden("k", "a")) != record_fingerprint(Hidden("k", "b"))
+
+
+def test_types_with_equal_reprs_of_values_are_told_apart_by_value_type() -> None:
+    @dataclass(frozen=True)
+    class Amount:
+        value: object
+
+    assert record_fingerprint(Amount(Decimal("1.0"))) != record_fingerprint(Amount("1.0"))
+    moment = datetime(2024, 1, 1, tzinfo=UTC)
+    assert record_fingerprint(Amount(moment)) != record_fingerprint(Amount("2024-01-01"))
+
+
+def test_the_fingerprint_is_the_same_in_another_process() -> None:
+    # String hashing is randomised per process; the fingerprint must not depend on it.
+    script = (
+        "import importlib.util\n"
+        "from bulk_o2c.protocol.salesforce.loop_guard import record_fingerprint\n"
+        f"spec = importlib.util.spec_from_file_location('this_test', {__file__!r})\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "print(record_fingerprint(module._customer()))\n"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+            env={"PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO)},
+            timeout=20,
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }
+
+    assert outputs == {record_fingerprint(_customer())}
+
+
+@pytest.mark.parametrize("value", [{"a"}, {"a": 1}, frozenset()])
+def test_unordered_values_are_refused(value: object) -> None:
+    @dataclass(frozen=True)
+    class Loose:
+        value: object
+
+    with pytest.raises(TypeError, match="sets or dicts"):
+        record_fingerprint(Loose(value))
+
+
+@pytest.mark.parametrize("value", ["text", Customer, {"external_id": "x"}])
+def test_only_dataclass_records_are_fingerprinted(value: object) -> None:
+    with pytest.raises(TypeError, match="dataclass record"):
+        record_fingerprint(value)
