@@ -1,0 +1,117 @@
+"""One SuiteTalk ``upsertList`` attempt over HTTP: slot, passport, POST, parse, classify.
+
+Rules this module owns:
+
+* An attempt holds one limiter slot from before the request is sent until its body is read, so the
+  limiter bounds what NetSuite counts against the pool. Waiting for a slot is not timed; the
+  request is (``timeout_s``, covering connect, send and the whole answer).
+* Every attempt signs a new passport: nonce and timestamp never repeat, even for a resent chunk.
+* The body is read and parsed whatever the HTTP status: faults come as HTTP 500, per-record
+  errors as HTTP 200.
+* Errors the writer acts on, by class: connection failures, timeouts, unreadable bodies and 5xx
+  without a fault are ``TransientError``; HTTP 429 without a fault is a ``ConcurrencyLimitError``;
+  another 4xx without a fault is a ``PermanentError`` (wrong URL, proxy refusal); SOAP faults keep
+  their ``faults`` class. A concurrency fault shrinks the limiter, any parsed answer counts as a
+  success for it. A response whose outcome count differs from the record count is transient:
+  outcomes are matched by position and a resend is harmless.
+* Nothing here logs or formats the request body, the response body or the passport.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+import aiohttp
+
+from bulk_o2c.errors import ConcurrencyLimitError, PermanentError, TransientError
+from bulk_o2c.protocol.netsuite.envelope import (
+    CONTENT_TYPE,
+    SOAP_ACTION_UPSERT_LIST,
+    Preferences,
+    build_upsert_list,
+)
+from bulk_o2c.protocol.netsuite.faults import MalformedResponseError, SoapFault
+from bulk_o2c.protocol.netsuite.passport import PassportSigner
+from bulk_o2c.protocol.netsuite.response import WriteOutcome, parse_upsert_list_response
+from bulk_o2c.transport.limiter import AimdLimiter
+from bulk_o2c.transport.metrics import OK, RequestMetrics
+
+log = logging.getLogger(__name__)
+
+
+class SoapClient:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        signer: PassportSigner,
+        *,
+        version: str,
+        preferences: Preferences,
+        limiter: AimdLimiter,
+        timeout_s: float,
+        metrics: RequestMetrics | None = None,
+    ) -> None:
+        self._session = session
+        self._url = url
+        self._signer = signer
+        self._version = version
+        self._preferences = preferences
+        self.limiter = limiter
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.metrics = metrics if metrics is not None else RequestMetrics()
+        self._headers = {"Content-Type": CONTENT_TYPE, "SOAPAction": SOAP_ACTION_UPSERT_LIST}
+
+    async def upsert_list(self, fragments: Sequence[bytes]) -> list[WriteOutcome]:
+        """Send the records once; one outcome per record, in the order given."""
+        async with self.limiter.slot():
+            self.metrics.observe_concurrency(self.limiter.in_flight)
+            body = build_upsert_list(
+                fragments, self._signer.sign(), version=self._version, preferences=self._preferences
+            )
+            try:
+                outcomes = await self._attempt(body, len(fragments))
+            except ConcurrencyLimitError:
+                self.limiter.on_overload()
+                raise
+            self.limiter.on_success()
+            return outcomes
+
+    async def _attempt(self, body: bytes, expected: int) -> list[WriteOutcome]:
+        started = time.perf_counter()
+        outcome = "INCOMPLETE"  # stays so when the attempt is cancelled
+        try:
+            try:
+                async with self._session.post(
+                    self._url, data=body, headers=self._headers, timeout=self._timeout
+                ) as response:
+                    status, payload = response.status, await response.read()
+            except TimeoutError:
+                outcome = "TIMEOUT"
+                raise TransientError("upsertList timed out") from None
+            except aiohttp.ClientError as exc:
+                outcome = "CONNECTION"
+                raise TransientError(f"upsertList connection failed ({type(exc).__name__})") from None
+            try:
+                outcomes = parse_upsert_list_response(payload)
+            except SoapFault as fault:
+                outcome = fault.code or fault.fault_name or "SOAP_FAULT"
+                raise
+            except MalformedResponseError:
+                outcome = "MALFORMED" if status == 200 else f"HTTP_{status}"
+                if status == 429:
+                    raise ConcurrencyLimitError("upsertList answered HTTP 429 without a SOAP fault") from None
+                if 400 <= status < 500 and status != 408:
+                    raise PermanentError(f"upsertList answered HTTP {status} without a SOAP fault") from None
+                raise
+            if len(outcomes) != expected:
+                outcome = "OUTCOME_COUNT"
+                raise TransientError(f"upsertList answered {len(outcomes)} outcomes for {expected} records")
+            outcome = OK
+            return outcomes
+        finally:
+            latency = time.perf_counter() - started
+            self.metrics.record(outcome=outcome, latency_s=latency, records=expected)
+            log.debug("upsertList of %d records: %s in %.3f s", expected, outcome, latency)

@@ -1,0 +1,295 @@
+"""SoapClient against a loopback stub: headers, fresh passports, status mapping, limiter feedback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+import aiohttp
+import anyio
+import pytest
+from aiohttp import web
+
+from bulk_o2c.errors import ConcurrencyLimitError, PermanentError, TransientError
+from bulk_o2c.protocol.netsuite.envelope import Preferences
+from bulk_o2c.protocol.netsuite.faults import ConcurrencyFault, PermanentFault
+from bulk_o2c.protocol.netsuite.passport import PassportSigner, TbaCredentials
+from bulk_o2c.transport.limiter import AimdLimiter
+from bulk_o2c.transport.metrics import RequestMetrics
+from bulk_o2c.transport.netsuite.soap_client import SoapClient
+
+VERSION = "2025_2"
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+CORE = f"urn:core_{VERSION}.platform.webservices.netsuite.com"
+MESSAGES = f"urn:messages_{VERSION}.platform.webservices.netsuite.com"
+FAULTS = f"urn:faults_{VERSION}.platform.webservices.netsuite.com"
+CREDENTIALS = TbaCredentials("1234567_SB1", "CK" * 32, "CS" * 32, "TI" * 32, "TS" * 32)
+FRAGMENT = b'<platformMsgs:record xsi:type="listRel:Customer" externalId="C-%d"/>'
+
+
+def write_response_list(count: int) -> bytes:
+    answers = "".join(
+        f'<writeResponse><platformCore:status xmlns:platformCore="{CORE}" isSuccess="true"/>'
+        f'<baseRef xmlns:platformCore="{CORE}" internalId="{i + 1}" externalId="C-{i}" type="customer"/>'
+        "</writeResponse>"
+        for i in range(count)
+    )
+    return (
+        f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}"><soapenv:Body>'
+        f'<upsertListResponse xmlns="{MESSAGES}"><writeResponseList>{answers}</writeResponseList>'
+        "</upsertListResponse></soapenv:Body></soapenv:Envelope>"
+    ).encode()
+
+
+def fault(element: str, code: str, message: str) -> bytes:
+    return (
+        f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}"><soapenv:Body><soapenv:Fault>'
+        f"<faultcode>soapenv:Server.userException</faultcode><faultstring>{message}</faultstring>"
+        f'<detail><f:{element} xmlns:f="{FAULTS}"><f:code>{code}</f:code><f:message>{message}</f:message>'
+        f"</f:{element}></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>"
+    ).encode()
+
+
+Responder = Callable[[web.Request, bytes], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class Stub:
+    """A loopback endpoint whose answer each test chooses; it remembers what it received."""
+
+    respond: Responder | None = None
+    bodies: list[bytes] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    in_flight: int = 0
+    highest: int = 0
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.in_flight += 1
+        self.highest = max(self.highest, self.in_flight)
+        try:
+            body = await request.read()
+            self.bodies.append(body)
+            self.headers.append(dict(request.headers))
+            assert self.respond is not None
+            return await self.respond(request, body)
+        finally:
+            self.in_flight -= 1
+
+
+def answer(status: int, body: bytes, delay: float = 0.0) -> Responder:
+    async def respond(request: web.Request, received: bytes) -> web.StreamResponse:
+        if delay:
+            await asyncio.sleep(delay)
+        return web.Response(status=status, body=body, content_type="text/xml")
+
+    return respond
+
+
+def success(delay: float = 0.0) -> Responder:
+    async def respond(request: web.Request, received: bytes) -> web.StreamResponse:
+        if delay:
+            await asyncio.sleep(delay)
+        count = received.count(b"<platformMsgs:record ")
+        return web.Response(status=200, body=write_response_list(count), content_type="text/xml")
+
+    return respond
+
+
+@pytest.fixture
+async def stub() -> AsyncIterator[tuple[Stub, str]]:
+    server = Stub()
+    app = web.Application()
+    app.router.add_post("/services/NetSuitePort_2025_2", server.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield server, f"http://{host}:{port}/services/NetSuitePort_2025_2"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+def make_client(
+    session: aiohttp.ClientSession, url: str, limiter: AimdLimiter | None = None, timeout_s: float = 10.0
+) -> SoapClient:
+    return SoapClient(
+        session,
+        url,
+        PassportSigner(CREDENTIALS),
+        version=VERSION,
+        preferences=Preferences(),
+        limiter=limiter if limiter is not None else AimdLimiter(4),
+        timeout_s=timeout_s,
+        metrics=RequestMetrics(),
+    )
+
+
+def element_text(pattern: bytes, body: bytes) -> bytes:
+    found = re.search(pattern, body)
+    assert found is not None
+    return found.group(1)
+
+
+def fragments(n: int) -> list[bytes]:
+    return [FRAGMENT % i for i in range(n)]
+
+
+async def test_posts_soap_headers_and_a_fresh_passport_per_attempt(
+    stub: tuple[Stub, str], session: aiohttp.ClientSession
+) -> None:
+    server, url = stub
+    server.respond = success()
+    client = make_client(session, url)
+    for _ in range(3):
+        outcomes = await client.upsert_list(fragments(2))
+        assert [o.external_id for o in outcomes] == ["C-0", "C-1"]
+    assert all(h["Content-Type"] == "text/xml; charset=utf-8" for h in server.headers)
+    assert all(h["SOAPAction"] == '"upsertList"' for h in server.headers)
+    nonces = [element_text(rb"<platformCore:nonce>(\w+)<", b) for b in server.bodies]
+    assert len(set(nonces)) == 3
+    assert all(b.count(b"<platformMsgs:record ") == 2 for b in server.bodies)
+    assert client.metrics.outcomes == {"OK": 3}
+    assert client.metrics.records_sent == 6
+
+
+async def test_concurrency_fault_shrinks_the_limiter(
+    stub: tuple[Stub, str], session: aiohttp.ClientSession
+) -> None:
+    server, url = stub
+    message = "SuiteTalk concurrent request limit exceeded. Request blocked."
+    server.respond = answer(500, fault("exceededConcurrentRequestLimitFault", "WS_REQUEST_BLOCKED", message))
+    limiter = AimdLimiter(4)
+    client = make_client(session, url, limiter)
+    with pytest.raises(ConcurrencyFault):
+        await client.upsert_list(fragments(1))
+    assert limiter.current_limit == 2
+    assert client.metrics.faults == {"WS_REQUEST_BLOCKED": 1}
+
+
+async def test_success_lets_the_limiter_grow_back(
+    stub: tuple[Stub, str], session: aiohttp.ClientSession
+) -> None:
+    server, url = stub
+    server.respond = success()
+    limiter = AimdLimiter(2, increase_after=3)
+    async with limiter.slot():
+        limiter.on_overload()
+    client = make_client(session, url, limiter)
+    for _ in range(3):
+        await client.upsert_list(fragments(1))
+    assert limiter.current_limit == 2
+
+
+async def test_permanent_fault_is_raised_as_such(
+    stub: tuple[Stub, str], session: aiohttp.ClientSession
+) -> None:
+    server, url = stub
+    server.respond = answer(
+        500, fault("invalidCredentialsFault", "INVALID_LOGIN_ATTEMPT", "Invalid login attempt.")
+    )
+    client = make_client(session, url)
+    with pytest.raises(PermanentFault) as caught:
+        await client.upsert_list(fragments(1))
+    assert caught.value.code == "INVALID_LOGIN_ATTEMPT"
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "code"),
+    [
+        (503, TransientError, "HTTP_503"),
+        (502, TransientError, "HTTP_502"),
+        (200, TransientError, "MALFORMED"),
+        (429, ConcurrencyLimitError, "HTTP_429"),
+        (404, PermanentError, "HTTP_404"),
+        (403, PermanentError, "HTTP_403"),
+    ],
+)
+async def test_a_body_without_soap_is_classified_by_status(
+    stub: tuple[Stub, str], session: aiohttp.ClientSession, status: int, error: type[Exception], code: str
+) -> None:
+    server, url = stub
+    server.respond = answer(status, b"<html><body>Service Unavailable</body></html>")
+    client = make_client(session, url)
+    with pytest.raises(error):
+        await client.upsert_list(fragments(1))
+    assert client.metrics.faults == {code: 1}
+
+
+async def test_wrong_number_of_outcomes_is_transient(
+    stub: tuple[Stub, str], session: aiohttp.ClientSession
+) -> None:
+    server, url = stub
+    server.respond = answer(200, write_response_list(1))
+    client = make_client(session, url)
+    with pytest.raises(TransientError, match="1 outcomes for 3 records"):
+        await client.upsert_list(fragments(3))
+
+
+async def test_timeout_is_transient(stub: tuple[Stub, str], session: aiohttp.ClientSession) -> None:
+    server, url = stub
+    server.respond = success(delay=1.0)
+    client = make_client(session, url, timeout_s=0.2)
+    with pytest.raises(TransientError, match="timed out"):
+        await client.upsert_list(fragments(1))
+    assert client.metrics.faults == {"TIMEOUT": 1}
+    assert client.limiter.in_flight == 0
+
+
+async def test_connection_failure_is_transient(session: aiohttp.ClientSession) -> None:
+    # Bind a port, then close it: nothing listens there any more.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = make_client(session, f"http://127.0.0.1:{port}/services/NetSuitePort_2025_2")
+    with pytest.raises(TransientError, match="connection failed"):
+        await client.upsert_list(fragments(1))
+    assert client.metrics.faults == {"CONNECTION": 1}
+
+
+async def test_many_callers_never_exceed_the_limiter(
+    stub: tuple[Stub, str], session: aiohttp.ClientSession
+) -> None:
+    server, url = stub
+    server.respond = success(delay=0.01)
+    client = make_client(session, url, AimdLimiter(3))
+
+    async def call() -> None:
+        await client.upsert_list(fragments(1))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(40):
+            tg.start_soon(call)
+    assert server.highest == 3
+    assert client.metrics.peak_concurrency == 3
+    assert client.metrics.attempts == 40
+
+
+async def test_nothing_secret_reaches_the_log(
+    stub: tuple[Stub, str], session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    server, url = stub
+    server.respond = success()
+    client = make_client(session, url)
+    with caplog.at_level(logging.DEBUG):
+        await client.upsert_list(fragments(1))
+        server.respond = answer(500, fault("unexpectedErrorFault", "UNEXPECTED_ERROR", "oops"))
+        with pytest.raises(TransientError):
+            await client.upsert_list(fragments(1))
+    logged = caplog.text + repr(client)
+    assert "upsertList of 1 records" in logged
+    signature = element_text(rb"<platformCore:signature[^>]*>([^<]+)<", server.bodies[0]).decode()
+    for secret in (CREDENTIALS.consumer_key, CREDENTIALS.token_id, CREDENTIALS.consumer_secret, signature):
+        assert secret not in logged
+    assert "C-0" not in logged
