@@ -1,0 +1,177 @@
+"""Parse an ``upsertListResponse`` into per-record outcomes, or a SOAP Fault into a typed error.
+
+Rules this module owns:
+- The parser is locked down: no DTD loading, no entity substitution, no network, no huge trees, and
+  the body is read as UTF-8 whatever its XML declaration says (NetSuite only sends UTF-8), so a byte
+  search for ``<!DOCTYPE`` reliably refuses every document that declares a DTD before it is parsed.
+  A DTD has no business in a SOAP message (SOAP 1.1 section 3) and is how entity bombs and external
+  entities get in; such a body raises ``MalformedResponseError`` and nothing is expanded.
+- Any endpoint version is accepted: the version is read from the response element's namespace
+  (``urn:messages_NNNN_N...``) and the tags for it are built once and cached.
+- Outcomes come back in the order of the ``writeResponse`` elements, which NetSuite writes in the
+  order the records were sent; callers match them by position and must check the count.
+- ``afterSubmitFailed`` is also read under Oracle's sample spelling ``aftersubmitFailed``.
+- A Fault body raises the ``faults.SoapFault`` subclass its name and code call for; a body that is
+  not a well-formed SOAP envelope raises ``MalformedResponseError`` (transient).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import cache
+
+from lxml import etree
+
+from bulk_o2c.protocol.netsuite.faults import MalformedResponseError, SoapFault, fault_from
+from bulk_o2c.protocol.netsuite.namespaces import SOAP_ENV, namespaces
+from bulk_o2c.protocol.netsuite.outcomes import StatusDetail, WriteOutcome
+
+__all__ = ["StatusDetail", "WriteOutcome", "parse_fault", "parse_upsert_list_response"]
+
+_ENVELOPE = f"{{{SOAP_ENV}}}Envelope"
+_BODY = f"{{{SOAP_ENV}}}Body"
+_FAULT = f"{{{SOAP_ENV}}}Fault"
+_MESSAGES_NS = re.compile(r"\{urn:messages_(\d{4}_\d)\.platform\.webservices\.netsuite\.com\}")
+_FAULTS_NS_PREFIX = "{urn:faults_"
+_TRUE = frozenset({"true", "1"})
+
+_local = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    # lxml parsers must not be shared between threads; callers may parse in a worker thread.
+    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = etree.XMLParser(
+            encoding="utf-8",
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            collect_ids=False,
+        )
+        _local.parser = parser
+    return parser
+
+
+@dataclass(frozen=True, slots=True)
+class _Tags:
+    upsert_list_response: str
+    write_response_list: str
+    write_response: str
+    status: str
+    status_detail: str
+    code: str
+    message: str
+    after_submit_failed: str
+    after_submit_failed_oracle: str
+    base_ref: str
+
+
+@cache
+def _tags(version: str) -> _Tags:
+    ns = namespaces(version)
+    msgs, core = f"{{{ns.messages}}}", f"{{{ns.core}}}"
+    return _Tags(
+        upsert_list_response=f"{msgs}upsertListResponse",
+        write_response_list=f"{msgs}writeResponseList",
+        write_response=f"{msgs}writeResponse",
+        status=f"{core}status",
+        status_detail=f"{core}statusDetail",
+        code=f"{core}code",
+        message=f"{core}message",
+        after_submit_failed=f"{core}afterSubmitFailed",
+        after_submit_failed_oracle=f"{core}aftersubmitFailed",
+        base_ref=f"{msgs}baseRef",
+    )
+
+
+def _body_payload(body: bytes) -> etree._Element:
+    """Return the first element inside soapenv:Body."""
+    # Complete because the parser reads UTF-8 only, where a DOCTYPE is always these literal bytes.
+    if b"<!DOCTYPE" in body:
+        raise MalformedResponseError("response declares a DTD; refused without parsing it")
+    try:
+        root = etree.fromstring(body, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise MalformedResponseError(f"response is not well-formed XML: {exc.msg}") from exc
+    if root.tag != _ENVELOPE:
+        raise MalformedResponseError(f"response root is {root.tag!r}, not a SOAP 1.1 Envelope")
+    soap_body = root.find(_BODY)
+    if soap_body is not None:
+        for child in soap_body.iterchildren(tag=etree.Element):
+            return child
+    raise MalformedResponseError("response has no SOAP Body content")
+
+
+def _fault(fault: etree._Element) -> SoapFault:
+    fault_string, detail = "", None
+    for child in fault.iterchildren(tag=etree.Element):
+        local = etree.QName(child).localname
+        if local == "faultstring":
+            fault_string = (child.text or "").strip()
+        elif local == "detail":
+            detail = child
+    if detail is not None:
+        for child in detail.iterchildren(tag=etree.Element):
+            if child.tag.startswith(_FAULTS_NS_PREFIX):
+                qname = etree.QName(child)
+                ns = f"{{{qname.namespace}}}"
+                code = (child.findtext(f"{ns}code") or "").strip()
+                message = (child.findtext(f"{ns}message") or "").strip() or fault_string
+                return fault_from(qname.localname, code, message)
+    return fault_from("", "", fault_string)
+
+
+def _is_true(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in _TRUE
+
+
+def _detail(element: etree._Element, tags: _Tags) -> StatusDetail:
+    after = element.findtext(tags.after_submit_failed)
+    if after is None:
+        after = element.findtext(tags.after_submit_failed_oracle)
+    return StatusDetail(
+        code=(element.findtext(tags.code) or "").strip(),
+        message=(element.findtext(tags.message) or "").strip(),
+        type=element.get("type", "ERROR"),
+        after_submit_failed=_is_true(after),
+    )
+
+
+def _outcome(write_response: etree._Element, tags: _Tags) -> WriteOutcome:
+    status = write_response.find(tags.status)
+    if status is None:
+        raise MalformedResponseError("writeResponse without a status")
+    ref = write_response.find(tags.base_ref)
+    return WriteOutcome(
+        is_success=_is_true(status.get("isSuccess")),
+        internal_id=None if ref is None else ref.get("internalId"),
+        external_id=None if ref is None else ref.get("externalId"),
+        record_type=None if ref is None else ref.get("type"),
+        details=tuple(_detail(d, tags) for d in status.iterchildren(tags.status_detail)),
+    )
+
+
+def parse_upsert_list_response(body: bytes) -> list[WriteOutcome]:
+    """Return one outcome per ``writeResponse``, in order; raise the typed fault for a Fault body."""
+    payload = _body_payload(body)
+    if payload.tag == _FAULT:
+        raise _fault(payload)
+    match = _MESSAGES_NS.match(payload.tag)
+    tags = _tags(match.group(1)) if match else None
+    if tags is None or payload.tag != tags.upsert_list_response:
+        raise MalformedResponseError(f"expected upsertListResponse, got {payload.tag!r}")
+    write_response_list = payload.find(tags.write_response_list)
+    if write_response_list is None:
+        raise MalformedResponseError("upsertListResponse without a writeResponseList")
+    return [_outcome(wr, tags) for wr in write_response_list.iterchildren(tags.write_response)]
+
+
+def parse_fault(body: bytes) -> SoapFault | None:
+    """Return the typed fault a body carries, or None when it is a SOAP envelope without a Fault."""
+    payload = _body_payload(body)
+    return _fault(payload) if payload.tag == _FAULT else None

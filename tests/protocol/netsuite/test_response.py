@@ -1,0 +1,350 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bulk_o2c.protocol.netsuite.faults import (
+    ConcurrencyFault,
+    MalformedResponseError,
+    PermanentFault,
+    SessionFault,
+)
+from bulk_o2c.protocol.netsuite.response import (
+    StatusDetail,
+    WriteOutcome,
+    parse_fault,
+    parse_upsert_list_response,
+)
+
+EXAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "examples"
+SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
+
+
+def example(name: str) -> bytes:
+    path = EXAMPLES / name
+    if not path.is_file():
+        pytest.skip(f"reference examples not present at {EXAMPLES} (only on the build machine)")
+    return path.read_bytes()
+
+
+def envelope(body: str, version: str = "2025_2") -> bytes:
+    """A response shaped like NetSuite's: default messages namespace, core declared per element."""
+    return (
+        (
+            f'<?xml version="1.0" encoding="UTF-8"?>'
+            f'<soapenv:Envelope xmlns:soapenv="{SOAP}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f'<soapenv:Header><platformMsgs:documentInfo xmlns:platformMsgs="urn:messages_{version}.platform'
+            f'.webservices.netsuite.com"><platformMsgs:nsId>WEBSERVICES_1_x</platformMsgs:nsId>'
+            f"</platformMsgs:documentInfo></soapenv:Header><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"
+        )
+        .replace("{v}", version)
+        .encode()
+    )
+
+
+def upsert_response(*write_responses: str, version: str = "2025_2") -> bytes:
+    return envelope(
+        '<upsertListResponse xmlns="urn:messages_{v}.platform.webservices.netsuite.com"><writeResponseList>'
+        + "".join(write_responses)
+        + "</writeResponseList></upsertListResponse>",
+        version,
+    )
+
+
+def write_response(status: str, base_ref: str = "") -> str:
+    core = 'xmlns:platformCore="urn:core_{v}.platform.webservices.netsuite.com"'
+    return (
+        f"<writeResponse>{status.replace('CORE', core)}"
+        + (f'<baseRef {base_ref} xsi:type="platformCore:RecordRef" {core}/>' if base_ref else "")
+        + "</writeResponse>"
+    )
+
+
+def status(is_success: str, *details: str) -> str:
+    inner = "".join(details)
+    return f'<platformCore:status isSuccess="{is_success}" CORE>{inner}</platformCore:status>'
+
+
+def status_detail(code: str, message: str, type_: str | None = "ERROR", extra: str = "") -> str:
+    type_attr = f' type="{type_}"' if type_ is not None else ""
+    return (
+        f"<platformCore:statusDetail{type_attr}>{extra}<platformCore:code>{code}</platformCore:code>"
+        f"<platformCore:message>{message}</platformCore:message></platformCore:statusDetail>"
+    )
+
+
+def test_reference_response_example() -> None:
+    outcomes = parse_upsert_list_response(example("upsertList_response_2024_2.xml"))
+    assert outcomes == [
+        WriteOutcome(True, "4711", "CUST-0001", "customer", ()),
+        WriteOutcome(
+            False,
+            None,
+            "SO-0002",
+            "salesOrder",
+            (StatusDetail("INVALID_KEY_OR_REF", "Invalid item reference key SKU-999.", "ERROR", False),),
+        ),
+    ]
+    assert [o.saved for o in outcomes] == [True, False]
+
+
+def test_reference_concurrency_fault_example() -> None:
+    body = example("fault_concurrency_tba_2024_2.xml")
+    with pytest.raises(ConcurrencyFault) as info:
+        parse_upsert_list_response(body)
+    fault = info.value
+    assert fault.fault_name == "exceededConcurrentRequestLimitFault"
+    assert fault.code == "WS_REQUEST_BLOCKED"
+    assert fault.message == "SuiteTalk concurrent request limit exceeded. Request blocked."
+    parsed = parse_fault(body)
+    assert isinstance(parsed, ConcurrencyFault)
+    assert (parsed.fault_name, parsed.code) == (fault.fault_name, fault.code)
+
+
+def test_parse_fault_returns_none_for_a_normal_response() -> None:
+    assert parse_fault(example("upsertList_response_2024_2.xml")) is None
+
+
+@pytest.mark.parametrize("version", ["2019_1", "2023_2", "2024_2", "2025_2"])
+def test_any_endpoint_version(version: str) -> None:
+    body = upsert_response(
+        write_response(status("true"), 'internalId="1" externalId="A" type="customer"'), version=version
+    )
+    assert parse_upsert_list_response(body) == [WriteOutcome(True, "1", "A", "customer", ())]
+
+
+def test_success_with_warnings() -> None:
+    body = upsert_response(
+        write_response(
+            status("true", status_detail("WARNING", "Duplicate phone number.", "WARN")),
+            'internalId="77" externalId="C-9" type="customer"',
+        )
+    )
+    (outcome,) = parse_upsert_list_response(body)
+    assert outcome.is_success
+    assert outcome.saved
+    assert outcome.warnings == (StatusDetail("WARNING", "Duplicate phone number.", "WARN", False),)
+    assert outcome.errors == ()
+
+
+@pytest.mark.parametrize("spelling", ["afterSubmitFailed", "aftersubmitFailed"])
+@pytest.mark.parametrize("value", ["true", "1", " true "])
+def test_after_submit_failed_means_saved(spelling: str, value: str) -> None:
+    flag = f"<platformCore:{spelling}>{value}</platformCore:{spelling}>"
+    detail = (
+        '<platformCore:statusDetail type="ERROR"><platformCore:code>USER_ERROR</platformCore:code>'
+        f"<platformCore:message>afterSubmit script failed</platformCore:message>{flag}"
+        "</platformCore:statusDetail>"
+    )
+    body = upsert_response(
+        write_response(status("false", detail), 'internalId="12" externalId="SO-1" type="salesOrder"')
+    )
+    (outcome,) = parse_upsert_list_response(body)
+    assert not outcome.is_success
+    assert outcome.details[0].after_submit_failed
+    assert outcome.saved
+    assert outcome.internal_id == "12"
+
+
+def test_oracle_sample_order_with_after_submit_failed_first() -> None:
+    detail = status_detail(
+        "USER_ERROR", "x", extra="<platformCore:aftersubmitFailed>true</platformCore:aftersubmitFailed>"
+    )
+    (outcome,) = parse_upsert_list_response(upsert_response(write_response(status("false", detail))))
+    assert outcome.saved
+
+
+def test_after_submit_failed_false_is_not_saved() -> None:
+    detail = status_detail(
+        "USER_ERROR", "x", extra="<platformCore:afterSubmitFailed>false</platformCore:afterSubmitFailed>"
+    )
+    (outcome,) = parse_upsert_list_response(upsert_response(write_response(status("false", detail))))
+    assert not outcome.saved
+
+
+def test_errors_are_parsed_in_order_with_default_type_error() -> None:
+    body = upsert_response(
+        write_response(
+            status(
+                "false",
+                status_detail("USER_ERROR", "Please enter value(s) for: Company Name", type_=None),
+                status_detail("INVALID_FLD_VALUE", "Bad &amp; worse &lt;field&gt;", "ERROR"),
+                status_detail("INFO", "fyi", "INFO"),
+            ),
+            'externalId="C-1" type="customer"',
+        )
+    )
+    (outcome,) = parse_upsert_list_response(body)
+    assert outcome == WriteOutcome(
+        False,
+        None,
+        "C-1",
+        "customer",
+        (
+            StatusDetail("USER_ERROR", "Please enter value(s) for: Company Name", "ERROR", False),
+            StatusDetail("INVALID_FLD_VALUE", "Bad & worse <field>", "ERROR", False),
+            StatusDetail("INFO", "fyi", "INFO", False),
+        ),
+    )
+    assert [d.code for d in outcome.errors] == ["USER_ERROR", "INVALID_FLD_VALUE"]
+    assert outcome.warnings == ()
+
+
+def test_missing_base_ref_and_missing_is_success() -> None:
+    body = upsert_response(
+        "<writeResponse><platformCore:status CORE/></writeResponse>".replace(
+            "CORE", 'xmlns:platformCore="urn:core_{v}.platform.webservices.netsuite.com"'
+        )
+    )
+    assert parse_upsert_list_response(body) == [WriteOutcome(False, None, None, None, ())]
+
+
+def test_outcomes_keep_input_order() -> None:
+    responses = [
+        write_response(
+            status("true" if i % 3 else "false"), f'internalId="{i}" externalId="E-{i}" type="customer"'
+        )
+        for i in range(100)
+    ]
+    outcomes = parse_upsert_list_response(upsert_response(*responses))
+    assert [o.external_id for o in outcomes] == [f"E-{i}" for i in range(100)]
+    assert [o.is_success for o in outcomes] == [bool(i % 3) for i in range(100)]
+
+
+def test_list_level_status_is_not_an_outcome() -> None:
+    body = upsert_response(
+        status("true").replace("CORE", 'xmlns:platformCore="urn:core_{v}.platform.webservices.netsuite.com"'),
+        write_response(status("true"), 'internalId="1" externalId="A" type="customer"'),
+    )
+    assert len(parse_upsert_list_response(body)) == 1
+
+
+def test_utf8_bom_and_misdeclared_encoding_are_read_as_utf8() -> None:
+    body = upsert_response(
+        write_response(
+            status("false", status_detail("USER_ERROR", "Müller 😀")), 'externalId="É" type="customer"'
+        )
+    )
+    assert parse_upsert_list_response(b"\xef\xbb\xbf" + body)[0].details[0].message == "Müller 😀"
+    latin1_declared = body.replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"')
+    assert parse_upsert_list_response(latin1_declared)[0].external_id == "É"
+
+
+def test_fault_without_netsuite_detail_is_permanent() -> None:
+    body = envelope(
+        "<soapenv:Fault><faultcode>soapenv:Server.userException</faultcode>"
+        "<faultstring>org.xml.sax.SAXException: '_usa' is not a legal value</faultstring>"
+        '<detail><ns1:hostname xmlns:ns1="http://xml.apache.org/axis/">partners</ns1:hostname></detail>'
+        "</soapenv:Fault>"
+    )
+    with pytest.raises(PermanentFault) as info:
+        parse_upsert_list_response(body)
+    assert (info.value.fault_name, info.value.code) == ("", "")
+    assert "not a legal value" in info.value.message
+
+
+def test_invalid_session_fault() -> None:
+    body = envelope(
+        "<soapenv:Fault><faultcode>soapenv:Server.userException</faultcode>"
+        "<faultstring>Your connection has timed out. Please log in again.</faultstring><detail>"
+        '<platformFaults:invalidSessionFault xmlns:platformFaults="urn:faults_2025_2.platform.webservices'
+        '.netsuite.com"><platformFaults:code>SESSION_TIMED_OUT</platformFaults:code>'
+        "<platformFaults:message>Session timed out</platformFaults:message>"
+        "</platformFaults:invalidSessionFault></detail></soapenv:Fault>"
+    )
+    fault = parse_fault(body)
+    assert isinstance(fault, SessionFault)
+    assert (fault.fault_name, fault.code, fault.message) == (
+        "invalidSessionFault",
+        "SESSION_TIMED_OUT",
+        "Session timed out",
+    )
+
+
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(
+        b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+        for i in range(1, 10)
+    )
+    + b"]>"
+    + upsert_response(
+        write_response(status("false", status_detail("X", "&lol9;")), 'externalId="&lol9;" type="customer"')
+    ).split(b"?>", 1)[1]
+)
+EXTERNAL_ENTITY = (
+    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    + upsert_response(write_response(status("false", status_detail("X", "&xxe;")))).split(b"?>", 1)[1]
+)
+PARAMETER_ENTITY = (
+    b'<!DOCTYPE r [<!ENTITY % remote SYSTEM "http://127.0.0.1:9/evil.dtd">%remote;]>'
+    + upsert_response(write_response(status("true"))).split(b"?>", 1)[1]
+)
+HTML_ERROR_PAGE = b"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [BILLION_LAUGHS, EXTERNAL_ENTITY, PARAMETER_ENTITY, HTML_ERROR_PAGE],
+    ids=["billion-laughs", "external-entity", "parameter-entity", "html-doctype"],
+)
+@pytest.mark.parametrize("parse", [parse_upsert_list_response, parse_fault])
+def test_documents_with_a_dtd_are_refused(body: bytes, parse: Callable[[bytes], object]) -> None:
+    with pytest.raises(MalformedResponseError, match="DTD"):
+        parse(body)
+
+
+def test_undeclared_entity_is_malformed_not_expanded() -> None:
+    body = upsert_response(write_response(status("false", status_detail("X", "&xxe;"))))
+    with pytest.raises(MalformedResponseError):
+        parse_upsert_list_response(body)
+
+
+def test_truncated_bodies_are_malformed() -> None:
+    body = upsert_response(
+        *(
+            write_response(status("true"), f'internalId="{i}" externalId="E{i}" type="customer"')
+            for i in range(5)
+        )
+    )
+    for cut in range(0, len(body) - 1, 37):
+        with pytest.raises(MalformedResponseError):
+            parse_upsert_list_response(body[:cut])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"Service Unavailable",
+        b"<html><body>502</body></html>",
+        b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"/>',
+        b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body/>'
+        b"</soapenv:Envelope>",
+        b'<Envelope xmlns="http://www.w3.org/2003/05/soap-envelope"><Body/></Envelope>',
+    ],
+    ids=["empty", "text", "html", "no-body", "empty-body", "soap-1.2"],
+)
+def test_non_soap_bodies_are_malformed(body: bytes) -> None:
+    with pytest.raises(MalformedResponseError):
+        parse_upsert_list_response(body)
+    with pytest.raises(MalformedResponseError):
+        parse_fault(body)
+
+
+def test_unexpected_payloads_are_malformed() -> None:
+    other_operation = envelope(
+        '<addListResponse xmlns="urn:messages_{v}.platform.webservices.netsuite.com"><writeResponseList/>'
+        "</addListResponse>"
+    )
+    wrong_namespace = envelope(
+        '<upsertListResponse xmlns="urn:example"><writeResponseList/></upsertListResponse>'
+    )
+    no_list = envelope('<upsertListResponse xmlns="urn:messages_{v}.platform.webservices.netsuite.com"/>')
+    no_status = upsert_response("<writeResponse/>")
+    for body in (other_operation, wrong_namespace, no_list, no_status):
+        with pytest.raises(MalformedResponseError):
+            parse_upsert_list_response(body)
+    assert parse_fault(other_operation) is None
