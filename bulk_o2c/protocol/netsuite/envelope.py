@@ -94,6 +94,8 @@ class RecordEncodingError(PermanentError, ValueError):
 
 @dataclass(frozen=True, slots=True)
 class EncodedRecord:
+    """A record's ``<platformMsgs:record>`` fragment (UTF-8), ready for any number of envelopes."""
+
     external_id: str
     record_type: str
     xml: bytes
