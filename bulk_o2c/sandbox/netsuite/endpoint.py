@@ -1,0 +1,137 @@
+"""The SOAP endpoint ``POST /services/NetSuitePort_{version}``: one ``upsertList`` from arrival to answer.
+
+The order of checks, each answering with its fault and writing nothing:
+ 1. the concurrency pool (WS_REQUEST_BLOCKED at once, before the body is read);
+ 2. request size (exceededRequestSizeFault), SOAPAction ``upsertList`` (quoted or not), XML and
+    endpoint version (soap_request);
+ 3. authentication: exactly one tokenPassport, valid (INVALID_LOGIN_ATTEMPT) and alone
+    ("Ambiguous authentication");
+ 4. the record-count cap (exceededRecordCountFault, the whole request);
+ 5. injected transient faults (faults.FaultPlan).
+Then the request holds its slot for the latency model's time, the account writes the records, and
+the answer is HTTP 200 with one writeResponse per record, unless the plan says to lose it: then the
+connection is closed after the records are committed, and the client sees a disconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from bulk_o2c.sandbox.netsuite import outcomes
+from bulk_o2c.sandbox.netsuite.account import Account, request_load
+from bulk_o2c.sandbox.netsuite.config import NetSuiteSandboxConfig
+from bulk_o2c.sandbox.netsuite.faults import FaultPlan
+from bulk_o2c.sandbox.netsuite.outcomes import SoapFault, WriteOutcome
+from bulk_o2c.sandbox.netsuite.passport_check import PassportVerifier
+from bulk_o2c.sandbox.netsuite.pool import ConcurrencyPool
+from bulk_o2c.sandbox.netsuite.soap_request import RequestRejected, UpsertRequest, parse_upsert_request
+from bulk_o2c.sandbox.netsuite.soap_response import render_fault, render_upsert_response
+from bulk_o2c.sandbox.netsuite.stats import Counters
+
+log = logging.getLogger(__name__)
+
+ROUTE = r"/services/NetSuitePort_{version:\d{4}_\d}"
+
+
+class UpsertListEndpoint:
+    def __init__(
+        self,
+        config: NetSuiteSandboxConfig,
+        account: Account,
+        pool: ConcurrencyPool,
+        plan: FaultPlan,
+        counters: Counters,
+    ) -> None:
+        self._config = config
+        self._account = account
+        self._pool = pool
+        self._plan = plan
+        self._counters = counters
+        self._verifier = PassportVerifier(
+            config.account_id, config.credentials, config.clock, config.timestamp_window_s
+        )
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        version = request.match_info["version"]
+        self._counters.requests += 1
+        if not self._pool.try_acquire():
+            return self._fault(version, outcomes.concurrency_limit_exceeded())
+        try:
+            return await self._handle_admitted(request, version)
+        finally:
+            self._pool.release()
+
+    async def _handle_admitted(self, request: web.Request, version: str) -> web.StreamResponse:
+        body = await request.read()
+        limit = self._config.max_request_bytes
+        if limit is not None and len(body) > limit:
+            return self._fault(version, outcomes.request_size_exceeded(limit))
+        action = request.headers.get("SOAPAction", "").strip().strip('"')
+        if action != "upsertList":
+            return self._fault(version, outcomes.unreadable_request(f"Unsupported SOAPAction {action!r}."))
+        try:
+            upsert = parse_upsert_request(body, version)
+        except RequestRejected as rejected:
+            return self._fault(version, rejected.fault)
+        refusal = self._authenticate(upsert)
+        if refusal is not None:
+            return self._fault(version, refusal)
+        self._counters.records_received += len(upsert.records)
+        if len(upsert.records) > self._config.max_records:
+            return self._fault(version, outcomes.record_count_exceeded(self._config.max_records))
+        injected = self._plan.take_request_fault()
+        if injected == "unexpected":
+            return self._fault(version, outcomes.unexpected_error(secrets.token_hex(12)))
+        if injected == "concurrency":
+            return self._fault(version, outcomes.concurrency_limit_exceeded())
+
+        counts, lines = request_load(upsert.records)
+        await asyncio.sleep(self._config.request_seconds(counts, lines))
+        written = self._account.write(upsert.records)
+        self._count_outcomes(written)
+        if self._plan.take_lost_response():
+            return self._drop_connection(request)
+        ns_id = f"WEBSERVICES_{self._config.account_id}_{self._counters.requests:012d}_{secrets.token_hex(6)}"
+        return _xml_response(200, render_upsert_response(version, ns_id, written))
+
+    def _authenticate(self, upsert: UpsertRequest) -> SoapFault | None:
+        if upsert.passport is None:
+            log.debug("netsuite sandbox: request without tokenPassport")
+            return outcomes.invalid_login()
+        if upsert.other_authentication:
+            return outcomes.ambiguous_authentication()
+        reason = self._verifier.verify(upsert.passport)
+        if reason is not None:
+            log.debug("netsuite sandbox: tokenPassport refused (%s)", reason)
+            return outcomes.invalid_login()
+        return None
+
+    def _count_outcomes(self, written: Sequence[WriteOutcome]) -> None:
+        for outcome in written:
+            if outcome.internal_id is not None:
+                self._counters.records_written += 1
+            for detail in outcome.details:
+                if detail.type == "ERROR":
+                    self._counters.record_errors[detail.code] += 1
+                else:
+                    self._counters.warnings_sent += 1
+
+    def _drop_connection(self, request: web.Request) -> web.StreamResponse:
+        self._counters.lost_responses += 1
+        if request.transport is not None:
+            request.transport.close()
+        # Never delivered: aiohttp drops a response whose connection is already closed.
+        return web.Response(status=200)
+
+    def _fault(self, version: str, fault: SoapFault) -> web.StreamResponse:
+        self._counters.faults_sent[fault.code] += 1
+        return _xml_response(500, render_fault(version, fault))
+
+
+def _xml_response(status: int, body: bytes) -> web.Response:
+    return web.Response(status=status, body=body, content_type="text/xml", charset="utf-8")

@@ -1,0 +1,210 @@
+"""Reading an ``upsertList`` request: hardened XML parsing into passport and record values.
+
+Rules this module owns:
+- The parser never loads a DTD, resolves an entity or touches the network; a document that declares
+  a DOCTYPE is refused outright.
+- Every NetSuite namespace in the body (element names and ``xsi:type`` values) must carry the
+  endpoint version of the URL; one stray version rejects the request with ``invalidVersionFault``.
+- Like NetSuite, the reader is lenient about where ``tokenPassport`` children live (core namespace,
+  messages namespace or none): they are matched by local name.
+- Record fields become plain values: text for a leaf, a dict of attributes for a reference
+  (``{"internalId": "1"}``), a list for any ``...List`` sublist, a dict for any other complex
+  element. ``xsi:type`` annotations inside a record are dropped; they add nothing to the value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+from lxml import etree
+
+from bulk_o2c.protocol.netsuite.namespaces import SOAP_ENV, XSI, namespaces
+from bulk_o2c.sandbox.netsuite.outcomes import SoapFault, unreadable_request, version_mismatch
+
+FieldValue: TypeAlias = "str | dict[str, FieldValue] | list[FieldValue]"
+Fields: TypeAlias = "dict[str, FieldValue]"
+
+_NETSUITE_NS = re.compile(r"^urn:(?:types\.)?[a-z]+_(\d{4}_\d)\.[a-z]+\.webservices\.netsuite\.com$", re.I)
+_XSI_TYPE = f"{{{XSI}}}type"
+_PASSPORT_FIELDS = ("account", "consumerKey", "token", "nonce", "timestamp", "signature")
+
+
+class RequestRejected(Exception):
+    """The request cannot be processed at all; ``fault`` is what to answer."""
+
+    def __init__(self, fault: SoapFault) -> None:
+        super().__init__(fault.code)
+        self.fault = fault
+
+
+@dataclass(frozen=True, slots=True)
+class Passport:
+    account: str
+    consumer_key: str = field(repr=False)
+    token: str = field(repr=False)
+    nonce: str
+    timestamp: str
+    signature: str = field(repr=False)
+    algorithm: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingRecord:
+    """One ``record`` element. ``record_type`` is None for types this account does not emulate."""
+
+    record_type: str | None
+    type_name: str
+    external_id: str | None
+    internal_id: str | None
+    fields: Fields
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertRequest:
+    passport: Passport | None
+    # Another authentication header beside tokenPassport (NetSuite: "Ambiguous authentication").
+    other_authentication: bool
+    records: tuple[IncomingRecord, ...]
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+_PARSER = _parser()
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _namespace(tag: str) -> str:
+    return tag[1:].partition("}")[0] if tag.startswith("{") else ""
+
+
+def _check_versions(root: etree._Element, version: str) -> None:
+    """Every NetSuite namespace used by an element or an ``xsi:type`` must be the endpoint's."""
+    seen: set[str] = set()
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        names = [_namespace(element.tag)]
+        xsi_type = element.get(_XSI_TYPE)
+        if xsi_type and ":" in xsi_type:
+            names.append(element.nsmap.get(xsi_type.partition(":")[0]) or "")
+        for name in names:
+            if name in seen:
+                continue
+            seen.add(name)
+            match = _NETSUITE_NS.match(name)
+            if match and match.group(1) != version:
+                raise RequestRejected(version_mismatch(version, match.group(1)))
+
+
+def _value(element: etree._Element) -> FieldValue:
+    children = [child for child in element if isinstance(child.tag, str)]
+    attributes: Fields = {_local(str(k)): str(v) for k, v in element.attrib.items() if k != _XSI_TYPE}
+    if not children:
+        text = element.text or ""
+        if not attributes:
+            return text
+        if text.strip():
+            attributes["value"] = text
+        return attributes
+    if _local(element.tag).endswith("List"):
+        return [_value(child) for child in children]
+    for child in children:
+        attributes[_local(child.tag)] = _value(child)
+    return attributes
+
+
+def _passport(element: etree._Element) -> Passport:
+    found: dict[str, etree._Element] = {}
+    for child in element:
+        if isinstance(child.tag, str):
+            found[_local(child.tag)] = child
+    missing = [name for name in _PASSPORT_FIELDS if name not in found]
+    if missing:
+        raise RequestRejected(unreadable_request(f"tokenPassport lacks {', '.join(missing)}"))
+    text = {name: (found[name].text or "").strip() for name in _PASSPORT_FIELDS}
+    return Passport(
+        account=text["account"],
+        consumer_key=text["consumerKey"],
+        token=text["token"],
+        nonce=text["nonce"],
+        timestamp=text["timestamp"],
+        signature=text["signature"],
+        algorithm=found["signature"].get("algorithm", ""),
+    )
+
+
+def _record_type(element: etree._Element, version: str) -> tuple[str | None, str]:
+    xsi_type = element.get(_XSI_TYPE) or ""
+    prefix, _, name = xsi_type.rpartition(":")
+    namespace = element.nsmap.get(prefix or None, "")
+    ns = namespaces(version)
+    if namespace == ns.relationships and name == "Customer":
+        return "customer", name
+    if namespace == ns.sales and name == "SalesOrder":
+        return "salesOrder", name
+    return None, name or xsi_type
+
+
+def _record(element: etree._Element, version: str) -> IncomingRecord:
+    record_type, type_name = _record_type(element, version)
+    fields: Fields = {}
+    for child in element:
+        if isinstance(child.tag, str):
+            fields[_local(child.tag)] = _value(child)
+    return IncomingRecord(
+        record_type=record_type,
+        type_name=type_name,
+        external_id=element.get("externalId"),
+        internal_id=element.get("internalId"),
+        fields=fields,
+    )
+
+
+def parse_upsert_request(body: bytes, version: str) -> UpsertRequest:
+    """Read an ``upsertList`` envelope sent to the ``version`` endpoint, or raise RequestRejected."""
+    try:
+        root = etree.fromstring(body, _PARSER)
+    except etree.XMLSyntaxError:
+        raise RequestRejected(unreadable_request("The request is not well-formed XML.")) from None
+    if root.getroottree().docinfo.internalDTD is not None:
+        raise RequestRejected(unreadable_request("A DOCTYPE is not allowed in a SOAP request."))
+    if root.tag != f"{{{SOAP_ENV}}}Envelope":
+        raise RequestRejected(unreadable_request("The request is not a SOAP 1.1 envelope."))
+    _check_versions(root, version)
+    header = root.find(f"{{{SOAP_ENV}}}Header")
+    body_element = root.find(f"{{{SOAP_ENV}}}Body")
+    operation = None if body_element is None else next(body_element.iterchildren(tag=etree.Element), None)
+    if operation is None or operation.tag != f"{{{namespaces(version).messages}}}upsertList":
+        raise RequestRejected(unreadable_request("This endpoint emulates upsertList only."))
+
+    passport = None
+    other_authentication = False
+    for element in () if header is None else header.iterchildren(tag=etree.Element):
+        name = _local(element.tag)
+        if name == "tokenPassport":
+            passport = _passport(element)
+        elif name in ("applicationInfo", "passport"):
+            other_authentication = True
+    records = tuple(
+        _record(element, version)
+        for element in operation.iterchildren(tag=etree.Element)
+        if _local(element.tag) == "record"
+    )
+    if not records:
+        raise RequestRejected(unreadable_request("upsertList needs at least one record."))
+    return UpsertRequest(passport=passport, other_authentication=other_authentication, records=records)

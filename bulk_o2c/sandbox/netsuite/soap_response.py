@@ -1,0 +1,90 @@
+"""Rendering ``upsertListResponse`` and SOAP faults as NetSuite lays them out.
+
+Rules this module owns:
+- Namespaces are those of the request's endpoint version. The layout follows Oracle's samples
+  (reference section 1.7): a ``documentInfo`` header, ``upsertListResponse`` in the messages
+  namespace as default namespace, ``platformCore`` declared again on every status and baseRef.
+- One ``writeResponse`` per input record, in input order; ``baseRef`` is
+  ``xsi:type="platformCore:RecordRef"`` with internalId only when the record was written, and
+  ``type`` only for a record type the account knows.
+- Faults follow ``examples/fault_concurrency_tba_2024_2.xml``: ``faultcode``, ``faultstring``,
+  and a ``detail`` with the platformFaults element, its code and message, and the host name.
+- Every value that came from a client or a message is escaped; nothing is formatted in unescaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from xml.sax.saxutils import escape
+
+from bulk_o2c.protocol.netsuite.namespaces import SOAP_ENV, XSI, namespaces
+from bulk_o2c.sandbox.netsuite.outcomes import SoapFault, StatusDetail, WriteOutcome
+
+_ATTRIBUTE_ENTITIES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+_PROLOG = '<?xml version="1.0" encoding="UTF-8"?>'
+_ENVELOPE_OPEN = (
+    f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}" '
+    f'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="{XSI}">'
+)
+HOSTNAME = "bulk-o2c-sandbox"
+
+
+def _attr(value: str) -> str:
+    return escape(value, _ATTRIBUTE_ENTITIES)
+
+
+def _status_detail(detail: StatusDetail) -> str:
+    return (
+        f'<platformCore:statusDetail type="{detail.type}"><platformCore:code>{escape(detail.code)}'
+        f"</platformCore:code><platformCore:message>{escape(detail.message)}</platformCore:message>"
+        "</platformCore:statusDetail>"
+    )
+
+
+def _write_response(outcome: WriteOutcome, core: str) -> str:
+    success = "true" if outcome.is_success else "false"
+    status_open = f'<platformCore:status isSuccess="{success}" xmlns:platformCore="{core}"'
+    if outcome.details:
+        details = "".join(_status_detail(detail) for detail in outcome.details)
+        status = f"{status_open}>{details}</platformCore:status>"
+    else:
+        status = f"{status_open}/>"
+    ref = ["<baseRef"]
+    if outcome.internal_id is not None:
+        ref.append(f' internalId="{_attr(outcome.internal_id)}"')
+    if outcome.external_id is not None:
+        ref.append(f' externalId="{_attr(outcome.external_id)}"')
+    if outcome.record_type is not None:
+        ref.append(f' type="{outcome.record_type}"')
+    ref.append(f' xsi:type="platformCore:RecordRef" xmlns:platformCore="{core}"/>')
+    return f"<writeResponse>{status}{''.join(ref)}</writeResponse>"
+
+
+def render_upsert_response(version: str, ns_id: str, outcomes: Sequence[WriteOutcome]) -> bytes:
+    ns = namespaces(version)
+    body = "".join(_write_response(outcome, ns.core) for outcome in outcomes)
+    return (
+        f"{_PROLOG}{_ENVELOPE_OPEN}<soapenv:Header>"
+        f'<platformMsgs:documentInfo xmlns:platformMsgs="{ns.messages}">'
+        f"<platformMsgs:nsId>{escape(ns_id)}</platformMsgs:nsId></platformMsgs:documentInfo>"
+        f'</soapenv:Header><soapenv:Body><upsertListResponse xmlns="{ns.messages}">'
+        f"<writeResponseList>{body}</writeResponseList></upsertListResponse></soapenv:Body></soapenv:Envelope>"
+    ).encode()
+
+
+def render_fault(version: str, fault: SoapFault) -> bytes:
+    detail = ""
+    if fault.element is not None:
+        faults_ns = namespaces(version).faults
+        detail = (
+            f'<detail><platformFaults:{fault.element} xmlns:platformFaults="{faults_ns}">'
+            f"<platformFaults:code>{escape(fault.code)}</platformFaults:code>"
+            f"<platformFaults:message>{escape(fault.message)}</platformFaults:message>"
+            f"</platformFaults:{fault.element}>"
+            f'<ns1:hostname xmlns:ns1="http://xml.apache.org/axis/">{HOSTNAME}</ns1:hostname></detail>'
+        )
+    return (
+        f"{_PROLOG}{_ENVELOPE_OPEN}<soapenv:Body><soapenv:Fault>"
+        f"<faultcode>{fault.faultcode}</faultcode><faultstring>{escape(fault.message)}</faultstring>"
+        f"{detail}</soapenv:Fault></soapenv:Body></soapenv:Envelope>"
+    ).encode()

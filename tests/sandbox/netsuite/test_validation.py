@@ -1,0 +1,170 @@
+"""Per-record validation: each NetSuite code for its rule, and a bad record never fails the others."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from bulk_o2c.sandbox.netsuite import NetSuiteSandbox
+
+
+def _customer_cases(wire: SimpleNamespace) -> list[tuple[str, str, str]]:
+    return [
+        (wire.customer(None), "USER_ERROR", "This operation requies a value for externalId."),
+        (
+            wire.customer("C-internal", attrs=' internalId="77"'),
+            "USER_ERROR",
+            "You cannot set internalId with upsert.",
+        ),
+        (wire.customer("C-noname", None), "USER_ERROR", "Please enter value(s) for: Company Name"),
+        (wire.customer("C-blank", "   "), "USER_ERROR", "Please enter value(s) for: Company Name"),
+        (
+            wire.customer("C-long", "x" * 84),
+            "EXCEEDED_MAX_FIELD_LENGTH",
+            "The field companyName contained more than the maximum number ( 83 ) of characters allowed.",
+        ),
+        (
+            wire.customer("C-country", country="US"),
+            "INVALID_FLD_VALUE",
+            "You have entered an Invalid Field Value US for the following field: country",
+        ),
+        (
+            wire.customer("C-form", extra='<listRel:customForm internalId="999"/>'),
+            "INVALID_KEY_OR_REF",
+            "Invalid customform reference key 999.",
+        ),
+        (
+            wire.customer("C-sub").replace(
+                '<listRel:subsidiary internalId="1"/>', '<listRel:subsidiary internalId="2"/>'
+            ),
+            "INVALID_KEY_OR_REF",
+            "Invalid subsidiary reference key 2.",
+        ),
+        (
+            '<platformMsgs:record xsi:type="listRel:Contact" externalId="K-1"/>',
+            "INVALID_RCRD_TYPE",
+            "The record type [Contact] is invalid.",
+        ),
+    ]
+
+
+async def test_each_customer_rule_has_its_code_and_the_good_records_still_go_in(
+    client: Any, sandbox: NetSuiteSandbox, wire: SimpleNamespace
+) -> None:
+    cases = _customer_cases(wire)
+    records = [wire.customer("GOOD-1")] + [record for record, _, _ in cases] + [wire.customer("GOOD-2")]
+    reply = await client.upsert(*records)
+    assert reply.status == 200
+    rows = reply.outcomes()
+    assert len(rows) == len(records)
+    assert rows[0]["isSuccess"] == rows[-1]["isSuccess"] == "true"
+    for row, (_, code, message) in zip(rows[1:-1], cases, strict=True):
+        assert (row["isSuccess"], row["code"], row["message"], row["detailType"]) == (
+            "false",
+            code,
+            message,
+            "ERROR",
+        )
+        assert row["internalId"] is None
+    assert [r.external_id for r in sandbox.records("customer")] == ["GOOD-1", "GOOD-2"]
+    assert sandbox.stats.record_errors == {
+        "USER_ERROR": 4,
+        "EXCEEDED_MAX_FIELD_LENGTH": 1,
+        "INVALID_FLD_VALUE": 1,
+        "INVALID_KEY_OR_REF": 2,
+        "INVALID_RCRD_TYPE": 1,
+    }
+
+
+async def test_a_person_needs_no_company_name_and_83_characters_are_fine(
+    client: Any, wire: SimpleNamespace
+) -> None:
+    reply = await client.upsert(wire.customer("P-1", None, is_person=True), wire.customer("C-83", "y" * 83))
+    assert [r["isSuccess"] for r in reply.outcomes()] == ["true", "true"]
+
+
+async def test_an_update_may_omit_the_company_name_it_already_has(client: Any, wire: SimpleNamespace) -> None:
+    await client.upsert(wire.customer("C-1", "Acme"))
+    reply = await client.upsert(wire.customer("C-1", None))
+    assert reply.outcomes()[0]["isSuccess"] == "true"
+
+
+async def test_sales_order_rules(client: Any, sandbox: NetSuiteSandbox, wire: SimpleNamespace) -> None:
+    await client.upsert(wire.customer("CUST-1"))
+    cases = [
+        (
+            wire.sales_order("SO-entity", "CUST-404"),
+            "INVALID_KEY_OR_REF",
+            "Invalid entity reference key CUST-404.",
+        ),
+        (
+            wire.sales_order("SO-item", lines=(("SKU-404", "1"),)),
+            "INVALID_KEY_OR_REF",
+            "Invalid item reference key SKU-404.",
+        ),
+        (
+            wire.sales_order("SO-qty", lines=(("SKU-1", "1"), ("SKU-2", "-2"))),
+            "INVALID_FLD_VALUE",
+            "You have entered an Invalid Field Value -2 for the following field: quantity",
+        ),
+        (
+            wire.sales_order("SO-nan", lines=(("SKU-1", "lots"),)),
+            "INVALID_FLD_VALUE",
+            "You have entered an Invalid Field Value lots for the following field: quantity",
+        ),
+        (
+            wire.sales_order("SO-sub", extra='<tranSales:subsidiary internalId="3"/>'),
+            "INVALID_KEY_OR_REF",
+            "Invalid subsidiary reference key 3.",
+        ),
+        (
+            wire.sales_order("SO-form", extra='<tranSales:customForm internalId="68"/>'),
+            "INVALID_KEY_OR_REF",
+            "Invalid customform reference key 68.",
+        ),
+        (
+            wire.sales_order("SO-empty", lines=()),
+            "VALID_LINE_ITEM_REQD",
+            "You must have at least one valid line item for this transaction.",
+        ),
+    ]
+    good = wire.sales_order("SO-good", "cust-1", (("sku-1", "0"),))  # references are case-insensitive
+    reply = await client.upsert(good, *(record for record, _, _ in cases))
+    rows = reply.outcomes()
+    assert rows[0]["isSuccess"] == "true"
+    for row, (_, code, message) in zip(rows[1:], cases, strict=True):
+        assert (row["code"], row["message"]) == (code, message)
+    assert [o.external_id for o in sandbox.records("salesOrder")] == ["SO-good"]
+
+
+async def test_an_order_may_reference_a_customer_written_earlier_in_the_same_request(
+    client: Any, wire: SimpleNamespace
+) -> None:
+    reply = await client.upsert(wire.customer("CUST-9"), wire.sales_order("SO-9", "CUST-9"))
+    assert [r["isSuccess"] for r in reply.outcomes()] == ["true", "true"]
+
+
+async def test_an_entity_by_internal_id_must_exist(client: Any, wire: SimpleNamespace) -> None:
+    await client.upsert(wire.customer("CUST-1"))
+    by_internal_id = wire.sales_order("SO-1").replace('externalId="CUST-1" type="customer"', 'internalId="1"')
+    missing = wire.sales_order("SO-2").replace('externalId="CUST-1" type="customer"', 'internalId="2"')
+    rows = (await client.upsert(by_internal_id, missing)).outcomes()
+    assert rows[0]["isSuccess"] == "true"
+    assert (rows[1]["code"], rows[1]["message"]) == ("INVALID_KEY_OR_REF", "Invalid entity reference key 2.")
+
+
+async def test_items_can_be_added_to_the_catalogue(
+    client: Any, sandbox: NetSuiteSandbox, wire: SimpleNamespace
+) -> None:
+    await client.upsert(wire.customer("CUST-1"))
+    order = wire.sales_order("SO-1", lines=(("NEW-SKU", "1"),))
+    assert (await client.upsert(order)).outcomes()[0]["code"] == "INVALID_KEY_OR_REF"
+    sandbox.add_items(["NEW-SKU"])
+    assert (await client.upsert(order)).outcomes()[0]["isSuccess"] == "true"
+
+
+@pytest.mark.parametrize("country", ["_unitedKingdom", "_germany", "_canada"])
+async def test_enum_countries_are_accepted(client: Any, wire: SimpleNamespace, country: str) -> None:
+    assert (await client.upsert(wire.customer("C-1", country=country))).outcomes()[0]["isSuccess"] == "true"
