@@ -174,11 +174,6 @@ def api_error(status: int, body: bytes) -> SalesforceApiError:
     return RequestRejectedError(text, status=status, error_code=code)
 
 
-def is_refreshable_session_error(status: int, body: bytes) -> bool:
-    """True for a 401 that a new token cures."""
-    return status == 401 and isinstance(api_error(status, body), InvalidSessionError)
-
-
 def oauth_error(status: int, body: bytes) -> SalesforceApiError:
     """The exception for a token endpoint refusal; 5xx and 429 there are worth another attempt."""
     try:

@@ -23,7 +23,6 @@ from bulk_o2c.protocol.salesforce.errors import (
     SessionNotUsableError,
     UnsupportedEntityError,
     api_error,
-    is_refreshable_session_error,
     oauth_error,
     parse_error_details,
     parse_limit_info,
@@ -44,7 +43,6 @@ def test_expired_session_is_refreshable() -> None:
     assert err.status == 401
     assert err.error_code == "INVALID_SESSION_ID"
     assert "Session expired or invalid" in str(err)
-    assert is_refreshable_session_error(401, _body("INVALID_SESSION_ID", "Session expired or invalid"))
 
 
 def test_invalid_auth_header_is_refreshable() -> None:
@@ -58,7 +56,6 @@ def test_session_not_valid_for_rest_is_not_refreshable() -> None:
     assert isinstance(err, SessionNotUsableError)
     assert isinstance(err, AuthError)
     assert not isinstance(err, TransientError)
-    assert not is_refreshable_session_error(401, body)
 
 
 def test_total_requests_stops_the_run_with_a_clear_message() -> None:

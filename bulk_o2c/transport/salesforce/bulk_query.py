@@ -1,0 +1,314 @@
+"""Bulk API 2.0 query extraction: create the job, wait for it, stream its CSV pages, clean up.
+
+Rules this module owns:
+
+- Polling backs off from 0.5 s, doubling up to 10 s (every poll is an API call), under an overall
+  ``poll_timeout_s``. ``Failed`` (with or without ``errorMessage``) and ``Aborted`` raise
+  ``QueryJobFailedError``; a job still running at the deadline is aborted and raises
+  ``QueryJobTimeoutError``. Cancellation while the job runs aborts it too.
+- Pages come one at a time, each parsed from the network in chunks, with ``job_id``, the locator
+  that fetched it and the locator of the next page: a caller that checkpoints after each page can
+  resume mid-job from ``Resume(job_id, next_locator)``. Results live as long as the job (7 days).
+- Each page's row count is checked against ``Sforce-NumberOfRecords``, and the total against the
+  job's ``numberRecordsProcessed``: a short read is an error, never a silent truncation.
+- Every page's header must equal the first page's.
+- With ``parallel_pages`` (API 58.0+) the ``resultPages`` listing is fetched and up to
+  ``max_parallel`` pages download at once, yielded in page order (so at most that many pages are
+  held). A listing that is missing (404), refused or unreadable before any page was yielded falls
+  back to sequential locator paging; a resumed extraction always pages by locator.
+- The job is deleted once every page has been read. A job whose reading stops early (the consumer
+  left, the process was cancelled, a page was bad) is kept so that it can be resumed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import aiohttp
+import anyio
+
+from bulk_o2c.errors import BulkO2CError, PermanentError
+from bulk_o2c.protocol.salesforce.csv_stream import CsvHeaderMismatchError, CsvPageReader, Row, as_dicts
+from bulk_o2c.protocol.salesforce.errors import RequestRejectedError, SalesforceProtocolError
+from bulk_o2c.protocol.salesforce.jobs import (
+    ABORT_BODY,
+    COLUMN_DELIMITERS,
+    LOCATOR_HEADER,
+    RECORD_COUNT_HEADER,
+    ColumnDelimiterName,
+    JobInfo,
+    JobState,
+    LineEndingName,
+    QueryOperation,
+    ResultPageLink,
+    ResultPagesBatch,
+    create_query_job_body,
+    failure_description,
+    job_path,
+    next_locator,
+    page_record_count,
+    parse_job_info,
+    parse_result_pages,
+    result_pages_path,
+    results_params,
+    results_path,
+)
+from bulk_o2c.transport.salesforce.http import SalesforceHttp
+
+log = logging.getLogger(__name__)
+
+POLL_FIRST_S = 0.5
+POLL_MAX_S = 10.0
+DEFAULT_MAX_PARALLEL = 5
+CHUNK_BYTES = 256 * 1024
+CLEANUP_TIMEOUT_S = 30.0
+# resultPages arrived in API 58.0; older versions can only page by locator.
+RESULT_PAGES_MIN_VERSION = 58.0
+
+
+class QueryJobFailedError(PermanentError):
+    """The query job ended Failed or Aborted."""
+
+
+class QueryJobTimeoutError(PermanentError):
+    """The job did not finish within ``poll_timeout_s``; it was aborted."""
+
+
+class RowCountMismatchError(PermanentError):
+    """Fewer or more rows were read than Salesforce says the page or the job holds."""
+
+
+class Resume(NamedTuple):
+    job_id: str
+    locator: str
+    # Rows read before ``locator``: with it the job's total is still checked, without it it cannot be.
+    rows_done: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    job_id: str
+    locator: str | None  # the locator that fetched this page; None for the first page
+    next_locator: str | None  # where to resume after this page; None when it was the last
+    header: tuple[str, ...]
+    rows: list[Row]
+    rows_before: int  # rows of the job before this page (from the resume point if rows_done was unknown)
+
+    def dicts(self) -> list[dict[str, str]]:
+        return as_dicts(self.header, self.rows)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    header: tuple[str, ...] | None
+    rows: list[Row]
+    next_locator: str | None
+
+
+async def extract(
+    http: SalesforceHttp,
+    soql: str,
+    *,
+    operation: QueryOperation = "query",
+    page_size: int,
+    column_delimiter: ColumnDelimiterName = "COMMA",
+    line_ending: LineEndingName = "LF",
+    poll_timeout_s: float,
+    resume: Resume | tuple[str, str] | None = None,
+    parallel_pages: bool = True,
+    max_parallel: int = DEFAULT_MAX_PARALLEL,
+) -> AsyncIterator[Page]:
+    """Run ``soql`` as a Bulk 2.0 query job (or resume one) and yield its result pages in order."""
+    if max_parallel < 1:
+        raise ValueError("max_parallel must be at least 1")
+    delimiter = COLUMN_DELIMITERS[column_delimiter]
+    if resume is not None:
+        resume = Resume(*resume)
+        info = parse_job_info(await http.request_json("GET", job_path(resume.job_id)))
+    else:
+        body = create_query_job_body(
+            soql, operation=operation, column_delimiter=column_delimiter, line_ending=line_ending
+        )
+        info = parse_job_info(await http.request_json("POST", "jobs/query", json=body))
+        log.info("Salesforce query job %s created", info.id, extra={"job_id": info.id})
+    job = _Job(http, info.id, delimiter, page_size)
+
+    info = await job.wait(info, poll_timeout_s)
+    if resume is not None:
+        pages = job.locator_pages(resume.locator)
+        seen = resume.rows_done or 0
+        expected_rows = None if resume.rows_done is None else info.number_records_processed
+    else:
+        pages = (
+            job.parallel_pages(max_parallel)
+            if parallel_pages and job.can_list_pages
+            else job.locator_pages(None)
+        )
+        seen = 0
+        expected_rows = info.number_records_processed
+
+    header: tuple[str, ...] | None = None
+    async with aclosing(pages):
+        async for locator, parsed in pages:
+            if parsed.header is not None:
+                if header is None:
+                    header = parsed.header
+                elif parsed.header != header:
+                    raise CsvHeaderMismatchError(
+                        f"query job {info.id}: page at locator {locator!r} has header {list(parsed.header)}, "
+                        f"the first page had {list(header)}"
+                    )
+            yield Page(
+                job_id=info.id,
+                locator=locator,
+                next_locator=parsed.next_locator,
+                header=header or (),
+                rows=parsed.rows,
+                rows_before=seen,
+            )
+            seen += len(parsed.rows)
+
+    if expected_rows is not None and seen != expected_rows:
+        raise RowCountMismatchError(
+            f"query job {info.id}: read {seen} rows but the job processed {expected_rows}"
+            + "; the job is kept for inspection"
+        )
+    await job.delete()
+    log.info("Salesforce query job %s read (%d rows) and deleted", info.id, seen, extra={"job_id": info.id})
+
+
+class _Job:
+    def __init__(self, http: SalesforceHttp, job_id: str, delimiter: str, page_size: int) -> None:
+        self._http = http
+        self.id = job_id
+        self._delimiter = delimiter
+        self._page_size = page_size
+
+    @property
+    def can_list_pages(self) -> bool:
+        return float(self._http.api_version) >= RESULT_PAGES_MIN_VERSION
+
+    async def wait(self, info: JobInfo, timeout_s: float) -> JobInfo:
+        """Poll until the job is terminal; JobComplete is returned, anything else raises."""
+        delay = POLL_FIRST_S
+        try:
+            with anyio.fail_after(timeout_s):
+                while not info.state.is_terminal:
+                    await anyio.sleep(delay)
+                    delay = min(delay * 2, POLL_MAX_S)
+                    info = parse_job_info(await self._http.request_json("GET", job_path(self.id)))
+        except TimeoutError:
+            await self._abort()
+            raise QueryJobTimeoutError(
+                f"query job {self.id} was still {info.state} after {timeout_s:g} s; it has been aborted"
+            ) from None
+        except BaseException:
+            # Cancelled (or the HTTP layer gave up) while Salesforce still works on the query.
+            await self._abort()
+            raise
+        if info.state is not JobState.JOB_COMPLETE:
+            await self.delete()
+            raise QueryJobFailedError(failure_description(info))
+        return info
+
+    async def locator_pages(self, locator: str | None) -> AsyncGenerator[tuple[str | None, _Parsed], None]:
+        while True:
+            parsed = await self._fetch(
+                results_path(self.id), results_params(self._page_size, locator), follow_locator=True
+            )
+            yield locator, parsed
+            if parsed.next_locator is None:
+                return
+            locator = parsed.next_locator
+
+    async def parallel_pages(self, max_parallel: int) -> AsyncGenerator[tuple[str | None, _Parsed], None]:
+        try:
+            batch = await self._listing(result_pages_path(self.id))
+            if any(link.locator is None for link in batch.pages[1:]):
+                raise SalesforceProtocolError("result page links carry no locator to resume from", status=200)
+        except (RequestRejectedError, SalesforceProtocolError) as exc:
+            log.warning("resultPages unusable for job %s (%s); paging by locator", self.id, exc)
+            async with aclosing(self.locator_pages(None)) as pages:
+                async for item in pages:
+                    yield item
+            return
+
+        links = deque(batch.pages)
+        next_listing = batch.next_url
+        pending: deque[tuple[ResultPageLink, asyncio.Task[_Parsed]]] = deque()
+        try:
+            while True:
+                while len(pending) < max_parallel and (links or next_listing):
+                    if not links:
+                        assert next_listing is not None
+                        batch = await self._listing(next_listing)
+                        links.extend(batch.pages)
+                        next_listing = batch.next_url
+                        continue
+                    link = links.popleft()
+                    pending.append(
+                        (link, asyncio.create_task(self._fetch(link.url, None, follow_locator=False)))
+                    )
+                if not pending:
+                    return
+                link, task = pending.popleft()
+                parsed = await task
+                following = pending[0][0] if pending else (links[0] if links else None)
+                if following is None and next_listing is not None:
+                    batch = await self._listing(next_listing)
+                    links.extend(batch.pages)
+                    next_listing = batch.next_url
+                    following = links[0] if links else None
+                if following is not None and following.locator is None:
+                    raise SalesforceProtocolError(
+                        f"a result page link of job {self.id} has no locator; it could not be resumed",
+                        status=200,
+                    )
+                resume_at = None if following is None else following.locator
+                yield link.locator, _Parsed(parsed.header, parsed.rows, resume_at)
+        finally:
+            for _, task in pending:
+                task.cancel()
+            await asyncio.gather(*(task for _, task in pending), return_exceptions=True)
+
+    async def _listing(self, url: str) -> ResultPagesBatch:
+        answer = await self._http.request_json("GET", url)
+        return parse_result_pages(answer, api_version=self._http.api_version)
+
+    async def _fetch(self, url: str, params: dict[str, str] | None, *, follow_locator: bool) -> _Parsed:
+        async def consume(resp: aiohttp.ClientResponse) -> _Parsed:
+            reader = CsvPageReader(self._delimiter)
+            rows: list[Row] = []
+            async for chunk in resp.content.iter_chunked(CHUNK_BYTES):
+                rows.extend(reader.feed(chunk))
+            rows.extend(reader.close())
+            announced = page_record_count(resp.headers.get(RECORD_COUNT_HEADER))
+            if announced is not None and announced != len(rows):
+                raise RowCountMismatchError(
+                    f"query job {self.id}: a page announced {announced} rows but held {len(rows)}"
+                )
+            locator = next_locator(resp.headers.get(LOCATOR_HEADER)) if follow_locator else None
+            return _Parsed(reader.header, rows, locator)
+
+        return await self._http.download(url, consume, params=params)
+
+    async def delete(self) -> None:
+        await self._cleanup("DELETE", expected=(204, 200))
+
+    async def _abort(self) -> None:
+        await self._cleanup("PATCH", expected=(200,), json=dict(ABORT_BODY))
+        await self.delete()
+
+    async def _cleanup(self, method: str, *, expected: tuple[int, ...], json: object | None = None) -> None:
+        # Shielded: it runs while cancellation unwinds; bounded, so a dead network cannot hang it.
+        with anyio.move_on_after(CLEANUP_TIMEOUT_S, shield=True):
+            try:
+                await self._http.request_json(method, job_path(self.id), json=json, expected=expected)
+            except BulkO2CError as exc:
+                log.warning("could not %s query job %s: %s", method, self.id, exc, extra={"job_id": self.id})

@@ -1,0 +1,458 @@
+from __future__ import annotations
+
+import asyncio
+import gzip
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+from aiohttp import web
+from aioresponses import CallbackResult, aioresponses
+from yarl import URL
+
+from bulk_o2c.protocol.salesforce.csv_stream import CsvHeaderMismatchError
+from bulk_o2c.protocol.salesforce.errors import SalesforceProtocolError
+from bulk_o2c.transport.salesforce import bulk_query
+from bulk_o2c.transport.salesforce.bulk_query import (
+    Page,
+    QueryJobFailedError,
+    QueryJobTimeoutError,
+    Resume,
+    RowCountMismatchError,
+    extract,
+)
+from bulk_o2c.transport.salesforce.http import SalesforceHttp
+
+from .conftest import API, CompatResponse, FakeTokens, quick_retry
+
+JOB_ID = "750R0000000zlh9IAA"
+JOB_URL = f"{API}/jobs/query/{JOB_ID}"
+RESULTS = f"{JOB_URL}/results"
+SOQL = "SELECT Id, Name, Account.Name FROM Contact"
+
+
+@pytest.fixture(autouse=True)
+def fast_polling(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk_query, "POLL_FIRST_S", 0.001)
+    monkeypatch.setattr(bulk_query, "POLL_MAX_S", 0.002)
+
+
+def job(state: str, records: int = 0, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": JOB_ID,
+        "operation": "query",
+        "object": "Contact",
+        "state": state,
+        "numberRecordsProcessed": records,
+        "retries": 0,
+        **extra,
+    }
+
+
+def page_body(*rows: str, header: str = '"Id","Name","Account.Name"') -> bytes:
+    return ("\n".join([header, *rows]) + "\n").encode()
+
+
+def csv_page(
+    mocked: aioresponses, url: str, body: bytes, locator: str | None, count: int | None = None
+) -> None:
+    headers = {} if locator is None else {"Sforce-Locator": locator}
+    if count is not None:
+        headers["Sforce-NumberOfRecords"] = str(count)
+    mocked.get(url, body=body, headers=headers, content_type="text/csv")
+
+
+async def collect(pages: AsyncIterator[Page]) -> list[Page]:
+    return [page async for page in pages]
+
+
+def requests_to(mocked: aioresponses, method: str, url: str) -> list[Any]:
+    return mocked.requests.get((method, URL(url)), [])
+
+
+def three_pages(mocked: aioresponses) -> None:
+    csv_page(
+        mocked, f"{RESULTS}?maxRecords=2", page_body('"003A","Ann","Acme, Inc"', '"003B","Bob",""'), "L2", 2
+    )
+    csv_page(
+        mocked,
+        f"{RESULTS}?maxRecords=2&locator=L2",
+        page_body('"003C","Cy","line\nbreak"', '"003D","Di","x"'),
+        "L3",
+        2,
+    )
+    csv_page(mocked, f"{RESULTS}?maxRecords=2&locator=L3", page_body('"003E","Ed","y"'), "null", 1)
+
+
+async def test_sequential_extraction(http: SalesforceHttp, mocked: aioresponses) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("UploadComplete"))
+    mocked.get(JOB_URL, payload=job("InProgress"))
+    mocked.get(JOB_URL, payload=job("JobComplete", 5))
+    three_pages(mocked)
+    mocked.delete(JOB_URL, status=204)
+
+    pages = await collect(
+        extract(http, SOQL, operation="queryAll", page_size=2, poll_timeout_s=10, parallel_pages=False)
+    )
+
+    create = orjson.loads(requests_to(mocked, "POST", f"{API}/jobs/query")[0].kwargs["data"])
+    assert create == {
+        "operation": "queryAll",
+        "query": SOQL,
+        "contentType": "CSV",
+        "columnDelimiter": "COMMA",
+        "lineEnding": "LF",
+    }
+    assert [(p.locator, p.next_locator, p.rows_before) for p in pages] == [
+        (None, "L2", 0),
+        ("L2", "L3", 2),
+        ("L3", None, 4),
+    ]
+    assert all(p.job_id == JOB_ID and p.header == ("Id", "Name", "Account.Name") for p in pages)
+    assert pages[0].rows == [["003A", "Ann", "Acme, Inc"], ["003B", "Bob", ""]]
+    assert pages[1].dicts()[0] == {"Id": "003C", "Name": "Cy", "Account.Name": "line\nbreak"}
+    assert len(requests_to(mocked, "GET", JOB_URL)) == 2
+    assert len(requests_to(mocked, "DELETE", JOB_URL)) == 1
+
+
+@pytest.mark.parametrize(
+    ("info", "expected"),
+    [
+        (job("Failed", errorMessage="InvalidBatch : Field name not found : Nme"), "Field name not found"),
+        (job("Failed"), "no errorMessage"),
+        (job("Failed", errorMessage=""), "no errorMessage"),
+        (job("Aborted"), "aborted"),
+    ],
+)
+async def test_failed_or_aborted_job(
+    http: SalesforceHttp, mocked: aioresponses, info: dict[str, Any], expected: str
+) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("UploadComplete"))
+    mocked.get(JOB_URL, payload=info)
+    mocked.delete(JOB_URL, status=204)
+    with pytest.raises(QueryJobFailedError, match=expected):
+        await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10))
+    assert not requests_to(mocked, "GET", RESULTS)
+    assert len(requests_to(mocked, "DELETE", JOB_URL)) == 1
+
+
+async def test_row_count_mismatch_is_an_error(http: SalesforceHttp, mocked: aioresponses) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 6))
+    three_pages(mocked)
+    with pytest.raises(RowCountMismatchError, match="read 5 rows but the job processed 6"):
+        await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10, parallel_pages=False))
+    assert not requests_to(mocked, "DELETE", JOB_URL)
+
+
+async def test_page_count_header_mismatch_is_an_error(http: SalesforceHttp, mocked: aioresponses) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 3))
+    csv_page(mocked, f"{RESULTS}?maxRecords=5", page_body('"1","a","b"'), "null", 3)
+    with pytest.raises(RowCountMismatchError, match="announced 3 rows but held 1"):
+        await collect(extract(http, SOQL, page_size=5, poll_timeout_s=10, parallel_pages=False))
+
+
+async def test_missing_locator_header_is_not_the_end(http: SalesforceHttp, mocked: aioresponses) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 1))
+    csv_page(mocked, f"{RESULTS}?maxRecords=5", page_body('"1","a","b"'), None)
+    with pytest.raises(SalesforceProtocolError, match="Sforce-Locator"):
+        await collect(extract(http, SOQL, page_size=5, poll_timeout_s=10, parallel_pages=False))
+
+
+async def test_header_change_between_pages_is_an_error(http: SalesforceHttp, mocked: aioresponses) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 2))
+    csv_page(mocked, f"{RESULTS}?maxRecords=1", page_body('"1","a","b"'), "L2")
+    csv_page(mocked, f"{RESULTS}?maxRecords=1&locator=L2", page_body('"2","b"', header='"Id","Name"'), "null")
+    with pytest.raises(CsvHeaderMismatchError, match="first page had"):
+        await collect(extract(http, SOQL, page_size=1, poll_timeout_s=10, parallel_pages=False))
+
+
+async def test_empty_result(http: SalesforceHttp, mocked: aioresponses) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 0))
+    csv_page(mocked, f"{RESULTS}?maxRecords=5", page_body(), "null", 0)
+    mocked.delete(JOB_URL, status=204)
+    pages = await collect(extract(http, SOQL, page_size=5, poll_timeout_s=10, parallel_pages=False))
+    assert [(p.rows, p.header) for p in pages] == [([], ("Id", "Name", "Account.Name"))]
+
+
+async def test_result_pages_documented_shape(http: SalesforceHttp, mocked: aioresponses) -> None:
+    path = f"/services/data/v62.0/jobs/query/{JOB_ID}"
+    mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 5))
+    mocked.get(
+        f"{JOB_URL}/resultPages",
+        payload={
+            "resultPages": [{"resultUrl": f"{path}/results"}, {"resultUrl": f"{path}/results?locator=P2"}],
+            "nextRecordsUrl": f"{path}/resultPages?locator=N2",
+            "done": False,
+        },
+    )
+    mocked.get(
+        f"{JOB_URL}/resultPages?locator=N2",
+        payload={
+            "resultPages": [{"resultUrl": f"{path}/results?locator=P3"}],
+            "nextRecordsUrl": None,
+            "done": True,
+        },
+    )
+    csv_page(mocked, RESULTS, page_body('"1","a","b"', '"2","a","b"'), "ignored")
+    csv_page(mocked, f"{RESULTS}?locator=P2", page_body('"3","a","b"', '"4","a","b"'), "ignored")
+    csv_page(mocked, f"{RESULTS}?locator=P3", page_body('"5","a","b"'), "ignored")
+    mocked.delete(JOB_URL, status=204)
+
+    pages = await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10, max_parallel=2))
+
+    assert [(p.locator, p.next_locator) for p in pages] == [(None, "P2"), ("P2", "P3"), ("P3", None)]
+    assert [row[0] for p in pages for row in p.rows] == ["1", "2", "3", "4", "5"]
+    assert len(requests_to(mocked, "DELETE", JOB_URL)) == 1
+
+
+async def test_result_pages_live_shape(http: SalesforceHttp, mocked: aioresponses) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 2))
+    mocked.get(
+        f"{JOB_URL}/resultPages",
+        payload={
+            "resultChunks": [
+                {"resultLink": f"jobs/query/{JOB_ID}/results"},
+                {"resultLink": f"jobs/query/{JOB_ID}/results?locator=Q2"},
+            ],
+            "nextRecordsUrl": None,
+        },
+    )
+    csv_page(mocked, RESULTS, page_body('"1","a","b"'), None)
+    csv_page(mocked, f"{RESULTS}?locator=Q2", page_body('"2","a","b"'), None)
+    mocked.delete(JOB_URL, status=204)
+    pages = await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10))
+    assert [row[0] for p in pages for row in p.rows] == ["1", "2"]
+    assert pages[0].next_locator == "Q2"
+
+
+async def test_result_page_without_a_locator_later_on_is_refused(
+    http: SalesforceHttp, mocked: aioresponses
+) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 2))
+    mocked.get(
+        f"{JOB_URL}/resultPages",
+        payload={
+            "resultPages": [{"resultUrl": f"jobs/query/{JOB_ID}/results"}],
+            "nextRecordsUrl": f"jobs/query/{JOB_ID}/resultPages?locator=N2",
+            "done": False,
+        },
+    )
+    mocked.get(
+        f"{JOB_URL}/resultPages?locator=N2",
+        payload={"resultPages": [{"resultUrl": f"jobs/query/{JOB_ID}/results?page=2"}], "done": True},
+    )
+    csv_page(mocked, RESULTS, page_body('"1","a","b"'), None)
+    csv_page(mocked, f"{RESULTS}?page=2", page_body('"2","a","b"'), None)
+    with pytest.raises(SalesforceProtocolError, match="no locator"):
+        await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10))
+
+
+@pytest.mark.parametrize("status", [404, 400])
+async def test_result_pages_unsupported_falls_back_to_locators(
+    http: SalesforceHttp, mocked: aioresponses, status: int
+) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 5))
+    mocked.get(
+        f"{JOB_URL}/resultPages",
+        status=status,
+        body=orjson.dumps([{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}]),
+    )
+    three_pages(mocked)
+    mocked.delete(JOB_URL, status=204)
+    pages = await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10))
+    assert sum(len(p.rows) for p in pages) == 5
+
+
+async def test_old_api_version_pages_by_locator(
+    session: aiohttp.ClientSession, mocked: aioresponses, fake_tokens: FakeTokens
+) -> None:
+    http = SalesforceHttp(session, fake_tokens.manager(), api_version="57.0", retry=quick_retry())
+    url = "https://acme.my.salesforce.com/services/data/v57.0/jobs/query"
+    mocked.post(url, payload=job("JobComplete", 1))
+    csv_page(mocked, f"{url}/{JOB_ID}/results?maxRecords=2", page_body('"1","a","b"'), "null")
+    mocked.delete(f"{url}/{JOB_ID}", status=204)
+    pages = await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10))
+    assert len(pages) == 1
+    assert not requests_to(mocked, "GET", f"{url}/{JOB_ID}/resultPages")
+
+
+async def test_resume_from_a_locator(http: SalesforceHttp, mocked: aioresponses) -> None:
+    mocked.get(JOB_URL, payload=job("JobComplete", 5))
+    csv_page(mocked, f"{RESULTS}?maxRecords=2&locator=L3", page_body('"003E","Ed","y"'), "null", 1)
+    mocked.delete(JOB_URL, status=204)
+    pages = await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10, resume=Resume(JOB_ID, "L3", 4)))
+    assert [(p.locator, p.next_locator, p.rows_before) for p in pages] == [("L3", None, 4)]
+    assert not requests_to(mocked, "POST", f"{API}/jobs/query")
+    assert len(requests_to(mocked, "DELETE", JOB_URL)) == 1
+
+
+async def test_resume_with_a_wrong_count_is_caught(http: SalesforceHttp, mocked: aioresponses) -> None:
+    mocked.get(JOB_URL, payload=job("JobComplete", 5))
+    csv_page(mocked, f"{RESULTS}?maxRecords=2&locator=L3", page_body('"003E","Ed","y"'), "null", 1)
+    with pytest.raises(RowCountMismatchError):
+        await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10, resume=Resume(JOB_ID, "L3", 2)))
+
+
+async def test_resume_without_a_count_skips_the_total_check(
+    http: SalesforceHttp, mocked: aioresponses
+) -> None:
+    mocked.get(JOB_URL, payload=job("JobComplete", 5))
+    csv_page(mocked, f"{RESULTS}?maxRecords=2&locator=L3", page_body('"003E","Ed","y"'), "null", 1)
+    mocked.delete(JOB_URL, status=204)
+    pages = await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10, resume=(JOB_ID, "L3")))
+    assert [(p.locator, p.rows_before) for p in pages] == [("L3", 0)]
+
+
+async def test_consumer_leaving_early_keeps_the_job(http: SalesforceHttp, mocked: aioresponses) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 5))
+    three_pages(mocked)
+    pages = extract(http, SOQL, page_size=2, poll_timeout_s=10, parallel_pages=False)
+    first = await anext(pages)
+    await pages.aclose()  # type: ignore[attr-defined]
+    assert first.next_locator == "L2"
+    assert not requests_to(mocked, "DELETE", JOB_URL)
+    assert not requests_to(mocked, "PATCH", JOB_URL)
+
+
+async def test_cancellation_aborts_the_running_job(http: SalesforceHttp, mocked: aioresponses) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("UploadComplete"))
+    polled = asyncio.Event()
+
+    def in_progress(url: URL, **kwargs: Any) -> CallbackResult:
+        if len(requests_to(mocked, "GET", JOB_URL)) >= 3:
+            polled.set()
+        return CallbackResult(body=orjson.dumps(job("InProgress")), response_class=CompatResponse)
+
+    mocked.get(JOB_URL, callback=in_progress, repeat=True)
+    mocked.patch(JOB_URL, payload=job("Aborted"))
+    mocked.delete(JOB_URL, status=204)
+    task = asyncio.create_task(collect(extract(http, SOQL, page_size=2, poll_timeout_s=60)))
+    await polled.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    patches = requests_to(mocked, "PATCH", JOB_URL)
+    assert [orjson.loads(p.kwargs["data"]) for p in patches] == [{"state": "Aborted"}]
+    assert len(requests_to(mocked, "DELETE", JOB_URL)) == 1
+
+
+async def test_poll_timeout_aborts(http: SalesforceHttp, mocked: aioresponses) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("UploadComplete"))
+    mocked.get(JOB_URL, payload=job("InProgress"), repeat=True)
+    mocked.patch(JOB_URL, payload=job("Aborted"))
+    mocked.delete(JOB_URL, status=204)
+    with pytest.raises(QueryJobTimeoutError, match="aborted"):
+        await collect(extract(http, SOQL, page_size=2, poll_timeout_s=0.05))
+    assert len(requests_to(mocked, "PATCH", JOB_URL)) == 1
+
+
+# --- against a real loopback server: gzip and a connection cut half-way through a page ---------
+
+ROWS = [f'"{i:06d}","name {i} é","Acme ""{i}"", Inc"' for i in range(3000)]
+BODY = page_body(*ROWS)
+
+
+def _app(*, gzip_results: bool, cut_first: bool, state: dict[str, int] | None = None) -> web.Application:
+    state = state if state is not None else {"results_calls": 0}
+
+    async def create(request: web.Request) -> web.Response:
+        return web.json_response(job("JobComplete", len(ROWS)))
+
+    async def results(request: web.Request) -> web.StreamResponse:
+        state["results_calls"] += 1
+        assert request.query["maxRecords"] == "5000"
+        headers = {
+            "Sforce-Locator": "null",
+            "Sforce-NumberOfRecords": str(len(ROWS)),
+            "Content-Type": "text/csv",
+        }
+        if cut_first and state["results_calls"] == 1:
+            resp = web.StreamResponse(headers={**headers, "Content-Length": str(len(BODY))})
+            await resp.prepare(request)
+            await resp.write(BODY[: len(BODY) // 2])
+            assert request.transport is not None
+            request.transport.close()
+            return resp
+        if gzip_results:
+            assert "gzip" in request.headers["Accept-Encoding"]
+            return web.Response(body=gzip.compress(BODY), headers={**headers, "Content-Encoding": "gzip"})
+        return web.Response(body=BODY, headers=headers)
+
+    async def delete(request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/services/data/v62.0/jobs/query", create)
+    app.router.add_get(f"/services/data/v62.0/jobs/query/{JOB_ID}/results", results)
+    app.router.add_delete(f"/services/data/v62.0/jobs/query/{JOB_ID}", delete)
+    return app
+
+
+async def _run_against(app: web.Application, *, parallel_pages: bool = False) -> list[Page]:
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with aiohttp.ClientSession() as session:
+            tokens = FakeTokens(instance_url=f"http://127.0.0.1:{port}")
+            http = SalesforceHttp(session, tokens.manager(), api_version="62.0", retry=quick_retry())
+            return await collect(
+                extract(http, SOQL, page_size=5000, poll_timeout_s=10, parallel_pages=parallel_pages)
+            )
+    finally:
+        await runner.cleanup()
+
+
+async def test_parallel_pages_download_together_and_arrive_in_order() -> None:
+    started: list[str] = []
+    all_started = asyncio.Event()
+
+    async def listing(request: web.Request) -> web.Response:
+        links = [
+            {"resultUrl": f"/services/data/v62.0/jobs/query/{JOB_ID}/results?locator=P{i}"} for i in (1, 2, 3)
+        ]
+        return web.json_response({"resultPages": links, "nextRecordsUrl": None, "done": True})
+
+    async def results(request: web.Request) -> web.Response:
+        locator = request.query["locator"]
+        started.append(locator)
+        if len(started) == 3:
+            all_started.set()
+        if locator == "P1":
+            await all_started.wait()  # page 1 finishes only once the others were asked for
+        return web.Response(body=page_body(f'"{locator}","a","b"'), headers={"Sforce-Locator": "null"})
+
+    async def create(request: web.Request) -> web.Response:
+        return web.json_response(job("JobComplete", 3))
+
+    async def delete(request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/services/data/v62.0/jobs/query", create)
+    app.router.add_get(f"/services/data/v62.0/jobs/query/{JOB_ID}/resultPages", listing)
+    app.router.add_get(f"/services/data/v62.0/jobs/query/{JOB_ID}/results", results)
+    app.router.add_delete(f"/services/data/v62.0/jobs/query/{JOB_ID}", delete)
+    pages = await _run_against(app, parallel_pages=True)
+    assert [p.rows[0][0] for p in pages] == ["P1", "P2", "P3"]
+    assert sorted(started) == ["P1", "P2", "P3"]
+    assert [(p.locator, p.next_locator) for p in pages] == [("P1", "P2"), ("P2", "P3"), ("P3", None)]
+
+
+@pytest.mark.parametrize("gzip_results", [True, False])
+async def test_gzip_on_and_off(gzip_results: bool) -> None:
+    pages = await _run_against(_app(gzip_results=gzip_results, cut_first=False))
+    assert len(pages[0].rows) == 3000
+    assert pages[0].rows[7] == ["000007", "name 7 é", 'Acme "7", Inc']
+
+
+async def test_connection_cut_mid_page_refetches_the_same_locator() -> None:
+    state = {"results_calls": 0}
+    pages = await _run_against(_app(gzip_results=False, cut_first=True, state=state))
+    assert state["results_calls"] == 2
+    assert len(pages) == 1
+    assert len(pages[0].rows) == 3000

@@ -1,0 +1,247 @@
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+from aioresponses import aioresponses
+from yarl import URL
+
+from bulk_o2c.errors import AuthError, ConfigError, PermanentError, TransientError
+from bulk_o2c.protocol.salesforce.errors import (
+    ConcurrentRequestLimitError,
+    DailyApiLimitError,
+    FreshTokenRefusedError,
+    InvalidSessionError,
+    ServerBusyError,
+    SessionNotUsableError,
+)
+from bulk_o2c.transport.salesforce.http import ConnectionLostError, SalesforceHttp
+
+from .conftest import API, INSTANCE, FakeTokens, quick_retry
+
+EXPIRED = orjson.dumps([{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])
+
+
+def _auth_headers(mocked: aioresponses, method: str, url: str) -> list[str]:
+    calls = mocked.requests.get((method, URL(url)), [])
+    return [call.kwargs["headers"]["Authorization"] for call in calls]
+
+
+async def test_json_round_trip_and_limit_header(http: SalesforceHttp, mocked: aioresponses) -> None:
+    mocked.post(
+        f"{API}/jobs/query",
+        payload={"id": "750A", "state": "UploadComplete"},
+        headers={"Sforce-Limit-Info": "api-usage=18/5000; api-bursts=1/750"},
+    )
+    answer = await http.request_json("POST", "jobs/query", json={"operation": "query"})
+    assert answer == {"id": "750A", "state": "UploadComplete"}
+    assert http.limits == {"api-usage": (18, 5000), "api-bursts": (1, 750)}
+    call = mocked.requests[("POST", URL(f"{API}/jobs/query"))][0]
+    assert orjson.loads(call.kwargs["data"]) == {"operation": "query"}
+    assert call.kwargs["headers"]["Content-Type"] == "application/json; charset=UTF-8"
+    assert call.kwargs["headers"]["Authorization"] == "Bearer tok-1"
+
+
+async def test_empty_answer_is_none(http: SalesforceHttp, mocked: aioresponses) -> None:
+    mocked.delete(f"{API}/jobs/query/750A", status=204, body=b"")
+    assert await http.request_json("DELETE", "jobs/query/750A", expected=(204,)) is None
+
+
+async def test_401_invalidates_and_replays_once(
+    http: SalesforceHttp, mocked: aioresponses, fake_tokens: FakeTokens, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    url = f"{API}/jobs/query/750A"
+    mocked.get(url, status=401, body=EXPIRED)
+    mocked.get(url, payload={"id": "750A"}, headers={"Sforce-Limit-Info": "api-usage=20/5000"})
+    assert await http.request_json("GET", "jobs/query/750A") == {"id": "750A"}
+    assert _auth_headers(mocked, "GET", url) == ["Bearer tok-1", "Bearer tok-2"]
+    assert fake_tokens.issued == ["tok-1", "tok-2"]
+    assert http.limits["api-usage"] == (20, 5000)
+    assert "tok-" not in caplog.text
+
+
+async def test_second_401_on_a_fresh_token_is_an_auth_error(
+    http: SalesforceHttp, mocked: aioresponses, fake_tokens: FakeTokens
+) -> None:
+    url = f"{API}/jobs/query/750A"
+    mocked.get(url, status=401, body=EXPIRED, repeat=True)
+    with pytest.raises(FreshTokenRefusedError) as info:
+        await http.request_json("GET", "jobs/query/750A")
+    assert isinstance(info.value, AuthError)
+    assert not isinstance(info.value, TransientError)
+    assert len(_auth_headers(mocked, "GET", url)) == 2
+    assert "tok-" not in str(info.value)
+
+
+async def test_session_not_for_rest_is_not_refreshed(
+    http: SalesforceHttp, mocked: aioresponses, fake_tokens: FakeTokens
+) -> None:
+    body = orjson.dumps(
+        [
+            {
+                "message": "This session is not valid for use with the REST API",
+                "errorCode": "INVALID_SESSION_ID",
+            }
+        ]
+    )
+    mocked.get(f"{API}/limits", status=401, body=body)
+    with pytest.raises(SessionNotUsableError):
+        await http.request_json("GET", "limits")
+    assert fake_tokens.issued == ["tok-1"]
+
+
+async def test_concurrent_401s_refresh_once(
+    http: SalesforceHttp, mocked: aioresponses, fake_tokens: FakeTokens
+) -> None:
+    import asyncio
+
+    url = f"{API}/limits"
+    mocked.get(url, payload={})  # obtains tok-1, which both concurrent requests then carry
+    await http.request_json("GET", "limits")
+    mocked.get(url, status=401, body=EXPIRED)
+    mocked.get(url, status=401, body=EXPIRED)
+    mocked.get(url, payload={}, repeat=True)
+    await asyncio.gather(http.request_json("GET", "limits"), http.request_json("GET", "limits"))
+    assert fake_tokens.issued == ["tok-1", "tok-2"]
+
+
+async def test_token_is_read_at_send_time(
+    http: SalesforceHttp, mocked: aioresponses, fake_tokens: FakeTokens
+) -> None:
+    url = f"{API}/limits"
+    mocked.get(url, payload={}, repeat=True)
+    await http.request_json("GET", "limits")
+    fake_tokens.now += 7200 * 0.8  # past the refresh margin: the next request must renew first
+    await http.request_json("GET", "limits")
+    assert _auth_headers(mocked, "GET", url) == ["Bearer tok-1", "Bearer tok-2"]
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+async def test_busy_answers_are_retried(http: SalesforceHttp, mocked: aioresponses, status: int) -> None:
+    url = f"{API}/jobs/query/750A"
+    mocked.get(url, status=status, body=b"<html>down</html>")
+    mocked.get(url, payload={"ok": True})
+    assert await http.request_json("GET", "jobs/query/750A") == {"ok": True}
+    assert len(_auth_headers(mocked, "GET", url)) == 2
+
+
+async def test_busy_forever_gives_up_with_the_last_error(
+    session: aiohttp.ClientSession, mocked: aioresponses, fake_tokens: FakeTokens
+) -> None:
+    http = SalesforceHttp(session, fake_tokens.manager(), api_version="62.0", retry=quick_retry(3))
+    url = f"{API}/limits"
+    mocked.get(url, status=503, body=b"", repeat=True)
+    with pytest.raises(ServerBusyError):
+        await http.request_json("GET", "limits")
+    assert len(_auth_headers(mocked, "GET", url)) == 3
+
+
+async def test_connection_reset_is_retried(http: SalesforceHttp, mocked: aioresponses) -> None:
+    url = f"{API}/limits"
+    mocked.get(url, exception=aiohttp.ServerDisconnectedError())
+    mocked.get(url, exception=TimeoutError())
+    mocked.get(url, payload={"DailyApiRequests": {}})
+    assert await http.request_json("GET", "limits") == {"DailyApiRequests": {}}
+
+
+async def test_connection_failures_surface_as_transient(
+    session: aiohttp.ClientSession, mocked: aioresponses, fake_tokens: FakeTokens
+) -> None:
+    http = SalesforceHttp(session, fake_tokens.manager(), api_version="62.0", retry=quick_retry(2))
+    mocked.get(f"{API}/limits", exception=aiohttp.ClientConnectionError("reset"), repeat=True)
+    with pytest.raises(ConnectionLostError):
+        await http.request_json("GET", "limits")
+
+
+async def test_total_requests_stops_at_once(http: SalesforceHttp, mocked: aioresponses) -> None:
+    url = f"{API}/jobs/query"
+    body = orjson.dumps([{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "TotalRequests Limit exceeded."}])
+    mocked.post(url, status=403, body=body, repeat=True)
+    with pytest.raises(DailyApiLimitError, match="daily API request limit") as info:
+        await http.request_json("POST", "jobs/query", json={})
+    assert isinstance(info.value, PermanentError)
+    assert len(_auth_headers(mocked, "POST", url)) == 1
+
+
+async def test_concurrent_requests_limit_is_retried(http: SalesforceHttp, mocked: aioresponses) -> None:
+    url = f"{API}/jobs/query"
+    body = orjson.dumps(
+        [
+            {
+                "errorCode": "REQUEST_LIMIT_EXCEEDED",
+                "message": "ConcurrentRequests (Concurrent API Requests) Limit",
+            }
+        ]
+    )
+    mocked.post(url, status=403, body=body)
+    mocked.post(url, payload={"id": "750A"})
+    assert await http.request_json("POST", "jobs/query", json={}) == {"id": "750A"}
+    assert issubclass(ConcurrentRequestLimitError, TransientError)
+
+
+async def test_bad_query_is_not_retried(http: SalesforceHttp, mocked: aioresponses) -> None:
+    url = f"{API}/jobs/query"
+    body = orjson.dumps([{"errorCode": "MALFORMED_QUERY", "message": "unexpected token: FORM"}])
+    mocked.post(url, status=400, body=body, repeat=True)
+    with pytest.raises(PermanentError, match="MALFORMED_QUERY"):
+        await http.request_json("POST", "jobs/query", json={})
+    assert len(_auth_headers(mocked, "POST", url)) == 1
+
+
+async def test_upload_csv_bytes(http: SalesforceHttp, mocked: aioresponses) -> None:
+    url = f"{API}/jobs/ingest/750B/batches"
+    mocked.put(url, status=401, body=EXPIRED)
+    mocked.put(url, status=201, body=b"")
+    await http.upload_csv("jobs/ingest/750B/batches", b"Id\n1\n")
+    calls = mocked.requests[("PUT", URL(url))]
+    assert [c.kwargs["data"] for c in calls] == [b"Id\n1\n", b"Id\n1\n"]
+    assert calls[0].kwargs["headers"]["Content-Type"] == "text/csv"
+    assert _auth_headers(mocked, "PUT", url) == ["Bearer tok-1", "Bearer tok-2"]
+
+
+async def test_upload_csv_stream_is_sent_once(
+    http: SalesforceHttp, mocked: aioresponses, fake_tokens: FakeTokens
+) -> None:
+    async def body() -> Any:
+        yield b"Id\n"
+        yield b"1\n"
+
+    url = f"{API}/jobs/ingest/750B/batches"
+    mocked.put(url, status=401, body=EXPIRED)
+    with pytest.raises(InvalidSessionError):
+        await http.upload_csv("jobs/ingest/750B/batches", body())
+    # The token was renewed, so the caller's re-send goes out with a live one.
+    assert fake_tokens.issued == ["tok-1", "tok-2"]
+    assert len(mocked.requests[("PUT", URL(url))]) == 1
+
+
+async def test_stream_asks_for_gzip_csv(http: SalesforceHttp, mocked: aioresponses) -> None:
+    url = f"{API}/jobs/query/750A/results?maxRecords=10"
+    mocked.get(url, body=b"Id\n1\n", content_type="text/csv")
+    async with http.stream("GET", "jobs/query/750A/results", params={"maxRecords": "10"}) as resp:
+        assert await resp.read() == b"Id\n1\n"
+    headers = mocked.requests[("GET", URL(url))][0].kwargs["headers"]
+    assert headers["Accept-Encoding"] == "gzip"
+    assert headers["Accept"] == "text/csv"
+
+
+def test_urls(http: SalesforceHttp) -> None:
+    assert str(http.url_for("jobs/query", INSTANCE)) == f"{API}/jobs/query"
+    assert str(http.url_for("/services/data/v58.0/jobs/query/750/results?locator=a%2Bb", INSTANCE)) == (
+        f"{INSTANCE}/services/data/v58.0/jobs/query/750/results?locator=a%2Bb"
+    )
+    assert str(http.url_for(f"{INSTANCE}/services/x", INSTANCE)) == f"{INSTANCE}/services/x"
+    with pytest.raises(ConfigError, match="refusing to send"):
+        http.url_for("https://evil.example/services/x", INSTANCE)
+
+
+async def test_missing_instance_url(session: aiohttp.ClientSession, mocked: aioresponses) -> None:
+    http = SalesforceHttp(
+        session, FakeTokens(instance_url=None).manager(), api_version="62.0", retry=quick_retry()
+    )  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="instance URL"):
+        await http.request_json("GET", "limits")
