@@ -18,7 +18,7 @@ from bulk_o2c.protocol.salesforce.errors import (
     ServerBusyError,
     SessionNotUsableError,
 )
-from bulk_o2c.transport.salesforce.http import ConnectionLostError, SalesforceHttp
+from bulk_o2c.transport.salesforce.http import ConnectionLostError, SalesforceHttp, client_session
 
 from .conftest import API, INSTANCE, FakeTokens, quick_retry
 
@@ -245,3 +245,10 @@ async def test_missing_instance_url(session: aiohttp.ClientSession, mocked: aior
     )  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="instance URL"):
         await http.request_json("GET", "limits")
+
+
+async def test_client_session_bounds_each_read_not_the_whole_download() -> None:
+    async with client_session(read_timeout_s=120) as session:
+        assert session.timeout.total is None
+        assert session.timeout.sock_read == 120
+        assert session.auto_decompress
