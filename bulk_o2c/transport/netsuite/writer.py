@@ -1,0 +1,286 @@
+"""Write encoded records to NetSuite in chunks and say, for every record, what became of it.
+
+Rules this module owns:
+
+* Every record of a chunk gets exactly one ``RecordResult``, in input order. A result is final:
+  ``ok`` means NetSuite holds the record (an ``afterSubmitFailed`` record is saved: its message
+  becomes a warning and it is never resent); otherwise ``code`` and ``message`` say why not.
+* A request that fails as a whole with a ``TransientError`` is resent whole, with backoff and a
+  fresh passport, up to the retry policy's limits; upsert on externalId makes a resend harmless
+  even when the lost answer had saved the records.
+* ``RequestTooLargeError`` splits the request in halves, recursively; a lone record still too large
+  fails. After a record-count fault the writer pre-splits later requests below the size that failed,
+  so a chunk size above the account's cap costs a few faults once, not on every chunk.
+* Any other ``PermanentError`` fails every record of that request with the fault's code and message;
+  so does a ``TransientError`` that outlived its retries (the records may or may not be saved; a
+  later run resends them and the upsert sorts it out).
+* Records NetSuite reports as worth another try (``RecordDisposition.RETRY``) are resent, only
+  they, in follow-up requests with backoff, up to the policy's attempt limit.
+* ``write_all`` runs twice as many chunks at once as the limiter may ever allow, so every slot stays
+  busy while some chunks sleep in backoff; the limiter alone bounds the requests, and memory is
+  bounded by the chunks in hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from itertools import islice
+from typing import Protocol
+
+import aiohttp
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from bulk_o2c.config import NetSuiteSettings
+from bulk_o2c.errors import BulkO2CError, RequestTooLargeError
+from bulk_o2c.protocol.netsuite.envelope import EncodedRecord, Preferences
+from bulk_o2c.protocol.netsuite.faults import RecordCountFault, RecordDisposition, SoapFault, classify_outcome
+from bulk_o2c.protocol.netsuite.passport import PassportSigner, TbaCredentials
+from bulk_o2c.protocol.netsuite.response import StatusDetail, WriteOutcome
+from bulk_o2c.transport.limiter import AimdLimiter
+from bulk_o2c.transport.metrics import RequestMetrics
+from bulk_o2c.transport.netsuite.soap_client import SoapClient
+from bulk_o2c.transport.retry import RetryPolicy
+
+NO_REASON = "NetSuite did not save the record and gave no reason"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    external_id: str
+    record_type: str
+    ok: bool
+    internal_id: str | None
+    code: str | None
+    message: str | None
+    warnings: tuple[str, ...]
+    attempts: int
+
+
+@dataclass(slots=True)
+class WriteTotals:
+    chunks: int = 0
+    saved: int = 0
+    failed: int = 0
+
+    def add(self, results: Sequence[RecordResult]) -> None:
+        self.chunks += 1
+        saved = sum(1 for r in results if r.ok)
+        self.saved += saved
+        self.failed += len(results) - saved
+
+
+ChunkSink = Callable[[list[RecordResult]], Awaitable[None]]
+
+
+class UpsertListClient(Protocol):
+    """What the writer needs from a client: one attempt per call, and the limiter it runs under."""
+
+    limiter: AimdLimiter
+
+    async def upsert_list(self, fragments: Sequence[bytes]) -> list[WriteOutcome]: ...
+
+
+def _describe(error: BaseException) -> tuple[str, str]:
+    if isinstance(error, SoapFault):
+        return error.code or error.fault_name or "SOAP_FAULT", error.message
+    return type(error).__name__, str(error)
+
+
+def _detail_text(detail: StatusDetail) -> str:
+    return f"{detail.code}: {detail.message}" if detail.code else detail.message
+
+
+class _Chunk:
+    """The records of one ``write_chunk`` call and what is known about each so far."""
+
+    def __init__(self, records: Sequence[EncodedRecord]) -> None:
+        self.records = records
+        self.attempts = [0] * len(records)
+        self.results: list[RecordResult | None] = [None] * len(records)
+        self.pending: list[int] = list(range(len(records)))
+        # The last reason a record was sent back for another try, used if the tries run out.
+        self.last_retry: dict[int, tuple[str, str]] = {}
+
+    def settle(self, i: int, outcome: WriteOutcome) -> None:
+        disposition = classify_outcome(outcome)
+        errors = outcome.errors
+        if disposition is RecordDisposition.SAVED:
+            warnings = tuple(_detail_text(d) for d in outcome.warnings)
+            # afterSubmitFailed: saved, but a user event script failed after the save.
+            warnings += tuple(_detail_text(d) for d in errors)
+            self._finish(i, True, outcome.internal_id, None, None, warnings)
+        elif disposition is RecordDisposition.RETRY:
+            self.pending.append(i)
+            self.last_retry[i] = (errors[0].code, errors[0].message)
+        elif errors:
+            self._finish(i, False, None, errors[0].code, "; ".join(d.message for d in errors), ())
+        else:
+            self._finish(i, False, None, None, NO_REASON, ())
+
+    def fail(self, i: int, code: str, message: str) -> None:
+        self._finish(i, False, None, code, message, ())
+
+    def give_up_pending(self) -> None:
+        for i in self.pending:
+            self.fail(i, *self.last_retry[i])
+        self.pending = []
+
+    def _finish(
+        self,
+        i: int,
+        ok: bool,
+        internal_id: str | None,
+        code: str | None,
+        message: str | None,
+        warnings: tuple[str, ...],
+    ) -> None:
+        record = self.records[i]
+        self.results[i] = RecordResult(
+            record.external_id, record.record_type, ok, internal_id, code, message, warnings, self.attempts[i]
+        )
+
+    def finished(self) -> list[RecordResult]:
+        results = [r for r in self.results if r is not None]
+        assert len(results) == len(self.records), "every record gets exactly one result"
+        return results
+
+
+class NetSuiteWriter:
+    def __init__(self, client: UpsertListClient, retry: RetryPolicy) -> None:
+        self.client = client
+        self._retry = retry
+        # Requests this size or larger drew a record-count fault: later ones are split first.
+        self._records_cap: int | None = None
+
+    async def write_chunk(self, records: Sequence[EncodedRecord]) -> list[RecordResult]:
+        chunk = _Chunk(records)
+
+        async def send_pending() -> bool:
+            pending, chunk.pending = chunk.pending, []
+            await self._send(chunk, pending)
+            return not chunk.pending
+
+        if records:
+            await self._retry.repeat(send_pending)
+            chunk.give_up_pending()
+        return chunk.finished()
+
+    async def write_all(
+        self,
+        records: Iterable[EncodedRecord],
+        chunk_size: int,
+        on_chunk: ChunkSink | None = None,
+    ) -> WriteTotals:
+        """Write every record, chunk by chunk, as many chunks at once as keep the limiter busy.
+
+        ``on_chunk`` receives each chunk's results (in input order) as soon as the chunk is done;
+        chunks may finish out of order.
+        """
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        totals = WriteTotals()
+        send, receive = anyio.create_memory_object_stream[list[EncodedRecord]]()
+
+        async def feed() -> None:
+            async with send:
+                iterator = iter(records)
+                while chunk := list(islice(iterator, chunk_size)):
+                    await send.send(chunk)
+
+        async def work(chunks: MemoryObjectReceiveStream[list[EncodedRecord]]) -> None:
+            async with chunks:
+                async for chunk in chunks:
+                    results = await self.write_chunk(chunk)
+                    totals.add(results)
+                    if on_chunk is not None:
+                        await on_chunk(results)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(feed)
+            for _ in range(2 * self.client.limiter.max_limit):
+                tg.start_soon(work, receive.clone())
+            receive.close()
+        return totals
+
+    async def _send(self, chunk: _Chunk, indices: list[int]) -> None:
+        cap = self._records_cap
+        if cap is not None and len(indices) > cap > 0:
+            await self._send_halves(chunk, indices)
+            return
+        attempts = 0
+
+        async def attempt() -> list[WriteOutcome]:
+            nonlocal attempts
+            attempts += 1
+            return await self.client.upsert_list([chunk.records[i].xml for i in indices])
+
+        try:
+            outcomes = await self._retry.call(attempt)
+        except RequestTooLargeError as exc:
+            self._count(chunk, indices, attempts)
+            if len(indices) == 1:
+                chunk.fail(indices[0], *_describe(exc))
+                return
+            if isinstance(exc, RecordCountFault):
+                self._records_cap = min(self._records_cap or len(indices), len(indices) - 1)
+            await self._send_halves(chunk, indices)
+            return
+        except BulkO2CError as exc:
+            self._count(chunk, indices, attempts)
+            code, message = _describe(exc)
+            for i in indices:
+                chunk.fail(i, code, message)
+            return
+        self._count(chunk, indices, attempts)
+        for i, outcome in zip(indices, outcomes, strict=True):
+            chunk.settle(i, outcome)
+
+    async def _send_halves(self, chunk: _Chunk, indices: list[int]) -> None:
+        middle = (len(indices) + 1) // 2
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._send, chunk, indices[:middle])
+            tg.start_soon(self._send, chunk, indices[middle:])
+
+    @staticmethod
+    def _count(chunk: _Chunk, indices: list[int], attempts: int) -> None:
+        for i in indices:
+            chunk.attempts[i] += attempts
+
+
+@asynccontextmanager
+async def open_writer(
+    settings: NetSuiteSettings,
+    *,
+    preferences: Preferences | None = None,
+    retry: RetryPolicy | None = None,
+    metrics: RequestMetrics | None = None,
+) -> AsyncIterator[NetSuiteWriter]:
+    """The writer for one run: one HTTP session whose pool matches the concurrency share."""
+    consumer_key, consumer_secret, token_id, token_secret = settings.require_tba()
+    signer = PassportSigner(
+        TbaCredentials(
+            settings.realm,
+            consumer_key.get_secret_value(),
+            consumer_secret.get_secret_value(),
+            token_id.get_secret_value(),
+            token_secret.get_secret_value(),
+        )
+    )
+    connector = aiohttp.TCPConnector(limit=settings.concurrency, limit_per_host=settings.concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        client = SoapClient(
+            session,
+            settings.resolved_soap_url,
+            signer,
+            version=settings.endpoint_version,
+            preferences=preferences if preferences is not None else Preferences(),
+            limiter=AimdLimiter(settings.concurrency),
+            timeout_s=settings.request_timeout_s,
+            metrics=metrics,
+        )
+        yield NetSuiteWriter(
+            client, retry if retry is not None else RetryPolicy(max_attempts=settings.max_attempts)
+        )
