@@ -11,9 +11,9 @@ Rules this module owns:
 * Errors the writer acts on, by class: connection failures, timeouts, unreadable bodies and 5xx
   without a fault are ``TransientError``; HTTP 429 without a fault is a ``ConcurrencyLimitError``;
   another 4xx without a fault is a ``PermanentError`` (wrong URL, proxy refusal); SOAP faults keep
-  their ``faults`` class. A concurrency fault shrinks the limiter, any parsed answer counts as a
-  success for it. A response whose outcome count differs from the record count is transient:
-  outcomes are matched by position and a resend is harmless.
+  their ``faults`` class. A concurrency fault (or HTTP 429) shrinks the limiter; an answer with
+  one outcome per record lets it grow. A response whose outcome count differs from the record
+  count is transient: outcomes are matched by position and a resend is harmless.
 * Nothing here logs or formats the request body, the response body or the passport.
 """
 

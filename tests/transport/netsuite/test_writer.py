@@ -16,7 +16,7 @@ import anyio
 import pytest
 
 from bulk_o2c.config import NetSuiteSettings
-from bulk_o2c.errors import PermanentError, TransientError
+from bulk_o2c.errors import ConfigError, PermanentError, TransientError
 from bulk_o2c.protocol.netsuite.envelope import EncodedRecord, RecordEncoder
 from bulk_o2c.protocol.netsuite.faults import RecordCountFault
 from bulk_o2c.protocol.netsuite.records import Customer, RecordRef, SalesOrder, SalesOrderLine
@@ -199,6 +199,12 @@ async def test_a_lone_record_still_too_large_fails_alone() -> None:
     results = await NetSuiteWriter(ScriptedClient(script), FAST_RETRY).write_chunk(customers(4))
     assert [r.ok for r in results] == [True, True, False, True]
     assert results[2].code == "EXCEEDED_RQST_SIZE_LIMIT"
+
+
+async def test_open_writer_needs_the_token_based_auth_settings() -> None:
+    with pytest.raises(ConfigError, match=r"netsuite\.consumer_key"):
+        async with open_writer(NetSuiteSettings()):
+            pytest.fail("no writer without credentials")
 
 
 async def test_an_empty_chunk_sends_nothing() -> None:
