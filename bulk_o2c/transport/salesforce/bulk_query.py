@@ -15,7 +15,8 @@ Rules this module owns:
 - With ``parallel_pages`` (API 58.0+) the ``resultPages`` listing is fetched and up to
   ``max_parallel`` pages download at once, yielded in page order (so at most that many pages are
   held). A listing that is missing (404), refused or unreadable before any page was yielded falls
-  back to sequential locator paging; a resumed extraction always pages by locator.
+  back to sequential locator paging; a resumed extraction always pages by locator. The listing is
+  asked for ``maxRecords`` too (whether Salesforce honours it there is not documented).
 - The job is deleted once every page has been read. A job whose reading stops early (the consumer
   left, the process was cancelled, a page was bad) is kept so that it can be resumed.
 """
@@ -278,7 +279,9 @@ class _Job:
             await asyncio.gather(*(task for _, task in pending), return_exceptions=True)
 
     async def _listing(self, url: str) -> ResultPagesBatch:
-        answer = await self._http.request_json("GET", url)
+        # Ask for our page size; a continuation link that already names one is left alone.
+        params = None if "maxRecords=" in url else {"maxRecords": str(self._page_size)}
+        answer = await self._http.request_json("GET", url, params=params)
         return parse_result_pages(answer, api_version=self._http.api_version)
 
     async def _fetch(self, url: str, params: dict[str, str] | None, *, follow_locator: bool) -> _Parsed:

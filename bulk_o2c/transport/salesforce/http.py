@@ -75,8 +75,10 @@ class SalesforceHttp:
         *,
         api_version: str,
         retry: RetryPolicy,
+        accept_gzip: bool = True,
     ) -> None:
         self._session = session
+        self._csv_encoding = "gzip" if accept_gzip else "identity"
         self._tokens = tokens
         self.api_version = api_version
         self.retry = retry
@@ -137,9 +139,10 @@ class SalesforceHttp:
     ) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
         """One attempt (plus the 401 replay) at a CSV download, the body left to read from the response.
 
-        gzip is asked for and undone by aiohttp. Use ``download`` to have failures retried.
+        gzip is asked for (unless ``accept_gzip`` is off) and undone by aiohttp. Use ``download`` to
+        have failures retried.
         """
-        headers = {"Accept": "text/csv", "Accept-Encoding": "gzip"}
+        headers = {"Accept": "text/csv", "Accept-Encoding": self._csv_encoding}
         return self._send(method, path_or_url, params=params, headers=headers, body=None, expected=expected)
 
     async def download(
