@@ -109,7 +109,8 @@ class SalesforceAuth:
                 username=s.username,
                 audience=jwt_audience(s.login_url),
                 private_key_pem=s.private_key.get_secret_value(),
-                now=self._clock(),
+                # exp is checked against the server's clock: real time, whatever clock ages tokens here.
+                now=time.time(),
             )
             return jwt_bearer_form(assertion)
         secret = s.client_secret.get_secret_value() if s.client_secret is not None else None
