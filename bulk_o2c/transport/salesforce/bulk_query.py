@@ -243,14 +243,19 @@ class _Job:
         links = deque(batch.pages)
         next_listing = batch.next_url
         pending: deque[tuple[ResultPageLink, asyncio.Task[_Parsed]]] = deque()
+
+        async def more_links() -> None:
+            nonlocal next_listing
+            assert next_listing is not None
+            listing = await self._listing(next_listing)
+            links.extend(listing.pages)
+            next_listing = listing.next_url
+
         try:
             while True:
                 while len(pending) < max_parallel and (links or next_listing):
                     if not links:
-                        assert next_listing is not None
-                        batch = await self._listing(next_listing)
-                        links.extend(batch.pages)
-                        next_listing = batch.next_url
+                        await more_links()
                         continue
                     link = links.popleft()
                     pending.append(
@@ -260,12 +265,9 @@ class _Job:
                     return
                 link, task = pending.popleft()
                 parsed = await task
+                while not pending and not links and next_listing is not None:
+                    await more_links()
                 following = pending[0][0] if pending else (links[0] if links else None)
-                if following is None and next_listing is not None:
-                    batch = await self._listing(next_listing)
-                    links.extend(batch.pages)
-                    next_listing = batch.next_url
-                    following = links[0] if links else None
                 if following is not None and following.locator is None:
                     raise SalesforceProtocolError(
                         f"a result page link of job {self.id} has no locator; it could not be resumed",
