@@ -27,6 +27,7 @@ FieldValue: TypeAlias = "str | dict[str, FieldValue] | list[FieldValue]"
 Fields: TypeAlias = "dict[str, FieldValue]"
 
 _NETSUITE_NS = re.compile(r"^urn:(?:types\.)?[a-z]+_(\d{4}_\d)\.[a-z]+\.webservices\.netsuite\.com$", re.I)
+_VERSION_TEXT = re.compile(rb"urn:(?:types\.)?[a-z]+_(\d{4}_\d)\.[a-z]+\.webservices\.netsuite\.com", re.I)
 _XSI_TYPE = f"{{{XSI}}}type"
 _PASSPORT_FIELDS = ("account", "consumerKey", "token", "nonce", "timestamp", "signature")
 
@@ -92,8 +93,11 @@ def _namespace(tag: str) -> str:
     return tag[1:].partition("}")[0] if tag.startswith("{") else ""
 
 
-def _check_versions(root: etree._Element, version: str) -> None:
+def _check_versions(body: bytes, root: etree._Element, version: str) -> None:
     """Every NetSuite namespace used by an element or an ``xsi:type`` must be the endpoint's."""
+    # Fast path: a UTF-8 document that spells only the endpoint's version cannot use another one.
+    if {match.group(1) for match in _VERSION_TEXT.finditer(body)} == {version.encode()}:
+        return
     seen: set[str] = set()
     for element in root.iter():
         if not isinstance(element.tag, str):
@@ -112,18 +116,22 @@ def _check_versions(root: etree._Element, version: str) -> None:
 
 
 def _value(element: etree._Element) -> FieldValue:
-    children = [child for child in element if isinstance(child.tag, str)]
-    attributes: Fields = {_local(str(k)): str(v) for k, v in element.attrib.items() if k != _XSI_TYPE}
-    if not children:
+    # Every child is an element: the parser drops comments and PIs, and a DOCTYPE (the only source
+    # of entity nodes) has been refused before values are read.
+    attrib = element.attrib
+    attributes: Fields = (
+        {_local(str(k)): str(v) for k, v in attrib.items() if k != _XSI_TYPE} if attrib else {}
+    )
+    if not len(element):
         text = element.text or ""
         if not attributes:
             return text
         if text.strip():
             attributes["value"] = text
         return attributes
-    if _local(element.tag).endswith("List"):
-        return [_value(child) for child in children]
-    for child in children:
+    if element.tag.endswith("List"):
+        return [_value(child) for child in element]
+    for child in element:
         attributes[_local(child.tag)] = _value(child)
     return attributes
 
@@ -185,7 +193,7 @@ def parse_upsert_request(body: bytes, version: str) -> UpsertRequest:
         raise RequestRejected(unreadable_request("A DOCTYPE is not allowed in a SOAP request."))
     if root.tag != f"{{{SOAP_ENV}}}Envelope":
         raise RequestRejected(unreadable_request("The request is not a SOAP 1.1 envelope."))
-    _check_versions(root, version)
+    _check_versions(body, root, version)
     header = root.find(f"{{{SOAP_ENV}}}Header")
     body_element = root.find(f"{{{SOAP_ENV}}}Body")
     operation = None if body_element is None else next(body_element.iterchildren(tag=etree.Element), None)

@@ -45,6 +45,11 @@ def _key(external_id: str) -> str:
     return external_id.casefold()
 
 
+def _encode(fields: Fields) -> bytes:
+    # orjson hands back a 4 KiB buffer for any small document; the copy keeps just the bytes used.
+    return bytes(memoryview(orjson.dumps(fields)))
+
+
 def _decode(blob: bytes) -> Fields:
     fields: Any = orjson.loads(blob)
     return dict(fields)
@@ -83,10 +88,10 @@ class RecordStore:
             position = len(table.blobs)
             table.by_key[key] = position
             table.external_ids.append(external_id)
-            table.blobs.append(orjson.dumps(fields))
+            table.blobs.append(_encode(fields))
             table.write_counts.append(1)
         else:
-            table.blobs[position] = orjson.dumps(_decode(table.blobs[position]) | fields)
+            table.blobs[position] = _encode(_decode(table.blobs[position]) | fields)
             table.write_counts[position] += 1
         return str(position + 1)
 

@@ -46,6 +46,12 @@ def test_values_of_a_sales_order_with_custom_fields(wire: SimpleNamespace) -> No
     assert request.passport is None
 
 
+def test_a_netsuite_urn_in_text_content_is_not_a_namespace(wire: SimpleNamespace) -> None:
+    memo = "<listRel:comments>see urn:core_2019_1.platform.webservices.netsuite.com</listRel:comments>"
+    [record] = parse_upsert_request(wire.envelope(wire.customer("C-1", extra=memo), ""), wire.VERSION).records
+    assert record.fields["comments"] == "see urn:core_2019_1.platform.webservices.netsuite.com"
+
+
 def test_default_namespace_style_of_oracles_own_sample() -> None:
     body = (
         b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"'
