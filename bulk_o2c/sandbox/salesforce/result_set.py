@@ -1,0 +1,96 @@
+"""The rows a query job returns, walked by slot so no result set is ever materialised.
+
+Rules this module owns:
+
+- A result set is (object, window, the object's writes frozen when the job ran). Rows are the
+  object's slots, in slot order, whose row exists and whose SystemModstamp (written or generated)
+  is inside the window. Paging by slot means a locator is just "the slot to resume from", valid
+  for as long as the job exists, and any ``maxRecords`` can follow any other.
+- Parent fields (``Product2.ProductCode``) are read from the parent's current row; a null foreign
+  key gives an empty value, and the column is present either way.
+- Counting scans only SystemModstamp values and yields to the event loop every ``SCAN_STEP`` slots,
+  so a million-row count does not freeze the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+from bulk_o2c.sandbox.salesforce.dataset import Dataset, Row
+from bulk_o2c.sandbox.salesforce.schema import OBJECTS, ORDER_ITEM
+from bulk_o2c.sandbox.salesforce.soql import Column, SoqlQuery
+from bulk_o2c.sandbox.salesforce.writes import ObjectWrites, WriteOverlay
+
+SCAN_STEP = 20_000
+
+
+class ResultSet:
+    def __init__(
+        self, dataset: Dataset, query: SoqlQuery, writes: ObjectWrites, overlay: WriteOverlay
+    ) -> None:
+        self._dataset = dataset
+        self._query = query
+        self._writes = writes
+        self._overlay = overlay
+        self._sobject = query.sobject
+        self._slot_count = dataset.slot_count(query.sobject)
+        # Dense objects without a window match every slot: no scan needed.
+        self._dense = query.window.is_everything and query.sobject != ORDER_ITEM.name
+
+    @property
+    def header(self) -> list[str]:
+        return [column.label for column in self._query.columns]
+
+    def _matches(self, slot: int) -> bool:
+        dataset = self._dataset
+        if not dataset.has_slot(self._sobject, slot):
+            return False
+        modstamp = self._writes.modstamp_ms(slot, dataset.modstamp_ms(self._sobject, slot))
+        return self._query.window.contains(modstamp)
+
+    def slots(self, start: int) -> Iterator[int]:
+        if self._dense:
+            yield from range(start, self._slot_count)
+            return
+        for slot in range(start, self._slot_count):
+            if self._matches(slot):
+                yield slot
+
+    async def count(self) -> int:
+        if self._dense:
+            return self._slot_count
+        total = 0
+        for step_start in range(0, self._slot_count, SCAN_STEP):
+            total += sum(map(self._matches, range(step_start, min(step_start + SCAN_STEP, self._slot_count))))
+            await asyncio.sleep(0)
+        return total
+
+    def page(self, start: int, max_records: int) -> tuple[list[int], int | None]:
+        """Up to ``max_records`` matching slots from ``start``, and the slot the next page starts at."""
+        walk = self.slots(start)
+        page = [slot for _, slot in zip(range(max_records), walk, strict=False)]
+        return page, next(walk, None)
+
+    def values(self, slot: int, parents: dict[tuple[str, str], Row]) -> list[str | None]:
+        """The selected values of one row; ``parents`` caches parent rows for one page."""
+        row = self._writes.apply(slot, self._dataset.row(self._sobject, slot))
+        return [self._value(row, column, parents) for column in self._query.columns]
+
+    def _value(self, row: Row, column: Column, parents: dict[tuple[str, str], Row]) -> str | None:
+        if column.relationship is None:
+            return row[column.field]
+        relationship = OBJECTS[self._sobject].relationships[column.relationship]
+        parent_id = row[relationship.foreign_key]
+        if parent_id is None:
+            return None
+        parent = parents.get((relationship.parent, parent_id))
+        if parent is None:
+            parent_slot = self._dataset.slot_of(relationship.parent, parent_id)
+            if parent_slot is None:
+                return None
+            parent = self._overlay.live(relationship.parent).apply(
+                parent_slot, self._dataset.row(relationship.parent, parent_slot)
+            )
+            parents[(relationship.parent, parent_id)] = parent
+        return parent[column.field]
