@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
@@ -51,8 +50,8 @@ def _encode(fields: Fields) -> bytes:
 
 
 def _decode(blob: bytes) -> Fields:
-    fields: Any = orjson.loads(blob)
-    return dict(fields)
+    fields: Fields = orjson.loads(blob)
+    return fields
 
 
 class RecordStore:
