@@ -23,9 +23,11 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        for key, value in vars(record).items():
-            if key not in _STANDARD_ATTRS and not key.startswith("_"):
-                doc[key] = value
+        doc.update(
+            (key, value)
+            for key, value in vars(record).items()
+            if key not in _STANDARD_ATTRS and not key.startswith("_")
+        )
         if record.exc_info and record.exc_info[0] is not None:
             # The type and message only: a rendered traceback would carry frame locals' reprs.
             doc["error"] = f"{record.exc_info[0].__name__}: {record.exc_info[1]}"

@@ -1,5 +1,6 @@
 """The sandbox's own HTTP API (JSON), so a sandbox in another process can be watched and driven.
 
+    GET    /sandbox/account                                account id, pool, record cap, latency model
     GET    /sandbox/stats                                  SandboxStats plus the pending fault plan
     GET    /sandbox/records?type=customer[&offset=&limit=] stored records, internal-id order
     POST   /sandbox/faults    {"fail_requests": 2, "failure_kind": "unexpected"|"concurrency",
@@ -22,6 +23,7 @@ import orjson
 from aiohttp import web
 
 from bulk_o2c.sandbox.netsuite.account import Account
+from bulk_o2c.sandbox.netsuite.config import NetSuiteSandboxConfig
 from bulk_o2c.sandbox.netsuite.faults import FaultPlan
 from bulk_o2c.sandbox.netsuite.pool import ConcurrencyPool
 from bulk_o2c.sandbox.netsuite.stats import SandboxStats
@@ -65,17 +67,20 @@ def _integer(data: dict[str, Any], name: str, minimum: int = 0) -> int:
 class ControlRoutes:
     def __init__(
         self,
+        config: NetSuiteSandboxConfig,
         account: Account,
         plan: FaultPlan,
         pool: ConcurrencyPool,
         stats: Callable[[], SandboxStats],
     ) -> None:
+        self._config = config
         self._account = account
         self._plan = plan
         self._pool = pool
         self._stats = stats
 
     def add_to(self, app: web.Application) -> None:
+        app.router.add_get("/sandbox/account", self.account)
         app.router.add_get("/sandbox/stats", self.stats)
         app.router.add_get("/sandbox/records", self.records)
         app.router.add_post("/sandbox/faults", self.set_faults)
@@ -83,6 +88,24 @@ class ControlRoutes:
         app.router.add_post("/sandbox/pressure", self.set_pressure)
         app.router.add_delete("/sandbox/pressure", self.clear_pressure)
         app.router.add_post("/sandbox/items", self.add_items)
+
+    async def account(self, request: web.Request) -> web.Response:
+        """What a client in another process needs to compute the ceiling; never the credentials."""
+        config, latency = self._config, self._config.latency
+        return _json(
+            {
+                "account_id": config.account_id,
+                "concurrency_limit": config.concurrency_limit,
+                "max_records": config.max_records,
+                "time_scale": config.time_scale,
+                "latency": {
+                    "base_s": latency.base_s,
+                    "record_s": dict(latency.record_s),
+                    "other_record_s": latency.other_record_s,
+                    "sales_order_line_s": latency.sales_order_line_s,
+                },
+            }
+        )
 
     async def stats(self, request: web.Request) -> web.Response:
         return _json({"stats": self._stats(), "pending_faults": self._plan.pending()})

@@ -79,7 +79,7 @@ class NetSuiteSandbox:
         app = web.Application(client_max_size=max(_HTTP_BODY_LIMIT, self.config.max_request_bytes or 0) + 1)
         endpoint = UpsertListEndpoint(self.config, self._account, self._pool, self.faults, self._counters)
         app.router.add_post(ROUTE, endpoint.handle)
-        ControlRoutes(self._account, self.faults, self._pool, lambda: self.stats).add_to(app)
+        ControlRoutes(self.config, self._account, self.faults, self._pool, lambda: self.stats).add_to(app)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
+import orjson
 import pytest
 
 from bulk_o2c.errors import ConfigError
@@ -57,6 +58,24 @@ async def test_stats_in_python_and_over_http(
     assert data["stats"]["faults_sent"] == {"INVALID_LOGIN_ATTEMPT": 1}
     assert data["stats"]["highest_concurrency"] == 1
     assert data["pending_faults"]["failing_requests"] == 0
+
+
+async def test_account_over_http_describes_pool_cap_and_latency_but_no_secret(
+    client: Any, sandbox: NetSuiteSandbox
+) -> None:
+    async with client.session.get(f"{sandbox.base_url}/sandbox/account") as response:
+        assert response.status == 200
+        text = await response.text()
+    data = orjson.loads(text)
+    config = sandbox.config
+    assert data["account_id"] == config.account_id
+    assert data["concurrency_limit"] == config.concurrency_limit
+    assert data["max_records"] == config.max_records
+    assert data["time_scale"] == config.time_scale
+    assert data["latency"]["base_s"] == config.latency.base_s
+    assert data["latency"]["record_s"] == dict(config.latency.record_s)
+    for secret in (config.credentials.consumer_secret, config.credentials.token_secret):
+        assert secret not in text
 
 
 async def test_records_over_http_with_paging(

@@ -1,0 +1,134 @@
+"""The ``bulk-o2c`` command line: argument parsing only; the work lives in ``bulk_o2c.commands``.
+
+Exit codes: 0 success; 1 failure; 2 usage error; 3 partial success (records in the DLQ);
+4 stopped by a signal before the end (the resume command is printed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
+import typer
+from rich.console import Console
+
+from bulk_o2c.config import Settings, load_settings
+from bulk_o2c.errors import BulkO2CError
+from bulk_o2c.logs import configure_logging
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_PARTIAL = 3
+EXIT_INTERRUPTED = 4
+
+# Locals in a rendered traceback could show a secret: never render them.
+app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    help="Order-to-cash bulk loads between Salesforce and NetSuite.",
+)
+sandbox_app = typer.Typer(no_args_is_help=True, help="Run an emulator on 127.0.0.1 until Ctrl-C.")
+app.add_typer(sandbox_app, name="sandbox")
+
+console = Console()
+
+
+class _State:
+    config_path: Path | None = None
+
+
+_state = _State()
+
+
+def settings(**overrides: dict[str, Any]) -> Settings:
+    return load_settings(_state.config_path, **overrides)
+
+
+@app.callback()
+def _options(
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML settings file (default: ./bulk-o2c.toml if present)")
+    ] = None,
+    log_format: Annotated[str, typer.Option(help="text or json")] = "text",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False,
+) -> None:
+    _state.config_path = config
+    configure_logging("json" if log_format == "json" else "text", 10 if verbose else 20)
+
+
+def fail(error: BulkO2CError) -> typer.Exit:
+    console.print(f"[red]error:[/red] {error}", highlight=False)
+    return typer.Exit(EXIT_FAILURE)
+
+
+@sandbox_app.command("netsuite")
+def sandbox_netsuite(
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0 = any free port)")] = 8720,
+    concurrency_limit: Annotated[int, typer.Option(help="the account's concurrency pool")] = 5,
+    max_records: Annotated[int, typer.Option(help="records allowed per upsertList")] = 100,
+    time_scale: Annotated[float, typer.Option(help="multiplies the latency model (0 = no waiting)")] = 1.0,
+) -> None:
+    """Emulate a NetSuite account (SOAP upsertList with TBA) on 127.0.0.1."""
+    from bulk_o2c.commands.sandboxes import run_netsuite_sandbox
+
+    try:
+        run_netsuite_sandbox(console, port, concurrency_limit, max_records, time_scale)
+    except BulkO2CError as exc:
+        raise fail(exc) from None
+
+
+@app.command("load-customers")
+def load_customers(
+    count: Annotated[int, typer.Argument(min=1, help="how many synthetic customers")],
+    sandbox: Annotated[
+        str | None,
+        typer.Option(help="base URL of a `bulk-o2c sandbox netsuite` (default: the configured account)"),
+    ] = None,
+    concurrency: Annotated[int | None, typer.Option(min=1, help="override netsuite.concurrency")] = None,
+    chunk_size: Annotated[
+        int | None, typer.Option(min=1, max=1000, help="override netsuite.chunk_size")
+    ] = None,
+) -> None:
+    """Load N synthetic customers and print records/s, peak concurrency and the ceiling."""
+    from bulk_o2c.commands.load_customers import load_customers as run_load
+    from bulk_o2c.commands.sandboxes import describe_netsuite_sandbox, netsuite_sandbox_settings
+
+    overrides: dict[str, Any] = {}
+    if concurrency is not None:
+        overrides["concurrency"] = concurrency
+    if chunk_size is not None:
+        overrides["chunk_size"] = chunk_size
+    try:
+        netsuite = settings(netsuite=overrides).netsuite
+        account = None
+        if sandbox is not None:
+            account = anyio.run(describe_netsuite_sandbox, sandbox)
+            netsuite = netsuite_sandbox_settings(netsuite, sandbox, account)
+        report = anyio.run(run_load, netsuite, count)
+    except BulkO2CError as exc:
+        raise fail(exc) from None
+    console.print(
+        f"loaded {report.saved:,} of {report.records:,} customers in {report.seconds:.2f} s: "
+        f"{report.records_per_s:,.0f} records/s, {report.requests} requests, "
+        f"mean request {report.latency_mean_s * 1000:.0f} ms, highest concurrency {report.peak_concurrency}",
+        highlight=False,
+    )
+    if account is not None:
+        chunk = netsuite.effective_chunk_size
+        ceiling = account.ceiling(min(netsuite.concurrency, account.concurrency_limit), chunk)
+        console.print(
+            f"ceiling of the sandbox latency model: {ceiling:,.0f} records/s "
+            f"(concurrency {min(netsuite.concurrency, account.concurrency_limit)} x chunk {chunk} / "
+            f"{account.request_seconds(chunk):.3f} s); achieved {report.records_per_s / ceiling:.1%}",
+            highlight=False,
+        )
+    if report.faults:
+        console.print(f"faults seen: {report.faults}", highlight=False)
+    for line in report.first_errors:
+        console.print(f"[yellow]failed[/yellow] {line}", highlight=False)
+    raise typer.Exit(EXIT_OK if report.failed == 0 else EXIT_PARTIAL)
+
+
+def main() -> None:
+    app()

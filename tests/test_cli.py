@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pytest
+import typer
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from bulk_o2c.cli import app
+
+
+def _command_paths(group: typer.core.TyperGroup, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = [prefix]
+    for name, command in group.commands.items():
+        if isinstance(command, typer.core.TyperGroup):
+            paths += _command_paths(command, (*prefix, name))
+        else:
+            paths.append((*prefix, name))
+    return paths
+
+
+@pytest.mark.parametrize("path", _command_paths(get_command(app)), ids=" ".join)  # type: ignore[arg-type]
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_a_config_error_is_one_line_and_exit_1(tmp_path: object) -> None:
+    result = CliRunner().invoke(app, ["--config", "/nonexistent/bulk-o2c.toml", "load-customers", "5"])
+    assert result.exit_code == 1
+    assert "does not exist" in result.output
+    assert "Traceback" not in result.output
