@@ -321,7 +321,9 @@ class QueryJobService:
         prefix = f"/services/data/v{version}/"
         links = [f"jobs/query/{job.id}/results?locator={encode_locator(s)}&maxRecords={size}" for s in starts]
         following = (
-            None if start is None else f"jobs/query/{job.id}/resultPages?locator={encode_locator(start)}"
+            None
+            if start is None
+            else f"jobs/query/{job.id}/resultPages?locator={encode_locator(start)}&maxRecords={size}"
         )
         if self._config.result_pages_shape == "doc":
             return web.json_response(
