@@ -2,7 +2,7 @@
 
 Rules this module owns:
 
-- A result set is (object, window, the object's writes frozen when the job ran). Rows are the
+- A result set is (object, window, the object's writes frozen when the job was created). Rows are the
   object's slots, in slot order, whose row exists and whose SystemModstamp (written or generated)
   is inside the window. Paging by slot means a locator is just "the slot to resume from", valid
   for as long as the job exists, and any ``maxRecords`` can follow any other.

@@ -9,8 +9,9 @@ Rules this module owns:
   query by SystemModstamp therefore selects the records the integration just wrote back; loop
   prevention is the client's job (for example: compare LastModifiedById with its own user, or skip
   rows whose only change is the fields it owns).
-- ``snapshot(object)`` freezes one object's writes, so a query job serves the data as of the moment
-  it finished processing, as Salesforce does, whatever is written while pages are downloaded.
+- ``snapshot(object)`` freezes one object's writes. A query job takes it when it is created (the
+  moment Salesforce would run the query), so its row count and its pages agree whatever is written
+  while they are downloaded.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ import asyncio
 import aiohttp
 import pytest
 
+from bulk_o2c.errors import ConfigError
 from bulk_o2c.sandbox.salesforce import DatasetSpec, SalesforceSandbox, SalesforceSandboxConfig, serve
 from tests.sandbox.salesforce.conftest import Org, StartOrg
 
@@ -56,7 +57,7 @@ async def test_stats_endpoint_reports_what_the_client_did(org: Org) -> None:
 
 async def test_only_loopback_addresses_are_served() -> None:
     sandbox = SalesforceSandbox()
-    with pytest.raises(ValueError, match="loopback"):
+    with pytest.raises(ConfigError, match="loopback"):
         await sandbox.start(host="0.0.0.0")  # noqa: S104 - the address being refused
     with pytest.raises(RuntimeError, match="not running"):
         _ = sandbox.base_url
