@@ -1,0 +1,92 @@
+"""The checkpoint's one SQLite connection: opening, durability settings, and transactions.
+
+Rules this module owns:
+- One connection (one aiosqlite thread) does every read and write, and a lock serialises whole
+  transactions on it: two coroutines never interleave statements inside one transaction.
+- Every write is one ``BEGIN IMMEDIATE ... COMMIT``; the method that wrote returns only after the
+  commit, so a caller that goes on has its state change durable. A failure or a cancellation inside
+  rolls the whole transaction back, and the commit and rollback are shielded from cancellation so
+  the connection is never left inside a transaction.
+- Journal mode WAL with ``synchronous=NORMAL``: a commit is in the WAL file before it returns, so
+  killing the process (SIGKILL included) at any moment loses nothing committed, and an uncommitted
+  transaction is never seen. Only a power cut or kernel crash can lose the last commits (never
+  corrupt the file), which resume absorbs: a lost chunk state or outcome means the chunk is sent
+  again (upsert by external id makes that harmless), a lost page means that page is read again
+  from the locator saved with the page before it. ``FULL`` would add an fsync per commit, several
+  per chunk, for no gain in that model.
+- The database file is created readable by its owner only: it holds customer data.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import anyio
+
+from bulk_o2c.errors import BulkO2CError
+
+Params = tuple[Any, ...]
+
+
+class CheckpointConflictError(BulkO2CError):
+    """A write disagrees with the checkpoint (a page staged twice, a chunk that does not exist):
+    two processes on one checkpoint, or a caller bug. Nothing was written."""
+
+
+class Database:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+        self._lock = anyio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        async with self._lock:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._connection
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await self._connection.rollback()
+                raise
+            with anyio.CancelScope(shield=True):
+                await self._connection.execute("COMMIT")
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Params]:
+        async with self._lock:
+            return [tuple(row) for row in await self._connection.execute_fetchall(sql, params)]
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Params | None:
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
+
+async def fetch_all(connection: aiosqlite.Connection, sql: str, params: Params = ()) -> list[Params]:
+    """A read inside a transaction the caller holds."""
+    return [tuple(row) for row in await connection.execute_fetchall(sql, params)]
+
+
+def _create_private(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # SQLite gives the -wal and -shm files the main file's permissions.
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+async def connect(path: Path) -> aiosqlite.Connection:
+    await anyio.to_thread.run_sync(_create_private, path)
+    connection = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        (mode,) = await connection.execute_fetchall("PRAGMA journal_mode=WAL")
+        if mode[0] != "wal":
+            raise BulkO2CError(f"{path}: SQLite refused WAL mode (a network file system?)")
+        for pragma in ("synchronous=NORMAL", "busy_timeout=10000"):
+            await connection.execute(f"PRAGMA {pragma}")
+    except BaseException:
+        await connection.close()
+        raise
+    return connection

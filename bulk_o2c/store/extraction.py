@@ -1,0 +1,137 @@
+"""Extraction progress per flow, and staging a results page with the locator that follows it.
+
+Rules this module owns:
+- A flow's extraction is one Bulk 2.0 query job over one window. Its job id is saved before the
+  first page is read, so a resumed run reads the same job instead of starting another.
+- A page's rows and the locator after it are committed in ONE transaction: after a crash either
+  both are there or neither, so a page is never staged twice nor lost. The write is also
+  compare-and-set: the caller names the locator it read the page with (None for the first page), and
+  a page read from any other point (a stale locator, a second process) is refused unchanged.
+- ``next_locator`` None means the job has no more pages: the extraction is done.
+- Rows are staged in page order with a sequence number per flow (``seq``), which is the order the
+  records are loaded in and the order of an order's lines. A record staged again in the same run
+  (it can reappear in a re-read page window) keeps the newest row and goes back to ``staged``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import orjson
+
+from bulk_o2c.store.database import CheckpointConflictError, Database, Params
+
+_ID_COLUMN = "Id"
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractionProgress:
+    flow: str
+    window_start: str | None
+    window_end: str
+    job_id: str | None
+    locator: str | None  # the next page's; None before the first page and after the last
+    pages_staged: int
+    rows_staged: int
+    done: bool
+
+
+_COLUMNS = "flow, window_start, window_end, job_id, locator, pages_staged, rows_staged, done"
+
+
+class Extraction:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def begin(
+        self, run_id: str, flow: str, *, window_start: str | None, window_end: str
+    ) -> ExtractionProgress:
+        """Record the flow's window, or return the progress already recorded (a resumed run)."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO extractions (run_id, flow, window_start, window_end) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (run_id, flow) DO NOTHING",
+                (run_id, flow, window_start, window_end),
+            )
+        progress = await self.progress(run_id, flow)
+        assert progress is not None
+        return progress
+
+    async def set_job(self, run_id: str, flow: str, job_id: str) -> None:
+        async with self._db.transaction() as tx:
+            cursor = await tx.execute(
+                "UPDATE extractions SET job_id = ? WHERE run_id = ? AND flow = ? AND pages_staged = 0",
+                (job_id, run_id, flow),
+            )
+            if cursor.rowcount != 1:
+                raise CheckpointConflictError(
+                    f"{flow}: no extraction begun, or pages already staged from another job"
+                )
+
+    async def stage_page(
+        self,
+        run_id: str,
+        flow: str,
+        rows: Sequence[Mapping[str, str]],
+        *,
+        after: str | None,
+        next_locator: str | None,
+        parent_column: str | None = None,
+    ) -> None:
+        """Stage one page read with locator ``after``; ``parent_column`` names the parent's id column
+        (``AccountId`` for orders, ``OrderId`` for order items)."""
+        async with self._db.transaction() as tx:
+            cursor = await tx.execute(
+                "SELECT rows_staged FROM extractions "
+                "WHERE run_id = ? AND flow = ? AND done = 0 AND locator IS ? AND job_id IS NOT NULL",
+                (run_id, flow, after),
+            )
+            found = await cursor.fetchone()
+            if found is None:
+                raise CheckpointConflictError(
+                    f"{flow}: the page does not follow the saved locator (already staged, or not begun)"
+                )
+            first_seq = int(found[0])
+            # A generator: the rows are encoded on the database thread while SQLite inserts them.
+            await tx.executemany(
+                "INSERT INTO staged (run_id, flow, sf_id, parent_id, seq, state, row) "
+                "VALUES (?, ?, ?, ?, ?, 'staged', ?) "
+                "ON CONFLICT (run_id, flow, sf_id) DO UPDATE SET "
+                "parent_id = excluded.parent_id, seq = excluded.seq, state = 'staged', row = excluded.row",
+                (
+                    (
+                        run_id,
+                        flow,
+                        row[_ID_COLUMN],
+                        (row.get(parent_column) or None) if parent_column else None,
+                        first_seq + index,
+                        orjson.dumps(row),
+                    )
+                    for index, row in enumerate(rows)
+                ),
+            )
+            await tx.execute(
+                "UPDATE extractions SET locator = ?, done = ?, pages_staged = pages_staged + 1, "
+                "rows_staged = rows_staged + ? WHERE run_id = ? AND flow = ?",
+                (next_locator, int(next_locator is None), len(rows), run_id, flow),
+            )
+
+    async def progress(self, run_id: str, flow: str) -> ExtractionProgress | None:
+        row = await self._db.fetch_one(
+            f"SELECT {_COLUMNS} FROM extractions WHERE run_id = ? AND flow = ?",  # noqa: S608
+            (run_id, flow),
+        )
+        return None if row is None else _progress(row)
+
+    async def all(self, run_id: str) -> list[ExtractionProgress]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM extractions WHERE run_id = ? ORDER BY rowid",  # noqa: S608
+            (run_id,),
+        )
+        return [_progress(row) for row in rows]
+
+
+def _progress(row: Params) -> ExtractionProgress:
+    flow, start, end, job_id, locator, pages, rows, done = row
+    return ExtractionProgress(flow, start, end, job_id, locator, pages, rows, bool(done))

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from bulk_o2c.store import CheckpointConflictError, CheckpointStore, RecordOutcome, Settled
+
+Rows = list[dict[str, str]]
+Stage = Callable[..., Awaitable[None]]
+
+
+@pytest.fixture
+async def ids(stage: Stage, accounts: Callable[..., Rows]) -> list[str]:
+    rows = accounts(4)
+    await stage("Account", rows)
+    return [row["Id"] for row in rows]
+
+
+def loaded(sf_id: str, internal_id: str, **extra: object) -> RecordOutcome:
+    return RecordOutcome(sf_id, "SF_ACCT_" + sf_id, "loaded", internal_id=internal_id, **extra)  # type: ignore[arg-type]
+
+
+async def test_a_chunk_queues_its_records_and_a_record_goes_in_one_open_chunk(
+    store: CheckpointStore, run_id: str, ids: list[str]
+) -> None:
+    chunk = await store.chunks.create(run_id, "Account", ids[:2])
+    assert (chunk.state, chunk.attempts, chunk.sf_ids) == ("pending", 0, tuple(ids[:2]))
+    assert [r.sf_id for r in await store.staging.ready(run_id, "Account")] == ids[2:]
+    with pytest.raises(CheckpointConflictError):
+        await store.chunks.create(run_id, "Account", ids[1:3])  # ids[1] is already queued
+    with pytest.raises(CheckpointConflictError):
+        await store.chunks.create(run_id, "Account", ["001999999999999999"])  # never staged
+    assert [r.sf_id for r in await store.staging.ready(run_id, "Account")] == ids[
+        2:
+    ]  # the refusals wrote nothing
+
+
+async def test_attempts_and_states_before_completion(
+    store: CheckpointStore, run_id: str, ids: list[str]
+) -> None:
+    first = await store.chunks.create(run_id, "Account", ids[:2])
+    second = await store.chunks.create(run_id, "Account", ids[2:], in_flight=True)
+    await store.chunks.mark_in_flight(first.chunk_id)
+    await store.chunks.mark_unknown(first.chunk_id)  # the answer was lost
+    await store.chunks.mark_in_flight(first.chunk_id)
+    opened = await store.chunks.open(run_id)
+    assert [(c.chunk_id, c.state, c.attempts) for c in opened] == [
+        (first.chunk_id, "in_flight", 2),
+        (second.chunk_id, "in_flight", 1),
+    ]
+    assert await store.chunks.open(run_id, "Order") == []
+
+
+async def test_completion_records_outcomes_cross_reference_and_dlq_at_once(
+    store: CheckpointStore, run_id: str, ids: list[str]
+) -> None:
+    chunk = await store.chunks.create(run_id, "Account", ids, in_flight=True)
+    outcomes = [
+        loaded(ids[0], "101", warnings=("companyName cut from 97 to 83 characters",), digest="h0"),
+        RecordOutcome(ids[1], "SF_ACCT_" + ids[1], "failed", code="INVALID_FLD_VALUE", message="bad phone"),
+        RecordOutcome(ids[2], "SF_ACCT_" + ids[2], "retry", code="UNEXPECTED_ERROR", message="try again"),
+        loaded(ids[3], "103", needs_writeback=True),
+    ]
+    assert await store.chunks.complete(chunk.chunk_id, outcomes) == Settled()
+    assert await store.chunks.open(run_id) == []
+    xref = await store.outcomes.cross_reference("Account", ids)
+    assert {sf_id: (x.external_id, x.internal_id, x.digest) for sf_id, x in xref.items()} == {
+        ids[0]: ("SF_ACCT_" + ids[0], "101", "h0"),
+        ids[3]: ("SF_ACCT_" + ids[3], "103", None),
+    }
+    assert await store.outcomes.counts(run_id) == {"Account": {"loaded": 2, "failed": 1}}
+    assert await store.staging.counts(run_id) == {"Account": {"loaded": 2, "failed": 1, "staged": 1}}
+    assert [r.sf_id for r in await store.staging.ready(run_id, "Account")] == [ids[2]]  # the retry
+    (letter,) = await store.dlq.entries(run_id)
+    assert (letter.sf_id, letter.stage, letter.code, letter.message, letter.chunk_id) == (
+        ids[1],
+        "load",
+        "INVALID_FLD_VALUE",
+        "bad phone",
+        chunk.chunk_id,
+    )
+    assert [item.sf_id for item in await store.writeback.pending(run_id, "Account")] == [ids[3]]
+
+
+async def test_completing_a_chunk_twice_records_each_outcome_once(
+    store: CheckpointStore, run_id: str, ids: list[str]
+) -> None:
+    chunk = await store.chunks.create(run_id, "Account", ids[:1], in_flight=True)
+    failed = [RecordOutcome(ids[0], "SF_ACCT_" + ids[0], "failed", code="X", message="no")]
+    await store.chunks.complete(chunk.chunk_id, failed)
+    assert await store.chunks.complete(chunk.chunk_id, failed) == Settled(already_done=True)
+    assert len(await store.dlq.entries(run_id)) == 1
+
+
+async def test_outcomes_must_name_each_record_of_the_chunk_once(
+    store: CheckpointStore, run_id: str, ids: list[str]
+) -> None:
+    chunk = await store.chunks.create(run_id, "Account", ids[:2], in_flight=True)
+    for wrong in (
+        [loaded(ids[0], "1")],
+        [loaded(ids[0], "1"), loaded(ids[0], "1")],
+        [loaded(ids[0], "1"), loaded(ids[2], "3")],
+    ):
+        with pytest.raises(ValueError, match="once"):
+            await store.chunks.complete(chunk.chunk_id, wrong)
+    assert [c.chunk_id for c in await store.chunks.open(run_id)] == [chunk.chunk_id]
+    assert await store.outcomes.cross_reference("Account", ids) == {}
+
+
+async def test_a_chunk_is_split_in_halves_that_start_over(
+    store: CheckpointStore, run_id: str, ids: list[str]
+) -> None:
+    chunk = await store.chunks.create(run_id, "Account", ids[:3], in_flight=True)
+    head, tail = await store.chunks.split(chunk.chunk_id)
+    assert (head.chunk_id, head.sf_ids, head.state, head.attempts) == (
+        chunk.chunk_id,
+        tuple(ids[:1]),
+        "pending",
+        0,
+    )
+    assert (tail.sf_ids, tail.state) == (tuple(ids[1:3]), "pending")
+    assert await store.chunks.open(run_id) == [head, tail]
+    one, _ = await store.chunks.split(tail.chunk_id)
+    with pytest.raises(ValueError, match="one record"):
+        await store.chunks.split(one.chunk_id)
+
+
+async def test_a_done_chunk_cannot_move_again(store: CheckpointStore, run_id: str, ids: list[str]) -> None:
+    chunk = await store.chunks.create(run_id, "Account", ids[:1], in_flight=True)
+    await store.chunks.complete(chunk.chunk_id, [loaded(ids[0], "1")])
+    for move in (store.chunks.mark_in_flight, store.chunks.mark_unknown, store.chunks.split):
+        with pytest.raises(CheckpointConflictError):
+            await move(chunk.chunk_id)
+
+
+def test_an_outcome_carries_what_its_status_needs() -> None:
+    with pytest.raises(ValueError, match="internal id"):
+        RecordOutcome("a", "SF_ACCT_a", "loaded")
+    with pytest.raises(ValueError, match="code"):
+        RecordOutcome("a", "SF_ACCT_a", "failed")

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from bulk_o2c.store import CheckpointConflictError, CheckpointStore
+
+Rows = list[dict[str, str]]
+WINDOW = {"window_start": "2025-03-01T00:00:00+00:00", "window_end": "2025-03-02T00:00:00+00:00"}
+
+
+@pytest.fixture
+async def begun(store: CheckpointStore, run_id: str) -> str:
+    await store.extraction.begin(run_id, "Account", **WINDOW)
+    await store.extraction.set_job(run_id, "Account", "750A")
+    return run_id
+
+
+async def test_begin_records_the_window_once(store: CheckpointStore, run_id: str) -> None:
+    first = await store.extraction.begin(run_id, "Account", **WINDOW)
+    again = await store.extraction.begin(
+        run_id, "Account", window_start=None, window_end="2026-01-01T00:00:00+00:00"
+    )
+    assert again == first  # a resumed run keeps the window it started with
+    assert (first.window_start, first.job_id, first.locator, first.pages_staged, first.done) == (
+        WINDOW["window_start"],
+        None,
+        None,
+        0,
+        False,
+    )
+
+
+async def test_pages_are_staged_in_order_with_their_locator(
+    store: CheckpointStore, begun: str, accounts: Callable[..., Rows]
+) -> None:
+    await store.extraction.stage_page(begun, "Account", accounts(3), after=None, next_locator="L1")
+    progress = await store.extraction.progress(begun, "Account")
+    assert progress is not None
+    assert (
+        progress.job_id,
+        progress.locator,
+        progress.pages_staged,
+        progress.rows_staged,
+        progress.done,
+    ) == (
+        "750A",
+        "L1",
+        1,
+        3,
+        False,
+    )
+    await store.extraction.stage_page(begun, "Account", accounts(2, start=3), after="L1", next_locator=None)
+    progress = await store.extraction.progress(begun, "Account")
+    assert progress is not None
+    assert (progress.locator, progress.pages_staged, progress.rows_staged, progress.done) == (
+        None,
+        2,
+        5,
+        True,
+    )
+    staged = await store.staging.ready(begun, "Account")
+    assert [record.row for record in staged] == accounts(5)
+    assert [record.seq for record in staged] == [0, 1, 2, 3, 4]
+
+
+async def test_a_page_staged_twice_is_refused_and_changes_nothing(
+    store: CheckpointStore, begun: str, accounts: Callable[..., Rows]
+) -> None:
+    await store.extraction.stage_page(begun, "Account", accounts(3), after=None, next_locator="L1")
+    with pytest.raises(CheckpointConflictError):
+        await store.extraction.stage_page(
+            begun, "Account", accounts(3, start=10), after=None, next_locator="L1"
+        )
+    with pytest.raises(CheckpointConflictError):
+        await store.extraction.stage_page(
+            begun, "Account", accounts(3, start=10), after="L0", next_locator="L2"
+        )
+    progress = await store.extraction.progress(begun, "Account")
+    assert progress is not None
+    assert (progress.locator, progress.pages_staged, progress.rows_staged) == ("L1", 1, 3)
+    assert len(await store.staging.ready(begun, "Account")) == 3
+
+
+async def test_nothing_is_staged_before_the_job_is_recorded(
+    store: CheckpointStore, run_id: str, accounts: Callable[..., Rows]
+) -> None:
+    await store.extraction.begin(run_id, "Account", **WINDOW)
+    with pytest.raises(CheckpointConflictError):
+        await store.extraction.stage_page(run_id, "Account", accounts(1), after=None, next_locator=None)
+
+
+async def test_the_job_cannot_change_once_pages_are_staged(
+    store: CheckpointStore, begun: str, accounts: Callable[..., Rows]
+) -> None:
+    await store.extraction.set_job(begun, "Account", "750B")  # no page yet: a new job is fine
+    await store.extraction.stage_page(begun, "Account", accounts(1), after=None, next_locator="L1")
+    with pytest.raises(CheckpointConflictError):
+        await store.extraction.set_job(begun, "Account", "750C")
+
+
+async def test_a_page_that_fails_midway_leaves_no_row_and_the_old_locator(
+    store: CheckpointStore, begun: str, accounts: Callable[..., Rows]
+) -> None:
+    await store.extraction.stage_page(begun, "Account", accounts(2), after=None, next_locator="L1")
+    broken = accounts(5, start=2)
+    del broken[3]["Id"]  # the fourth row cannot be staged: the transaction is rolled back, not committed
+    with pytest.raises(KeyError):
+        await store.extraction.stage_page(begun, "Account", broken, after="L1", next_locator="L2")
+    progress = await store.extraction.progress(begun, "Account")
+    assert progress is not None
+    assert (progress.locator, progress.pages_staged, progress.rows_staged) == ("L1", 1, 2)
+    assert [r.sf_id for r in await store.staging.ready(begun, "Account")] == [a["Id"] for a in accounts(2)]
+    await store.extraction.stage_page(begun, "Account", accounts(5, start=2), after="L1", next_locator=None)
+    assert len(await store.staging.ready(begun, "Account")) == 7
+
+
+async def test_a_record_staged_again_keeps_its_newest_row(
+    store: CheckpointStore, begun: str, accounts: Callable[..., Rows]
+) -> None:
+    await store.extraction.stage_page(begun, "Account", accounts(2), after=None, next_locator="L1")
+    newer = accounts(1)
+    newer[0]["Name"] = "Renamed"
+    await store.extraction.stage_page(begun, "Account", newer, after="L1", next_locator=None)
+    staged = await store.staging.ready(begun, "Account")
+    assert [(r.sf_id, r.row["Name"]) for r in staged] == [
+        (accounts(2)[1]["Id"], "Account 1"),
+        (newer[0]["Id"], "Renamed"),
+    ]
+
+
+async def test_hostile_values_are_stored_and_returned_unchanged(store: CheckpointStore, begun: str) -> None:
+    row = {
+        "Id": "001000000000000001",
+        "Name": "Robert'); DROP TABLE staged;--\n\x00\u202e🚀",
+        "Note": "\"'\\",
+    }
+    await store.extraction.stage_page(begun, "Account", [row], after=None, next_locator=None)
+    (staged,) = await store.staging.ready(begun, "Account")
+    assert staged.row == row

@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from bulk_o2c.store import (
+    PARENT_FAILED,
+    CheckpointStore,
+    Failure,
+    Fingerprint,
+    Readiness,
+    RecordOutcome,
+    Settled,
+)
+
+Rows = list[dict[str, str]]
+Stage = Callable[..., Awaitable[None]]
+
+
+async def load(store: CheckpointStore, run_id: str, flow: str, outcomes: dict[str, str | None]) -> Settled:
+    """Send the given records in one chunk: an internal id means loaded, None means refused."""
+    chunk = await store.chunks.create(run_id, flow, list(outcomes), in_flight=True)
+    return await store.chunks.complete(
+        chunk.chunk_id,
+        [
+            RecordOutcome(sf_id, "X_" + sf_id, "loaded", internal_id=internal_id)
+            if internal_id
+            else RecordOutcome(sf_id, "X_" + sf_id, "failed", code="INVALID_FLD_VALUE", message="bad country")
+            for sf_id, internal_id in outcomes.items()
+        ],
+    )
+
+
+async def test_ready_pages_through_staged_records_in_order(
+    store: CheckpointStore, run_id: str, stage: Stage, accounts: Callable[..., Rows]
+) -> None:
+    await stage("Account", accounts(7))
+    seen: list[str] = []
+    after = -1
+    while page := await store.staging.ready(run_id, "Account", after_seq=after, limit=3):
+        seen += [r.sf_id for r in page]
+        after = page[-1].seq
+    assert seen == [row["Id"] for row in accounts(7)]
+
+
+async def test_records_come_back_in_the_order_asked(
+    store: CheckpointStore, run_id: str, stage: Stage, accounts: Callable[..., Rows]
+) -> None:
+    rows = accounts(3)
+    await stage("Account", rows)
+    wanted = [rows[2]["Id"], rows[0]["Id"]]
+    assert [r.row for r in await store.staging.records(run_id, "Account", wanted)] == [rows[2], rows[0]]
+
+
+async def test_children_keep_their_staging_order_per_parent(
+    store: CheckpointStore, run_id: str, stage: Stage
+) -> None:
+    items = [
+        {"Id": f"802{n:015d}", "OrderId": order, "Product2.ProductCode": code}
+        for n, (order, code) in enumerate([("o1", "C"), ("o2", "X"), ("o1", "A"), ("o1", "B"), ("o2", "Y")])
+    ]
+    await stage("OrderItem", items, parent_column="OrderId")
+    lines = await store.staging.children(run_id, "OrderItem", ["o1", "o2", "o3"])
+    assert {order: [row["Product2.ProductCode"] for row in rows] for order, rows in lines.items()} == {
+        "o1": ["C", "A", "B"],
+        "o2": ["X", "Y"],
+        "o3": [],
+    }
+
+
+async def test_an_order_whose_customer_is_still_to_load_waits_and_is_released_when_it_loads(
+    store: CheckpointStore,
+    run_id: str,
+    stage: Stage,
+    accounts: Callable[..., Rows],
+    orders: Callable[..., Rows],
+) -> None:
+    account_ids = [row["Id"] for row in accounts(2)]
+    await stage("Account", accounts(2))
+    order_rows = orders([account_ids[0], account_ids[0], account_ids[1]])
+    await stage("Order", order_rows, parent_column="AccountId")
+    verdicts = await store.staging.hold_for_parents(
+        run_id, "Order", "Account", {row["Id"]: row["AccountId"] for row in order_rows}
+    )
+    assert set(verdicts.values()) == {Readiness.WAITING}
+    assert await store.staging.ready(run_id, "Order") == []
+    assert await store.staging.waiting(run_id, "Order") == [
+        (row["Id"], row["AccountId"]) for row in order_rows
+    ]
+
+    settled = await load(store, run_id, "Account", {account_ids[0]: "501"})
+    assert settled.released == (order_rows[0]["Id"], order_rows[1]["Id"])
+    assert [r.sf_id for r in await store.staging.ready(run_id, "Order")] == [
+        order_rows[0]["Id"],
+        order_rows[1]["Id"],
+    ]
+    assert await store.staging.waiting(run_id, "Order") == [(order_rows[2]["Id"], account_ids[1])]
+
+
+async def test_an_order_whose_customer_failed_is_parked_with_the_customers_reason(
+    store: CheckpointStore,
+    run_id: str,
+    stage: Stage,
+    accounts: Callable[..., Rows],
+    orders: Callable[..., Rows],
+) -> None:
+    (account,) = accounts(1)
+    await stage("Account", [account])
+    waiting, late = orders([account["Id"], account["Id"]])
+    await stage("Order", [waiting, late], parent_column="AccountId")
+    await store.staging.hold_for_parents(run_id, "Order", "Account", {waiting["Id"]: account["Id"]})
+
+    settled = await load(store, run_id, "Account", {account["Id"]: None})
+    assert settled.parked == (waiting["Id"],)
+    # An order looked at after its customer failed is parked straight away, never sent.
+    verdicts = await store.staging.hold_for_parents(run_id, "Order", "Account", {late["Id"]: account["Id"]})
+    assert verdicts == {late["Id"]: Readiness.PARKED}
+
+    letters = {letter.sf_id: letter for letter in await store.dlq.entries(run_id)}
+    for order_id in (waiting["Id"], late["Id"]):
+        letter = letters[order_id]
+        assert (letter.flow, letter.stage, letter.code) == ("Order", "dependency", PARENT_FAILED)
+        assert letter.message == f"Account {account['Id']} failed: INVALID_FLD_VALUE: bad country"
+    assert await store.staging.counts(run_id) == {"Account": {"failed": 1}, "Order": {"parked": 2}}
+
+
+async def test_a_customer_that_fails_mapping_parks_its_waiting_orders(
+    store: CheckpointStore,
+    run_id: str,
+    stage: Stage,
+    accounts: Callable[..., Rows],
+    orders: Callable[..., Rows],
+) -> None:
+    (account,) = accounts(1)
+    (order,) = orders([account["Id"]])
+    await stage("Account", [account])
+    await stage("Order", [order], parent_column="AccountId")
+    await store.staging.hold_for_parents(run_id, "Order", "Account", {order["Id"]: account["Id"]})
+    parked = await store.dlq.add(
+        run_id,
+        "Account",
+        "map",
+        [Failure(account["Id"], "MAPPING_UNKNOWN_COUNTRY", "BillingCountryCode 'XX'")],
+    )
+    assert parked == (order["Id"],)
+    assert await store.staging.counts(run_id) == {"Account": {"failed": 1}, "Order": {"parked": 1}}
+
+
+async def test_a_customer_loaded_by_an_earlier_run_is_ready(
+    store: CheckpointStore,
+    run_id: str,
+    stage: Stage,
+    accounts: Callable[..., Rows],
+    orders: Callable[..., Rows],
+    settings_fingerprint: Fingerprint,
+) -> None:
+    (account,) = accounts(1)
+    await stage("Account", [account])
+    await load(store, run_id, "Account", {account["Id"]: "501"})
+    later = (await store.runs.start(settings_fingerprint)).run_id
+    order, orphan = orders([account["Id"], "001999999999999999"])
+    await store.extraction.begin(later, "Order", window_start=None, window_end="2025-03-03T00:00:00+00:00")
+    await store.extraction.set_job(later, "Order", "750O")
+    await store.extraction.stage_page(
+        later, "Order", [order, orphan], after=None, next_locator=None, parent_column="AccountId"
+    )
+    verdicts = await store.staging.hold_for_parents(
+        later, "Order", "Account", {order["Id"]: account["Id"], orphan["Id"]: orphan["AccountId"]}
+    )
+    assert verdicts == {order["Id"]: Readiness.READY, orphan["Id"]: Readiness.UNKNOWN}
+    assert len(await store.staging.ready(later, "Order")) == 2  # the caller decides what to do with both
+
+
+async def test_unchanged_records_are_skipped(
+    store: CheckpointStore, run_id: str, stage: Stage, accounts: Callable[..., Rows]
+) -> None:
+    rows = accounts(3)
+    await stage("Account", rows)
+    await store.staging.skip(run_id, "Account", [rows[0]["Id"], rows[2]["Id"]])
+    assert [r.sf_id for r in await store.staging.ready(run_id, "Account")] == [rows[1]["Id"]]
+    assert await store.staging.counts(run_id) == {"Account": {"skipped": 2, "staged": 1}}
