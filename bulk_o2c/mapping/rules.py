@@ -15,9 +15,11 @@ Rules this module owns:
   XSD); a code not in it is MAPPING_UNKNOWN_COUNTRY, never a near match.
 - A calendar date becomes the first instant of that day in the account's time zone (midnight, or the
   end of a DST gap where a zone skips midnight), as an aware datetime. NetSuite stores date-only
-  fields such as tranDate as a dateTime read in the user's time zone; UTC midnight would show the day
-  before in every zone west of UTC. A Salesforce datetime is the same instant, expressed in the
-  account's time zone. Text without a zone is refused rather than assumed to be UTC.
+  fields such as tranDate as a dateTime whose calendar date is taken in the web-services user's time
+  zone (Oracle, "Datetime Fields"); UTC midnight would show the day before in every zone west of
+  UTC. The envelope sends the instant as UTC (``2025-03-01T08:00:00.000Z`` for Los Angeles).
+  A Salesforce datetime is the same instant, expressed in the account's time zone. Text without a
+  zone is refused rather than assumed to be UTC.
 - Numbers are Salesforce's plain decimal notation, parsed as ``Decimal`` (never float, so 19.99 stays
   19.99); NaN, infinities, thousands separators and the like are MAPPING_INVALID_NUMBER.
 """
@@ -27,7 +29,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -155,7 +157,7 @@ def start_of_day(day: date, zone: ZoneInfo) -> datetime:
     Where a DST change skips midnight (America/Santiago, America/Havana...), the naive local midnight
     does not exist; the UTC round trip moves it to the first instant that does.
     """
-    return datetime.combine(day, time(), tzinfo=zone).astimezone(ZoneInfo("UTC")).astimezone(zone)
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC).astimezone(zone)
 
 
 def calendar_day(value: str, field: str) -> date:
