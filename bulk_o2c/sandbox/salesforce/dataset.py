@@ -19,6 +19,12 @@ Rules this module owns:
 - Hazards that are not errors but that a client must survive: names longer than 83 characters,
   non-ASCII and CJK names, XML-special characters, a NUL byte, multi-line streets, descriptions that
   contain every column delimiter, quotes and line breaks, null (empty) optional fields.
+- SystemModstamp: Accounts, Products and Orders spread over ``modstamp_start..modstamp_end``; an
+  OrderItem's is up to ``LINE_AGE_S`` older than its Order's (never before ``modstamp_start``),
+  never newer, because TotalAmount rolls the lines up and editing a line moves the order too.
+- Foreign keys are generated and never written (no integration may write them), so a row's parent
+  is known from its slot alone (``parent_slot``), which lets a parent-field window be scanned
+  without generating the child rows.
 - Values are strings as Bulk API 2.0 prints them (numbers ``12.0``/``19.99``, booleans ``true``,
   dateTimes ``2024-03-01T12:34:56.000+0000``); None means null.
 """
@@ -46,6 +52,8 @@ INTEGRATION_USER_ID = make_id("005", 2)
 
 _MASK = (1 << 64) - 1
 _DAY_MS = 86_400_000
+LINE_AGE_S = 30 * 86_400
+"""How much older than its Order an OrderItem's SystemModstamp may be."""
 
 
 def _mix(x: int) -> int:
@@ -252,10 +260,22 @@ class Dataset:
 
     # -- rows ----------------------------------------------------------------------------------
 
+    def parent_slot(self, sobject: str, slot: int, relationship: str) -> int:
+        """The slot of a row's parent through a (canonical) relationship, without generating the row."""
+        if sobject == ORDER_ITEM.name and relationship == "Order":
+            return slot // self.max_lines
+        if sobject == ORDER_ITEM.name and relationship == "Product2":
+            return self._line(*divmod(slot, self.max_lines))[0]
+        if sobject == ORDER.name and relationship == "Account":
+            return self._account_of(slot, _Draws(self._order_key ^ slot))
+        raise KeyError(f"{sobject} has no relationship {relationship}")
+
     def modstamp_ms(self, sobject: str, slot: int) -> int:
         """The generated SystemModstamp of a row, in epoch milliseconds (cheaper than the row)."""
         if sobject == ORDER_ITEM.name:
-            sobject, slot = ORDER.name, slot // self.max_lines
+            order_ms = self.modstamp_ms(ORDER.name, slot // self.max_lines)
+            age_s = _mix(self._modstamp_key ^ (slot << 2)) % LINE_AGE_S
+            return max(self._start_ms, order_ms - age_s * 1000)
         tag = {ACCOUNT.name: 1, PRODUCT2.name: 2, ORDER.name: 3}[sobject]
         return self._start_ms + (_mix(self._modstamp_key ^ (slot << 2 | tag)) % self._span_s) * 1000
 
@@ -346,7 +366,7 @@ class Dataset:
 
     def order(self, i: int) -> Row:
         draws = _Draws(self._order_key ^ i)
-        account = self._account_of(i, draws)
+        account = self._account_of(i, draws)  # the first draw: parent_slot repeats it
         modstamp = self.modstamp_ms(ORDER.name, i)
         lines = (self._line(i, k) for k in range(self.lines_of(i)))
         return {

@@ -16,7 +16,8 @@ Rules this module owns:
   leaves the field as it is; ``#N/A`` sets it to null; a non-empty value for a field the
   integration may not write fails the row (INVALID_FIELD_FOR_INSERT_UPDATE); an injected or seeded
   lock fails it with UNABLE_TO_LOCK_ROW. A successful row is written through :mod:`writes`
-  (SystemModstamp moves, as in Salesforce).
+  (SystemModstamp moves, as in Salesforce); a written OrderItem moves its Order's SystemModstamp
+  too, because the order's TotalAmount rolls its lines up.
 - successfulResults/ (``sf__Id``, ``sf__Created``, the uploaded columns), failedResults/
   (``sf__Id``, ``sf__Error`` as ``CODE:message``, the uploaded columns) and unprocessedrecords/ (the
   uploaded columns) are served once the job is terminal, shuffled with the seeded RNG: row order
@@ -43,7 +44,7 @@ from bulk_o2c.sandbox.salesforce.dataset import INTEGRATION_USER_ID, Dataset
 from bulk_o2c.sandbox.salesforce.faults import Fault, FaultPlan
 from bulk_o2c.sandbox.salesforce.job_pacing import StatePacer
 from bulk_o2c.sandbox.salesforce.job_requests import api_version, dialect_of, job_id, json_body
-from bulk_o2c.sandbox.salesforce.schema import SObject, object_named
+from bulk_o2c.sandbox.salesforce.schema import ORDER, ORDER_ITEM, SObject, object_named
 from bulk_o2c.sandbox.salesforce.stats import SandboxStats
 from bulk_o2c.sandbox.salesforce.streaming import send_csv
 from bulk_o2c.sandbox.salesforce.writes import WriteOverlay
@@ -291,7 +292,11 @@ class IngestJobService:
                 ]
             )
             return
-        self._overlay.write(job.sobject.name, slot, changes, self._now_ms(), INTEGRATION_USER_ID)
+        now_ms = self._now_ms()
+        self._overlay.write(job.sobject.name, slot, changes, now_ms, INTEGRATION_USER_ID)
+        if job.sobject is ORDER_ITEM:
+            order_slot = self._dataset.parent_slot(ORDER_ITEM.name, slot, "Order")
+            self._overlay.write(ORDER.name, order_slot, {}, now_ms, INTEGRATION_USER_ID)
         self._stats.rows_written += 1
         job.successes.append([record_id, "false", *values])
 

@@ -209,7 +209,7 @@ class QueryJobService:
                 self._clock, self._config.job_polls_per_state, self._config.job_seconds_per_state
             ),
             fails=failure_draw < self._config.failed_query_share,
-            results=ResultSet(self._dataset, query, self._overlay.snapshot(query.sobject), self._overlay),
+            results=ResultSet(self._dataset, query, self._overlay),
         )
         job.counter = asyncio.create_task(self._count(job))
         self._jobs[job.id] = job

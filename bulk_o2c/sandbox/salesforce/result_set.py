@@ -2,10 +2,12 @@
 
 Rules this module owns:
 
-- A result set is (object, window, the object's writes frozen when the job was created). Rows are the
-  object's slots, in slot order, whose row exists and whose SystemModstamp (written or generated)
-  is inside the window. Paging by slot means a locator is just "the slot to resume from", valid
-  for as long as the job exists, and any ``maxRecords`` can follow any other.
+- A result set is (object, windows, the writes of the object and of every windowed parent, frozen
+  when the job is created). Rows are the object's slots, in slot order, whose row exists, whose
+  SystemModstamp (written or generated) is inside the object's window and whose parents'
+  SystemModstamps are inside theirs (``Order.SystemModstamp`` on OrderItem). Paging by slot means
+  a locator is just "the slot to resume from", valid for as long as the job exists, and any
+  ``maxRecords`` can follow any other.
 - Parent fields (``Product2.ProductCode``) are read from the parent's current row; a null foreign
   key gives an empty value, and the column is present either way.
 - Counting scans only SystemModstamp values and yields to the event loop every ``SCAN_STEP`` slots,
@@ -16,27 +18,45 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from bulk_o2c.sandbox.salesforce.dataset import Dataset, Row
 from bulk_o2c.sandbox.salesforce.schema import OBJECTS, ORDER_ITEM
-from bulk_o2c.sandbox.salesforce.soql import Column, SoqlQuery
+from bulk_o2c.sandbox.salesforce.soql import Column, ModstampWindow, SoqlQuery
 from bulk_o2c.sandbox.salesforce.writes import ObjectWrites, WriteOverlay
 
 SCAN_STEP = 20_000
 
 
+@dataclass(frozen=True, slots=True)
+class _ParentWindow:
+    relationship: str
+    parent: str
+    window: ModstampWindow
+    writes: ObjectWrites
+
+
 class ResultSet:
-    def __init__(
-        self, dataset: Dataset, query: SoqlQuery, writes: ObjectWrites, overlay: WriteOverlay
-    ) -> None:
+    """The rows of one query job; create it when the job is created (it freezes the writes)."""
+
+    def __init__(self, dataset: Dataset, query: SoqlQuery, overlay: WriteOverlay) -> None:
         self._dataset = dataset
         self._query = query
-        self._writes = writes
+        self._writes = overlay.snapshot(query.sobject)
         self._overlay = overlay
         self._sobject = query.sobject
+        relationships = OBJECTS[query.sobject].relationships
+        self._parent_windows = tuple(
+            _ParentWindow(
+                name, relationships[name].parent, window, overlay.snapshot(relationships[name].parent)
+            )
+            for name, window in query.parent_windows.items()
+        )
         self._slot_count = dataset.slot_count(query.sobject)
         # Dense objects without a window match every slot: no scan needed.
-        self._dense = query.window.is_everything and query.sobject != ORDER_ITEM.name
+        self._dense = (
+            query.window.is_everything and not self._parent_windows and query.sobject != ORDER_ITEM.name
+        )
 
     @property
     def header(self) -> list[str]:
@@ -47,7 +67,16 @@ class ResultSet:
         if not dataset.has_slot(self._sobject, slot):
             return False
         modstamp = self._writes.modstamp_ms(slot, dataset.modstamp_ms(self._sobject, slot))
-        return self._query.window.contains(modstamp)
+        if not self._query.window.contains(modstamp):
+            return False
+        for parent in self._parent_windows:
+            parent_slot = dataset.parent_slot(self._sobject, slot, parent.relationship)
+            parent_modstamp = parent.writes.modstamp_ms(
+                parent_slot, dataset.modstamp_ms(parent.parent, parent_slot)
+            )
+            if not parent.window.contains(parent_modstamp):
+                return False
+        return True
 
     def slots(self, start: int) -> Iterator[int]:
         if self._dense:

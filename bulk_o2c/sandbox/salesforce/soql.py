@@ -1,14 +1,19 @@
-"""The SOQL subset the sandbox runs: a field list, an object, an optional SystemModstamp window.
+"""The SOQL subset the sandbox runs: a field list, an object, optional SystemModstamp windows.
 
     SELECT f1, f2, Rel.Field FROM Object
         [WHERE SystemModstamp >= 2024-01-01T00:00:00Z AND SystemModstamp < 2024-02-01T00:00:00.000+0000]
+    SELECT Id, OrderId FROM OrderItem
+        WHERE Order.SystemModstamp >= 2024-01-01T00:00:00Z AND Order.SystemModstamp < 2024-02-01T00:00:00Z
 
 Rules this module owns:
 
 - Keywords, object and field names are case-insensitive; a column keeps the spelling the query
   used, because Bulk API 2.0 heads each CSV column with the field exactly as selected.
-- Conditions: only ``SystemModstamp`` compared with ``>``, ``>=``, ``<`` or ``<=`` to a dateTime
-  literal that carries a zone (``Z``, ``+0000``, ``+00:00``), joined by ``AND``.
+- Conditions: only ``SystemModstamp`` of the queried object or of a parent reached through one of
+  its child-to-parent relationships (``Order.SystemModstamp`` on OrderItem), compared with ``>``,
+  ``>=``, ``<`` or ``<=`` to a dateTime literal that carries a zone (``Z``, ``+0000``, ``+00:00``),
+  joined by ``AND``. The object's own conditions make ``window``; a parent's make its entry in
+  ``parent_windows``, keyed by the canonical relationship name.
 - Relationship paths are one level, child to parent (``Product2.ProductCode`` on OrderItem).
 - Errors, checked in this order, as Salesforce reports them at job creation: syntax and anything
   outside the subset -> MALFORMED_QUERY; an object the org does not have -> INVALIDENTITY; an
@@ -19,11 +24,12 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 
-from bulk_o2c.sandbox.salesforce.schema import OBJECTS, SObject, object_named
+from bulk_o2c.sandbox.salesforce.schema import OBJECTS, Relationship, SObject, object_named
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -35,6 +41,7 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _KEYWORDS = frozenset({"select", "from", "where", "and", "or", "not"})
+_MODSTAMP = "systemmodstamp"
 _COMPARISONS: dict[str, Callable[[int, int], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,
@@ -77,6 +84,9 @@ class SoqlQuery:
     sobject: str
     columns: tuple[Column, ...]
     window: ModstampWindow
+    """Conditions on the queried object's own SystemModstamp."""
+    parent_windows: Mapping[str, ModstampWindow] = field(default_factory=lambda: MappingProxyType({}))
+    """Conditions on a parent's SystemModstamp, by canonical relationship name (``Order``)."""
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -148,6 +158,14 @@ class _Parser:
         return name, op, literal
 
 
+def _relationship(target: SObject, parts: list[str]) -> tuple[str, Relationship]:
+    """The relationship of a ``Relationship.Field`` path (one level deep), by its canonical name."""
+    found = target.relationship_named(parts[0]) if len(parts) == 2 else None
+    if found is None:
+        raise SoqlError("INVALID_FIELD", f"Didn't understand relationship '{parts[0]}' in field path.")
+    return found
+
+
 def _column(target: SObject, label: str) -> Column:
     parts = label.split(".")
     if len(parts) == 1:
@@ -155,14 +173,17 @@ def _column(target: SObject, label: str) -> Column:
         if name is None:
             raise SoqlError("INVALID_FIELD", f"No such column '{label}' on entity '{target.name}'.")
         return Column(label, name)
-    found = target.relationship_named(parts[0]) if len(parts) == 2 else None
-    if found is None:
-        raise SoqlError("INVALID_FIELD", f"Didn't understand relationship '{parts[0]}' in field path.")
-    relationship_name, relationship = found
+    relationship_name, relationship = _relationship(target, parts)
     name = OBJECTS[relationship.parent].field_named(parts[1])
     if name is None:
         raise SoqlError("INVALID_FIELD", f"No such column '{parts[1]}' on entity '{relationship.parent}'.")
     return Column(label, name, relationship_name)
+
+
+def _condition_relationship(target: SObject, name: str) -> str | None:
+    """The canonical relationship a condition's SystemModstamp belongs to; None for the object's own."""
+    parts = name.split(".")
+    return None if len(parts) == 1 else _relationship(target, parts)[0]
 
 
 def _epoch_ms(literal: str) -> int:
@@ -175,8 +196,11 @@ def _epoch_ms(literal: str) -> int:
 def parse_soql(text: str) -> SoqlQuery:
     fields, sobject_name, conditions = _Parser(text).parse()
     for name, _, _ in conditions:
-        if name.lower() != "systemmodstamp":
-            raise SoqlError("MALFORMED_QUERY", f"the sandbox filters on SystemModstamp only, not '{name}'")
+        if name.rsplit(".", 1)[-1].lower() != _MODSTAMP:
+            raise SoqlError(
+                "MALFORMED_QUERY",
+                f"the sandbox filters on SystemModstamp or <Relationship>.SystemModstamp only, not '{name}'",
+            )
     target = object_named(sobject_name)
     if target is None:
         raise SoqlError("INVALIDENTITY", f"Entity '{sobject_name}' is not supported by the Bulk API.")
@@ -187,5 +211,11 @@ def parse_soql(text: str) -> SoqlQuery:
         if key in seen:
             raise SoqlError("MALFORMED_QUERY", f"duplicate field selected: {column.label}")
         seen.add(key)
-    window = ModstampWindow(tuple((op, _epoch_ms(literal)) for _, op, literal in conditions))
-    return SoqlQuery(target.name, columns, window)
+    own: list[tuple[str, int]] = []
+    parents: dict[str, list[tuple[str, int]]] = {}
+    for name, op, literal in conditions:
+        relationship = _condition_relationship(target, name)
+        bounds = own if relationship is None else parents.setdefault(relationship, [])
+        bounds.append((op, _epoch_ms(literal)))
+    parent_windows = {name: ModstampWindow(tuple(bounds)) for name, bounds in parents.items()}
+    return SoqlQuery(target.name, columns, ModstampWindow(tuple(own)), MappingProxyType(parent_windows))

@@ -5,6 +5,7 @@ import pytest
 
 from bulk_o2c.sandbox.salesforce.dataset import (
     DATA_OWNER_ID,
+    LINE_AGE_S,
     BadReason,
     Dataset,
     DatasetSpec,
@@ -132,6 +133,39 @@ def test_modstamps_fall_inside_the_configured_range(dataset: Dataset) -> None:
     assert parsed == datetime.fromtimestamp(stamps[0] / 1000, UTC)
     assert row["LastModifiedById"] == DATA_OWNER_ID
     assert row["NetSuite_Customer_ID__c"] is None
+
+
+def test_an_order_line_is_never_modified_after_its_order(dataset: Dataset) -> None:
+    start = SPEC.modstamp_start.timestamp() * 1000
+    earlier = 0
+    for order in range(SPEC.n_orders):
+        order_row = dataset.order(order)
+        order_ms = dataset.modstamp_ms("Order", order)
+        for line in range(dataset.lines_of(order)):
+            slot = order * dataset.max_lines + line
+            line_ms = dataset.modstamp_ms("OrderItem", slot)
+            assert start <= line_ms <= order_ms
+            assert order_ms - line_ms < LINE_AGE_S * 1000
+            item = dataset.order_item(slot)
+            assert item["SystemModstamp"] is not None
+            assert item["SystemModstamp"] <= (order_row["SystemModstamp"] or "")
+            earlier += line_ms < order_ms
+    assert earlier > dataset.count("OrderItem") * 0.9
+
+
+def test_parent_slots_agree_with_the_generated_foreign_keys(dataset: Dataset) -> None:
+    for order in range(SPEC.n_orders):
+        account_id = dataset.order(order)["AccountId"] or ""
+        assert dataset.parent_slot("Order", order, "Account") == dataset.slot_of("Account", account_id)
+        for line in range(dataset.lines_of(order)):
+            slot = order * dataset.max_lines + line
+            item = dataset.order_item(slot)
+            assert dataset.parent_slot("OrderItem", slot, "Order") == order
+            assert dataset.parent_slot("OrderItem", slot, "Product2") == dataset.slot_of(
+                "Product2", item["Product2Id"] or ""
+            )
+    with pytest.raises(KeyError):
+        dataset.parent_slot("Account", 0, "Order")
 
 
 def test_no_bad_orders_when_no_account_is_bad() -> None:

@@ -173,6 +173,37 @@ async def test_orders_take_the_sales_order_id(org: Org) -> None:
     }
 
 
+async def test_a_written_order_moves_its_lines_into_a_later_parent_window(org: Org) -> None:
+    dataset = org.sandbox.dataset
+    order = 3
+    lines = [dataset.row("OrderItem", order * dataset.max_lines + k) for k in range(dataset.lines_of(order))]
+    later = "SELECT Id, SystemModstamp FROM OrderItem WHERE Order.SystemModstamp >= 2025-01-01T00:00:00Z"
+    assert await query_rows(org, later) == []
+    header = ["Id", "NetSuite_Sales_Order_ID__c", "NetSuite_Sync_Status__c"]
+    await run_job(org, [header, [dataset.record_id("Order", order), "SO-77", "Synced"]], sobject="Order")
+    # The lines themselves were not written: they keep their own SystemModstamp.
+    assert await query_rows(org, later) == [[line["Id"], line["SystemModstamp"]] for line in lines]
+    earlier = await query_rows(
+        org, "SELECT Id FROM OrderItem WHERE Order.SystemModstamp < 2025-01-01T00:00:00Z"
+    )
+    assert len(earlier) == dataset.count("OrderItem") - len(lines)
+    assert not {line["Id"] for line in lines} & {row[0] for row in earlier}
+
+
+async def test_a_written_line_moves_its_order_as_the_roll_up_does(org: Org) -> None:
+    dataset = org.sandbox.dataset
+    item_id = dataset.record_id("OrderItem", 5 * dataset.max_lines)
+    assert (await run_job(org, [["Id"], [item_id]], sobject="OrderItem"))["numberRecordsFailed"] == 0
+    [[written_item, item_stamp]] = await query_rows(
+        org, "SELECT Id, SystemModstamp FROM OrderItem WHERE SystemModstamp >= 2025-01-01T00:00:00Z"
+    )
+    [[order_id, order_stamp]] = await query_rows(
+        org, "SELECT Id, SystemModstamp FROM Order WHERE SystemModstamp >= 2025-01-01T00:00:00Z"
+    )
+    assert (written_item, order_id) == (item_id, dataset.record_id("Order", 5))
+    assert item_stamp == order_stamp
+
+
 async def test_crlf_and_other_delimiters_are_read_as_declared(org: Org) -> None:
     record_id = account_ids(org, 1)[0]
     data = to_csv([WRITE_BACK, [record_id, 'NS;"7"', "Synced"]], delimiter=";", line_ending="\r\n")

@@ -84,6 +84,33 @@ async def test_a_window_selects_exactly_the_rows_modified_inside_it(org: Org) ->
     assert info["numberRecordsProcessed"] == len(wanted)
 
 
+async def test_a_parent_window_selects_exactly_the_lines_of_the_orders_inside_it(org: Org) -> None:
+    soql = (
+        "SELECT Id, OrderId, SystemModstamp FROM OrderItem "
+        "WHERE Order.SystemModstamp >= 2024-03-01T00:00:00Z AND Order.SystemModstamp < 2024-06-01T00:00:00Z"
+    )
+    info = await completed_query(org, soql)
+    rows = [row for page in await org.all_pages(info["id"], max_records=25) for row in page.rows[1:]]
+    dataset = org.sandbox.dataset
+    low, high = 1_709_251_200_000, 1_717_200_000_000
+    orders = {
+        dataset.record_id("Order", s)
+        for s in range(SMALL_DATASET.n_orders)
+        if low <= dataset.modstamp_ms("Order", s) < high
+    }
+    assert 0 < len(orders) < SMALL_DATASET.n_orders
+    lines = [
+        dataset.row("OrderItem", s)
+        for s in range(dataset.slot_count("OrderItem"))
+        if dataset.has_slot("OrderItem", s)
+    ]
+    wanted = [line for line in lines if line["OrderId"] in orders]
+    assert rows == expected(dataset, "OrderItem", ["Id", "OrderId", "SystemModstamp"], wanted)
+    assert info["numberRecordsProcessed"] == len(wanted)
+    # The window is the order's: some lines were last modified before it opened.
+    assert any(stamp < "2024-03-01" for _, _, stamp in rows)
+
+
 async def test_gzip_only_when_asked(start_org: StartOrg) -> None:
     org = await start_org()
     info = await completed_query(org, ACCOUNT_SOQL)

@@ -45,6 +45,33 @@ def test_modstamp_windows(where: str, inside: list[int], outside: list[int]) -> 
     assert not any(window.contains(ms) for ms in outside)
 
 
+def test_a_parent_modstamp_condition_windows_the_parent_not_the_object() -> None:
+    query = parse_soql(
+        "SELECT Id, OrderId FROM OrderItem "
+        "WHERE order.SystemModstamp >= 2024-01-01T00:00:00Z AND Order.systemmodstamp < 2024-02-01T00:00:00Z"
+    )
+    assert query.window.is_everything
+    assert list(query.parent_windows) == ["Order"]
+    parent = query.parent_windows["Order"]
+    assert parent.contains(JAN)
+    assert parent.contains(FEB - 1)
+    assert not parent.contains(JAN - 1)
+    assert not parent.contains(FEB)
+
+
+def test_own_and_parent_conditions_are_kept_apart() -> None:
+    query = parse_soql(
+        "SELECT Id FROM OrderItem WHERE SystemModstamp >= 2024-01-01T00:00:00Z "
+        "AND Order.SystemModstamp < 2024-02-01T00:00:00Z AND Product2.SystemModstamp > 2024-01-01T00:00:00Z"
+    )
+    assert query.window.contains(FEB)
+    assert not query.window.contains(JAN - 1)
+    assert query.parent_windows["Order"].contains(JAN - 1)
+    assert not query.parent_windows["Order"].contains(FEB)
+    assert not query.parent_windows["Product2"].contains(JAN)
+    assert parse_soql("SELECT Id FROM OrderItem").parent_windows == {}
+
+
 @pytest.mark.parametrize(
     ("soql", "code", "fragment"),
     [
@@ -70,6 +97,26 @@ def test_modstamp_windows(where: str, inside: list[int], outside: list[int]) -> 
         ("SELECT Id FROM Account WHERE SystemModstamp = 2024-01-01T00:00:00Z", "MALFORMED_QUERY", "="),
         ("SELECT Id FROM Account WHERE SystemModstamp > 2024-01-01", "MALFORMED_QUERY", "dateTime"),
         ("SELECT Id FROM Account WHERE SystemModstamp > 2024-01-01T00:00:00Z OR", "MALFORMED_QUERY", "OR"),
+        (
+            "SELECT Id FROM OrderItem WHERE Order.Status >= 2024-01-01T00:00:00Z",
+            "MALFORMED_QUERY",
+            "the sandbox filters on SystemModstamp or <Relationship>.SystemModstamp only, not 'Order.Status'",
+        ),
+        (
+            "SELECT Id FROM OrderItem WHERE Bogus.SystemModstamp >= 2024-01-01T00:00:00Z",
+            "INVALID_FIELD",
+            "Didn't understand relationship 'Bogus'",
+        ),
+        (
+            "SELECT Id FROM Account WHERE Order.SystemModstamp >= 2024-01-01T00:00:00Z",
+            "INVALID_FIELD",
+            "Didn't understand relationship 'Order'",
+        ),
+        (
+            "SELECT Id FROM OrderItem WHERE Order.Account.SystemModstamp >= 2024-01-01T00:00:00Z",
+            "INVALID_FIELD",
+            "Didn't understand relationship 'Order'",
+        ),
         ("SELECT Id, id FROM Account", "MALFORMED_QUERY", "duplicate field"),
         ("SELECT Id FROM Account WHERE", "MALFORMED_QUERY", "end of query"),
     ],
