@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
-from types import SimpleNamespace
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -20,16 +19,6 @@ from yarl import URL
 from bulk_o2c.errors import AuthError, TransientError
 from bulk_o2c.protocol.netsuite.m2m import CLIENT_ASSERTION_TYPE, M2MCredentials, token_url
 from bulk_o2c.transport.netsuite.m2m_tokens import M2MTokenFetcher, m2m_token_manager
-
-
-class CompatResponse(aiohttp.ClientResponse):
-    """aioresponses 0.7.9 builds responses without aiohttp 3.14's new ``stream_writer`` argument
-    (pnuckowski/aioresponses#289, open); a finished upload only needs its ``output_size``."""
-
-    def __init__(self, method: str, url: URL, **kwargs: Any) -> None:
-        kwargs.setdefault("stream_writer", SimpleNamespace(output_size=0))
-        super().__init__(method, url, **kwargs)
-
 
 TOKEN_URL = token_url("https://1234567-sb1.suitetalk.api.netsuite.com/services/rest")
 
@@ -55,18 +44,6 @@ def credentials(key: ec.EllipticCurvePrivateKey) -> M2MCredentials:
     return M2MCredentials("client-1", "cert-1", pem, TOKEN_URL, algorithm="ES256")
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
-@pytest.fixture
-def mocked() -> Iterator[aioresponses]:
-    with aioresponses() as m:
-        yield m
-
-
 def _granting(counter: list[str], key: ec.EllipticCurvePrivateKey) -> Callable[..., CallbackResult]:
     def reply(url: URL, **kwargs: Any) -> CallbackResult:
         form = parse_qs(kwargs["data"].decode())
@@ -82,7 +59,7 @@ def _granting(counter: list[str], key: ec.EllipticCurvePrivateKey) -> Callable[.
         counter.append(claims["jti"])
         token = f"access-{len(counter)}"
         answer = {"access_token": token, "expires_in": 3600, "token_type": "Bearer"}
-        return CallbackResult(status=200, body=json.dumps(answer), response_class=CompatResponse)
+        return CallbackResult(status=200, body=json.dumps(answer))
 
     return reply
 
@@ -154,7 +131,7 @@ async def test_refusal_is_an_auth_error_without_the_description(
     credentials: M2MCredentials,
 ) -> None:
     refusal = {"error": "invalid_grant", "error_description": "jwt eyJsecret"}
-    mocked.post(TOKEN_URL, status=400, body=json.dumps(refusal), response_class=CompatResponse)
+    mocked.post(TOKEN_URL, status=400, body=json.dumps(refusal))
     with pytest.raises(AuthError, match="invalid_grant") as caught:
         await M2MTokenFetcher(session, credentials)()
     assert "eyJ" not in str(caught.value)

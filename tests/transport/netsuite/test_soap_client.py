@@ -115,12 +115,6 @@ async def stub() -> AsyncIterator[tuple[Stub, str]]:
         await runner.cleanup()
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
 def make_client(
     session: aiohttp.ClientSession, url: str, limiter: AimdLimiter | None = None, timeout_s: float = 10.0
 ) -> SoapClient:

@@ -1,15 +1,12 @@
-"""Shared fixtures for the Salesforce transport tests: a fake token source and a quick retry policy."""
+"""Shared fixtures for the Salesforce transport tests: a fake token source and a quick retry policy.
+
+``session`` and ``mocked`` (aioresponses) come from tests/transport/conftest.py.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from types import SimpleNamespace
-from typing import Any
-
 import aiohttp
 import pytest
-from aioresponses import aioresponses
-from yarl import URL
 
 from bulk_o2c.transport.retry import RetryPolicy
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
@@ -19,25 +16,10 @@ INSTANCE = "https://acme.my.salesforce.com"
 API = f"{INSTANCE}/services/data/v62.0"
 
 
-class CompatResponse(aiohttp.ClientResponse):
-    """aioresponses 0.7.9 builds responses without aiohttp 3.14's new ``stream_writer`` argument
-    (pnuckowski/aioresponses#289, open); a finished upload only needs its ``output_size``."""
-
-    def __init__(self, method: str, url: URL, **kwargs: Any) -> None:
-        kwargs.setdefault("stream_writer", SimpleNamespace(output_size=0))
-        super().__init__(method, url, **kwargs)
-
-
-class CompatMock(aioresponses):  # type: ignore[misc]
-    def add(self, url: Any, method: str = "GET", **kwargs: Any) -> None:
-        kwargs.setdefault("response_class", CompatResponse)
-        super().add(url, method, **kwargs)
-
-
 class FakeTokens:
     """Hands out tok-1, tok-2, ... each time the manager renews."""
 
-    def __init__(self, instance_url: str = INSTANCE, lifetime_s: float = 7200.0) -> None:
+    def __init__(self, instance_url: str | None = INSTANCE, lifetime_s: float = 7200.0) -> None:
         self.issued: list[str] = []
         self.instance_url = instance_url
         self.lifetime_s = lifetime_s
@@ -59,18 +41,6 @@ def quick_retry(attempts: int = 4) -> RetryPolicy:
 @pytest.fixture
 def fake_tokens() -> FakeTokens:
     return FakeTokens()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
-@pytest.fixture
-def mocked() -> Iterator[aioresponses]:
-    with CompatMock() as m:
-        yield m
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from bulk_o2c.config import SalesforceSettings
 from bulk_o2c.errors import AuthError, ConfigError
 from bulk_o2c.transport.salesforce.auth import SalesforceAuth, write_secret_file
 
-from .conftest import CompatResponse, quick_retry
+from .conftest import quick_retry
 
 LOGIN = "https://login.salesforce.com"
 TOKEN_URL = f"{LOGIN}/services/oauth2/token"
@@ -199,7 +199,7 @@ async def test_refresh_runs_one_at_a_time(session: aiohttp.ClientSession, mocked
         seen.append(used)
         new = f"rt-{len(seen)}"
         answer = {"access_token": f"a-{used}", "instance_url": "https://x", "refresh_token": new}
-        return CallbackResult(body=orjson.dumps(answer), response_class=CompatResponse)
+        return CallbackResult(body=orjson.dumps(answer))
 
     mocked.post(TOKEN_URL, callback=reply, repeat=True)
     auth = _auth(session, settings)

@@ -25,7 +25,7 @@ from bulk_o2c.transport.salesforce.bulk_query import (
 )
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
 
-from .conftest import API, CompatResponse, FakeTokens, quick_retry
+from .conftest import API, FakeTokens, quick_retry
 
 JOB_ID = "750R0000000zlh9IAA"
 JOB_URL = f"{API}/jobs/query/{JOB_ID}"
@@ -323,7 +323,7 @@ async def test_cancellation_aborts_the_running_job(http: SalesforceHttp, mocked:
     def in_progress(url: URL, **kwargs: Any) -> CallbackResult:
         if len(requests_to(mocked, "GET", JOB_URL)) >= 3:
             polled.set()
-        return CallbackResult(body=orjson.dumps(job("InProgress")), response_class=CompatResponse)
+        return CallbackResult(body=orjson.dumps(job("InProgress")))
 
     mocked.get(JOB_URL, callback=in_progress, repeat=True)
     mocked.patch(JOB_URL, payload=job("Aborted"))

@@ -242,7 +242,7 @@ def test_urls(http: SalesforceHttp) -> None:
 async def test_missing_instance_url(session: aiohttp.ClientSession, mocked: aioresponses) -> None:
     http = SalesforceHttp(
         session, FakeTokens(instance_url=None).manager(), api_version="62.0", retry=quick_retry()
-    )  # type: ignore[arg-type]
+    )
     with pytest.raises(ConfigError, match="instance URL"):
         await http.request_json("GET", "limits")
 
