@@ -6,8 +6,10 @@ Exit codes: 0 success; 1 failure; 2 usage error; 3 partial success (records in t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio
 import typer
@@ -30,8 +32,19 @@ app = typer.Typer(
 )
 sandbox_app = typer.Typer(no_args_is_help=True, help="Run an emulator on 127.0.0.1 until Ctrl-C.")
 app.add_typer(sandbox_app, name="sandbox")
+dlq_app = typer.Typer(no_args_is_help=True, help="Inspect, retry and export the dead-letter queue.")
+app.add_typer(dlq_app, name="dlq")
 
 console = Console()
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    JSONL = "jsonl"
+
+    @property
+    def literal(self) -> Literal["csv", "jsonl"]:
+        return "csv" if self is ExportFormat.CSV else "jsonl"
 
 
 class _State:
@@ -128,6 +141,112 @@ def load_customers(
     for line in report.first_errors:
         console.print(f"[yellow]failed[/yellow] {line}", highlight=False)
     raise typer.Exit(EXIT_OK if report.failed == 0 else EXIT_PARTIAL)
+
+
+@app.command()
+def run(
+    dry_run: Annotated[
+        Path | None,
+        typer.Option(help="map and write the exact payloads into this folder instead of calling NetSuite"),
+    ] = None,
+) -> None:
+    """Start a run, or continue the latest unfinished one."""
+    from bulk_o2c.commands.run import run_command
+
+    raise typer.Exit(_guarded(lambda: anyio.run(_run_command, run_command, None, dry_run)))
+
+
+@app.command()
+def resume(run_id: Annotated[str, typer.Argument(help="the run to continue (see `status`)")]) -> None:
+    """Continue the given run from its checkpoint."""
+    from bulk_o2c.commands.run import run_command
+
+    raise typer.Exit(_guarded(lambda: anyio.run(_run_command, run_command, run_id, None)))
+
+
+async def _run_command(command: Any, run_id: str | None, dry_run: Path | None) -> int:
+    code: int = await command(settings(), console, run_id=run_id, dry_run=dry_run)
+    return code
+
+
+@app.command()
+def status(run_id: Annotated[str | None, typer.Argument(help="default: the latest run")] = None) -> None:
+    """Where a run stands: extraction, loads, write-back, DLQ."""
+    from bulk_o2c.commands.checkpoint import show_status
+
+    raise typer.Exit(_guarded(lambda: anyio.run(show_status, settings(), console, run_id)))
+
+
+@dlq_app.command("list")
+def dlq_list(
+    run_id: Annotated[str | None, typer.Option("--run", help="only this run")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="rows to show")] = 50,
+) -> None:
+    """Show the open DLQ entries with their reasons."""
+    from bulk_o2c.commands.checkpoint import list_dlq
+
+    raise typer.Exit(_guarded(lambda: anyio.run(list_dlq, settings(), console, run_id, limit)))
+
+
+@dlq_app.command("retry")
+def dlq_retry(
+    run_id: Annotated[str | None, typer.Option("--run", help="only this run")] = None,
+    code: Annotated[str | None, typer.Option(help="only entries with this code")] = None,
+    dlq_id: Annotated[list[int] | None, typer.Option("--id", help="only these entries")] = None,
+) -> None:
+    """Mark entries for another attempt; the next `run`/`resume` of their run sends them again."""
+    from bulk_o2c.commands.checkpoint import retry_dlq
+
+    raise typer.Exit(_guarded(lambda: anyio.run(retry_dlq, settings(), console, run_id, code, dlq_id)))
+
+
+@dlq_app.command("export")
+def dlq_export(
+    out: Annotated[Path, typer.Option(help="file to write ('-' for stdout)")] = Path("-"),
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or jsonl")] = ExportFormat.CSV,
+    run_id: Annotated[str | None, typer.Option("--run", help="only this run")] = None,
+) -> None:
+    """Export the DLQ with the Salesforce rows, for a spreadsheet or a program."""
+    from bulk_o2c.commands.checkpoint import export_dlq
+
+    raise typer.Exit(_guarded(lambda: anyio.run(export_dlq, settings(), console, out, fmt.literal, run_id)))
+
+
+@app.command()
+def demo(
+    accounts: Annotated[int, typer.Option(min=1, help="Accounts in the Salesforce sandbox")] = 2_000,
+    orders: Annotated[int, typer.Option(min=0, help="Orders (1-5 lines each)")] = 3_000,
+    time_scale: Annotated[
+        float, typer.Option(min=0.0, help="NetSuite latency model scale (1 = realistic, 0 = none)")
+    ] = 1.0,
+) -> None:
+    """Run the whole pipeline between the embedded sandboxes, with progress and a summary."""
+    from bulk_o2c.commands.demo import DemoOptions, run_demo
+
+    options = DemoOptions(accounts=accounts, orders=orders, time_scale=time_scale)
+    raise typer.Exit(_guarded(lambda: anyio.run(run_demo, settings(), console, options)))
+
+
+def _guarded(work: Callable[[], int]) -> int:
+    """Run ``work``; a bulk-o2c error (also from inside a task group) becomes one line and exit 1."""
+    try:
+        return work()
+    except BulkO2CError as exc:
+        raise fail(exc) from None
+    except BaseExceptionGroup as group:
+        found = _first_bulk_error(group)
+        if found is None:
+            raise
+        raise fail(found) from None
+
+
+def _first_bulk_error(group: BaseExceptionGroup[BaseException]) -> BulkO2CError | None:
+    for exc in group.exceptions:
+        if isinstance(exc, BulkO2CError):
+            return exc
+        if isinstance(exc, BaseExceptionGroup) and (found := _first_bulk_error(exc)) is not None:
+            return found
+    return None
 
 
 def main() -> None:

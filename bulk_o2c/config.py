@@ -14,7 +14,6 @@ Secrets are held as ``SecretStr``: repr, str and JSON dumps show ``**********``.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import tomllib
 from pathlib import Path
@@ -29,6 +28,8 @@ from pydantic_settings import (
 )
 
 from bulk_o2c.errors import ConfigError
+from bulk_o2c.loopback import is_loopback_host
+from bulk_o2c.mapping.settings import MappingSettings
 
 DEFAULT_CONFIG_FILE = Path("bulk-o2c.toml")
 ENV_PREFIX = "BULK_O2C_"
@@ -53,15 +54,6 @@ def _resolve_secret(value: Any) -> Any:
 
 
 Secret = Annotated[SecretStr, BeforeValidator(_resolve_secret)]
-
-
-def is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_endpoint(url: str) -> str:
@@ -163,8 +155,12 @@ class SalesforceSettings(_Section):
 
 
 class RunSettings(_Section):
-    state_dir: Path = Path(".bulk-o2c")
-    log_format: Literal["text", "json"] = "text"
+    state_dir: Path = Field(Path(".bulk-o2c"), description="the checkpoint, reports and DLQ exports")
+    delta_overlap_s: float = Field(600.0, ge=0, description="re-read this much of the previous window")
+    writeback: bool = Field(True, description="write NetSuite ids back to Salesforce")
+    customer_id_field: str = Field("NetSuite_Customer_ID__c", pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    sales_order_id_field: str = Field("NetSuite_Sales_Order_ID__c", pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    sync_status_field: str | None = Field("NetSuite_Sync_Status__c", pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 class Settings(BaseSettings):
@@ -175,6 +171,7 @@ class Settings(BaseSettings):
     netsuite: NetSuiteSettings = NetSuiteSettings()
     salesforce: SalesforceSettings = SalesforceSettings()
     run: RunSettings = RunSettings()
+    mapping: MappingSettings = MappingSettings()
 
     @classmethod
     def settings_customise_sources(

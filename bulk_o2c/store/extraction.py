@@ -117,6 +117,14 @@ class Extraction:
                 (next_locator, int(next_locator is None), len(rows), run_id, flow),
             )
 
+    async def finish(self, run_id: str, flow: str) -> None:
+        """Mark an extraction read to the end when its job yielded no page at all (no rows)."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE extractions SET locator = NULL, done = 1 WHERE run_id = ? AND flow = ? AND pages_staged = 0",
+                (run_id, flow),
+            )
+
     async def progress(self, run_id: str, flow: str) -> ExtractionProgress | None:
         row = await self._db.fetch_one(
             f"SELECT {_COLUMNS} FROM extractions WHERE run_id = ? AND flow = ?",  # noqa: S608

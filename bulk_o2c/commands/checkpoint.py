@@ -1,0 +1,105 @@
+"""``status`` and ``dlq``: reading and adjusting the checkpoint without talking to either system."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+
+from rich.console import Console
+from rich.table import Table
+
+from bulk_o2c.config import Settings
+from bulk_o2c.errors import ConfigError
+from bulk_o2c.pipeline.run import checkpoint_path
+from bulk_o2c.store.export import export
+from bulk_o2c.store.store import CheckpointStore, open_store
+
+EXIT_OK = 0
+
+
+def _existing_checkpoint(settings: Settings) -> Path:
+    path = checkpoint_path(settings)
+    if not path.exists():
+        raise ConfigError(f"no checkpoint at {path} (run.state_dir); nothing has run here yet")
+    return path
+
+
+async def _run_or_latest(store: CheckpointStore, run_id: str | None) -> str:
+    run = await (store.runs.get(run_id) if run_id is not None else store.runs.latest())
+    if run is None:
+        raise ConfigError(f"no run {run_id}" if run_id else "the checkpoint holds no run")
+    return run.run_id
+
+
+async def show_status(settings: Settings, console: Console, run_id: str | None) -> int:
+    async with open_store(_existing_checkpoint(settings)) as store:
+        run = await store.runs.get(await _run_or_latest(store, run_id))
+        assert run is not None
+        summary = await store.summary(run)
+    console.print(
+        f"run {run.run_id}: {run.status}, started {run.started_at}, finished {run.finished_at or '-'}"
+    )
+    table = Table("flow", "window", "job", "pages", "rows", "extracted", title="extraction")
+    for p in summary.extractions:
+        window = f"{p.window_start or 'beginning'} .. {p.window_end}"
+        table.add_row(
+            p.flow,
+            window,
+            p.job_id or "-",
+            str(p.pages_staged),
+            f"{p.rows_staged:,}",
+            "yes" if p.done else "no",
+        )
+    console.print(table)
+    records = Table("flow", "state", "records", title="records")
+    for flow, states in sorted(summary.records.items()):
+        for state, count in sorted(states.items()):
+            records.add_row(flow, state, f"{count:,}")
+    console.print(records)
+    console.print(
+        f"chunks: {summary.chunks or '-'}; write-back: {summary.writeback or '-'}; "
+        f"DLQ open: {summary.dlq_open:,}",
+        highlight=False,
+    )
+    if run.status == "running":
+        console.print(f"continue it with: bulk-o2c resume {run.run_id}")
+    return EXIT_OK
+
+
+async def list_dlq(settings: Settings, console: Console, run_id: str | None, limit: int) -> int:
+    async with open_store(_existing_checkpoint(settings)) as store:
+        entries = await store.dlq.entries(run_id, limit=limit)
+        total = await store.dlq.count(run_id) if run_id is not None else None
+    table = Table("id", "run", "flow", "Salesforce id", "stage", "code", "message")
+    for entry in entries:
+        table.add_row(
+            str(entry.dlq_id), entry.run_id, entry.flow, entry.sf_id, entry.stage, entry.code, entry.message
+        )
+    console.print(table)
+    if total is not None and total > len(entries):
+        console.print(f"showing {len(entries)} of {total}; `dlq export` writes them all")
+    return EXIT_OK
+
+
+async def retry_dlq(
+    settings: Settings, console: Console, run_id: str | None, code: str | None, dlq_ids: list[int] | None
+) -> int:
+    async with open_store(_existing_checkpoint(settings)) as store:
+        marked = await store.dlq.retry(run_id=run_id, dlq_ids=dlq_ids, code=code)
+    console.print(f"{marked} entries marked for retry; `bulk-o2c run` (or `resume RUN_ID`) sends them again")
+    return EXIT_OK
+
+
+async def export_dlq(
+    settings: Settings, console: Console, out: Path, fmt: Literal["csv", "jsonl"], run_id: str | None
+) -> int:
+    async with open_store(_existing_checkpoint(settings)) as store:
+        if str(out) == "-":
+            written = await export(store.dlq, sys.stdout, fmt, run_id=run_id)
+        else:
+            with out.open("w", encoding="utf-8", newline="") as handle:
+                written = await export(store.dlq, handle, fmt, run_id=run_id)
+    if str(out) != "-":
+        console.print(f"{written} entries written to {out}")
+    return EXIT_OK

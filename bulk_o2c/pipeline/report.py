@@ -1,0 +1,124 @@
+"""The end-of-run report: counts per flow from the checkpoint, pace from the run's metrics.
+
+The JSON beside the human table is the same data, for schedulers and dashboards. Counts come from
+the checkpoint, not from the live counters, so a resumed run reports the whole run, not the part
+since the last restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.table import Table
+
+from bulk_o2c.pipeline.metrics import RunMetrics
+from bulk_o2c.store.store import RunSummary
+from bulk_o2c.transport.metrics import RequestMetrics
+
+REPORTS_DIR = "reports"
+
+
+@dataclass(frozen=True, slots=True)
+class FlowReport:
+    flow: str
+    extracted: int
+    loaded: int
+    failed: int
+    skipped: int
+    parked: int
+    waiting: int
+    written_back: int
+    writeback_failed: int
+    records_per_s: float
+
+
+def flow_reports(summary: RunSummary, metrics: RunMetrics) -> list[FlowReport]:
+    now = metrics.clock()
+    extracted = {p.flow: p.rows_staged for p in summary.extractions}
+    reports = []
+    for flow in extracted:
+        states = summary.records.get(flow, {})
+        outcomes = summary.outcomes.get(flow, {})
+        writeback = summary.writeback.get(flow, {})
+        counters = metrics.flows.get(flow)
+        elapsed = counters.elapsed_s(now) if counters is not None else 0.0
+        done_here = counters.done if counters is not None else 0
+        reports.append(
+            FlowReport(
+                flow=flow,
+                extracted=extracted[flow],
+                loaded=outcomes.get("loaded", 0),
+                failed=states.get("failed", 0),
+                skipped=states.get("skipped", 0),
+                parked=states.get("parked", 0),
+                waiting=states.get("waiting", 0),
+                written_back=writeback.get("done", 0),
+                writeback_failed=writeback.get("failed", 0),
+                records_per_s=done_here / elapsed if elapsed > 0 else 0.0,
+            )
+        )
+    return reports
+
+
+def report_document(
+    summary: RunSummary, metrics: RunMetrics, requests: RequestMetrics, checkpoint: Path, wall_s: float
+) -> dict[str, Any]:
+    return {
+        "run_id": summary.run.run_id,
+        "status": summary.run.status,
+        "started_at": summary.run.started_at,
+        "finished_at": summary.run.finished_at,
+        "wall_seconds": round(wall_s, 3),
+        "checkpoint": str(checkpoint),
+        "dlq_open": summary.dlq_open,
+        "flows": [vars_of(r) for r in flow_reports(summary, metrics)],
+        "chunks": summary.chunks,
+        "netsuite": {
+            "requests": requests.attempts,
+            "records_sent": requests.records_sent,
+            "mean_request_s": round(requests.latency_mean_s, 4),
+            "max_request_s": round(requests.latency_max_s, 4),
+            "peak_concurrency": requests.peak_concurrency,
+            "faults": requests.faults,
+        },
+    }
+
+
+def vars_of(report: FlowReport) -> dict[str, Any]:
+    return {name: getattr(report, name) for name in report.__slots__}
+
+
+def write_report(document: dict[str, Any], state_dir: Path) -> Path:
+    path = state_dir / REPORTS_DIR / f"{document['run_id']}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+    return path
+
+
+def summary_table(document: dict[str, Any]) -> Table:
+    table = Table(title=f"run {document['run_id']} ({document['status']})")
+    columns = ("flow", "extracted", "loaded", "failed", "skipped", "parked", "written back", "rec/s")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "flow" else "right")
+    for flow in document["flows"]:
+        table.add_row(
+            flow["flow"],
+            f"{flow['extracted']:,}",
+            f"{flow['loaded']:,}",
+            f"{flow['failed']:,}",
+            f"{flow['skipped']:,}",
+            f"{flow['parked']:,}",
+            f"{flow['written_back']:,}",
+            f"{flow['records_per_s']:,.0f}",
+        )
+    netsuite = document["netsuite"]
+    faults = f"; faults {netsuite['faults']}" if netsuite["faults"] else ""
+    table.caption = (
+        f"{document['wall_seconds']:.1f} s; NetSuite: {netsuite['requests']} requests, "
+        f"mean {netsuite['mean_request_s'] * 1000:.0f} ms, peak concurrency {netsuite['peak_concurrency']}"
+        f"{faults}; DLQ open: {document['dlq_open']}"
+    )
+    return table

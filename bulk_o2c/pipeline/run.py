@@ -1,0 +1,213 @@
+"""A run: extract every flow, load customers then orders, write the ids back, report.
+
+Rules this module owns:
+- A run re-enters at the first step whose progress is not durable: extractions continue from their
+  saved locator, chunks left open are sent again before new ones, pending write-backs are written.
+  Each step asks the checkpoint, so the same code path serves a new run and a resumed one.
+- Flows run in dependency order: every extraction, then customers, then sales orders (an order's
+  customer has settled by then, so orders never wait on a customer of the same run), then the
+  write-back. The high-water marks advance only when all of that is durable.
+- ``stop`` ends the run between steps (and new chunks within a load); the run stays ``running``, so
+  ``bulk-o2c run`` or ``resume RUN_ID`` continues it. An error leaves it ``running`` too: the
+  checkpoint is as good as the last commit, and resuming is always safe.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from bulk_o2c.config import Settings
+from bulk_o2c.errors import ConfigError
+from bulk_o2c.mapping import map_account, map_order
+from bulk_o2c.pipeline.extract import extract_flow
+from bulk_o2c.pipeline.flows import ACCOUNT, ORDER, ORDER_ITEM, extract_specs
+from bulk_o2c.pipeline.load import FlowLoader, LoadSpec
+from bulk_o2c.pipeline.metrics import FlowCounters, RunMetrics
+from bulk_o2c.pipeline.sink import DryRunSink, RecordSink, SoapSink
+from bulk_o2c.pipeline.writeback import write_back_flow
+from bulk_o2c.protocol.salesforce.soql import HighWaterMark
+from bulk_o2c.store.fingerprint import fingerprint
+from bulk_o2c.store.runs import RunInfo
+from bulk_o2c.store.store import CHECKPOINT_FILE, CheckpointStore, open_store
+from bulk_o2c.transport.metrics import RequestMetrics
+from bulk_o2c.transport.netsuite.writer import open_writer
+from bulk_o2c.transport.retry import RetryPolicy
+from bulk_o2c.transport.salesforce.auth import SalesforceAuth
+from bulk_o2c.transport.salesforce.http import SalesforceHttp, client_session
+
+log = logging.getLogger(__name__)
+
+Watcher = Callable[[RunMetrics], Coroutine[Any, Any, None]]
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    run: RunInfo
+    completed: bool
+    metrics: RunMetrics
+    requests: RequestMetrics
+    checkpoint: Path
+
+
+def checkpoint_path(settings: Settings, dry_run: Path | None = None) -> Path:
+    return (dry_run if dry_run is not None else settings.run.state_dir) / CHECKPOINT_FILE
+
+
+async def choose_run(store: CheckpointStore, settings: Settings, run_id: str | None) -> RunInfo:
+    """``run_id`` to resume it; otherwise the latest unfinished run, or a new one."""
+    settings_print = fingerprint(settings)
+    if run_id is not None:
+        found = await store.runs.get(run_id)
+        if found is None:
+            raise ConfigError(f"no run {run_id} in {store.path}")
+        await store.runs.reopen(run_id, settings_print)
+        return found
+    unfinished = await store.runs.latest(unfinished=True)
+    if unfinished is not None:
+        log.info("continuing unfinished run %s", unfinished.run_id)
+        return unfinished
+    return await store.runs.start(settings_print)
+
+
+@asynccontextmanager
+async def _sink(
+    settings: Settings, dry_run: Path | None, requests: RequestMetrics
+) -> AsyncIterator[RecordSink]:
+    netsuite = settings.netsuite
+    if dry_run is not None:
+        yield DryRunSink(dry_run / "payloads", netsuite.endpoint_version, netsuite.realm)
+        return
+    async with open_writer(netsuite, metrics=requests) as writer:
+        yield SoapSink(writer, netsuite.endpoint_version)
+
+
+async def run_pipeline(
+    settings: Settings,
+    *,
+    run_id: str | None = None,
+    dry_run: Path | None = None,
+    stop: anyio.Event | None = None,
+    watch: Watcher | None = None,
+) -> RunResult:
+    """Run (or resume) the whole pipeline. ``dry_run`` keeps its own checkpoint and payloads there."""
+    stop = stop if stop is not None else anyio.Event()
+    path = checkpoint_path(settings, dry_run)
+    requests = RequestMetrics()
+    async with open_store(path) as store:
+        run = await choose_run(store, settings, run_id)
+        metrics = RunMetrics(run.run_id, concurrency_peak=lambda: requests.peak_concurrency)
+        retry = RetryPolicy(max_attempts=settings.netsuite.max_attempts)
+        async with client_session() as session, _sink(settings, dry_run, requests) as sink:
+            auth = SalesforceAuth(session, settings.salesforce, retry=retry)
+            http = SalesforceHttp(
+                session, auth.tokens, api_version=settings.salesforce.api_version, retry=retry
+            )
+            metrics.concurrency_now = sink.in_flight
+            async with anyio.create_task_group() as tg:
+                if watch is not None:
+                    tg.start_soon(watch, metrics)
+                steps = _Steps(settings, store, http, sink, run, metrics, stop, writeback=dry_run is None)
+                completed = await steps.all()
+                tg.cancel_scope.cancel()
+        if completed:
+            await store.runs.finish(run.run_id, "completed")
+            run = await store.runs.get(run.run_id) or run
+    return RunResult(run, completed, metrics, requests, path)
+
+
+@dataclass
+class _Steps:
+    settings: Settings
+    store: CheckpointStore
+    http: SalesforceHttp
+    sink: RecordSink
+    run: RunInfo
+    metrics: RunMetrics
+    stop: anyio.Event
+    writeback: bool
+
+    async def all(self) -> bool:
+        for step in (self.extract, self.load, self.write_back, self.advance_marks):
+            if self.stop.is_set():
+                return False
+            await step()
+        return not self.stop.is_set()
+
+    async def extract(self) -> None:
+        run_start = datetime.fromisoformat(self.run.started_at)
+        overlap = timedelta(seconds=self.settings.run.delta_overlap_s)
+        for spec in extract_specs(self.settings):
+            if self.stop.is_set():
+                return
+            mark = HighWaterMark.from_text(await self.store.runs.high_water_mark(spec.flow))
+            window = mark.window(run_start, overlap=overlap, cursor_field=spec.window_field)
+            counters = self._started(spec.flow)
+            await extract_flow(
+                self.store, self.http, self.settings.salesforce, self.run.run_id, spec, window, counters
+            )
+
+    async def load(self) -> None:
+        mapping, run = self.settings.mapping, self.settings.run
+        specs = (
+            LoadSpec(ACCOUNT, lambda row, _: map_account(row, mapping), run.customer_id_field),
+            LoadSpec(
+                ORDER,
+                partial(map_order, settings=mapping),
+                run.sales_order_id_field,
+                parent_flow=ACCOUNT,
+                children_flow=ORDER_ITEM,
+            ),
+        )
+        concurrency = self.settings.netsuite.concurrency
+        for spec in specs:
+            if self.stop.is_set():
+                return
+            loader = FlowLoader(
+                self.store,
+                self.sink,
+                self.run.run_id,
+                spec,
+                chunk_size=self.settings.netsuite.effective_chunk_size,
+                workers=2 * concurrency,
+                counters=self._started(spec.flow),
+                stop=self.stop,
+            )
+            await loader.run()
+            self.metrics.flow(spec.flow).finished_at = self.metrics.clock()
+
+    async def write_back(self) -> None:
+        if not (self.writeback and self.settings.run.writeback):
+            return
+        run = self.settings.run
+        for flow, id_field in ((ACCOUNT, run.customer_id_field), (ORDER, run.sales_order_id_field)):
+            if self.stop.is_set():
+                return
+            await write_back_flow(
+                self.store,
+                self.http,
+                self.settings.salesforce,
+                run,
+                self.run.run_id,
+                flow,
+                id_field,
+                self.metrics.flow(flow),
+            )
+
+    async def advance_marks(self) -> None:
+        for flow in (ACCOUNT, ORDER, ORDER_ITEM):
+            await self.store.runs.advance_high_water_mark(self.run.run_id, flow, self.run.started_at)
+
+    def _started(self, flow: str) -> FlowCounters:
+        counters = self.metrics.flow(flow)
+        if counters.started_at is None:
+            counters.started_at = self.metrics.clock()
+        return counters
