@@ -10,11 +10,27 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "bulk_o2c"
 
 # Protocol code is pure: no I/O libraries, nothing from the layers above it.
-PROTOCOL_FORBIDDEN = ("aiohttp", "aiosqlite", "anyio", "asyncio", "backoff", "bulk_o2c.transport",
-                      "bulk_o2c.sandbox", "bulk_o2c.pipeline", "bulk_o2c.store", "bulk_o2c.cli")
+PROTOCOL_FORBIDDEN = (
+    "aiohttp",
+    "aiosqlite",
+    "anyio",
+    "asyncio",
+    "backoff",
+    "bulk_o2c.transport",
+    "bulk_o2c.sandbox",
+    "bulk_o2c.pipeline",
+    "bulk_o2c.store",
+    "bulk_o2c.cli",
+)
 # The sandbox may share plain data with the client, never its codec.
-SANDBOX_ALLOWED_FROM_CLIENT = ("bulk_o2c.protocol.netsuite.namespaces", "bulk_o2c.protocol.netsuite.countries",
-                               "bulk_o2c.protocol.netsuite.limits", "bulk_o2c.sandbox", "bulk_o2c.errors")
+SANDBOX_ALLOWED_FROM_CLIENT = (
+    "bulk_o2c.protocol.netsuite.namespaces",
+    "bulk_o2c.protocol.netsuite.countries",
+    "bulk_o2c.protocol.netsuite.limits",
+    "bulk_o2c.sandbox",
+    "bulk_o2c.errors",
+    "bulk_o2c.loopback",
+)
 
 
 def _imports(path: Path) -> set[str]:

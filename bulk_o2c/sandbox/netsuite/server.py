@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 
 from aiohttp import web
 
 from bulk_o2c.errors import ConfigError
+from bulk_o2c.loopback import is_loopback_host
 from bulk_o2c.sandbox.netsuite.account import Account
 from bulk_o2c.sandbox.netsuite.config import NetSuiteSandboxConfig, SandboxCredentials
 from bulk_o2c.sandbox.netsuite.control import ControlRoutes
@@ -39,13 +39,7 @@ _HTTP_BODY_LIMIT = 100 * 1024 * 1024
 
 
 def _require_loopback(host: str) -> None:
-    if host == "localhost":
-        return
-    try:
-        loopback = ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not is_loopback_host(host):
         raise ConfigError(f"the NetSuite sandbox binds loopback addresses only, not {host!r}")
 
 

@@ -16,7 +16,6 @@ Rules this module owns:
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import itertools
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
@@ -25,6 +24,7 @@ from typing import Self
 from aiohttp import web
 
 from bulk_o2c.errors import ConfigError
+from bulk_o2c.loopback import is_loopback_host
 from bulk_o2c.sandbox.salesforce.api_errors import ApiError, error_response, not_found
 from bulk_o2c.sandbox.salesforce.clock import SandboxClock
 from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
@@ -40,15 +40,6 @@ from bulk_o2c.sandbox.salesforce.writes import WriteOverlay
 
 API_PREFIX = "/services/data/"
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _fault_response(fault: Fault) -> web.Response:
@@ -105,7 +96,7 @@ class SalesforceSandbox:
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        if not _is_loopback(host):
+        if not is_loopback_host(host):
             raise ConfigError(f"the Salesforce sandbox binds loopback addresses only, not {host!r}")
         if self._runner is not None:
             raise RuntimeError("the sandbox is already running")

@@ -1,0 +1,16 @@
+import pytest
+
+from bulk_o2c.loopback import is_loopback_host
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "127.8.9.10", "::1", "[::1]"])
+def test_loopback_names_and_addresses(host: str) -> None:
+    assert is_loopback_host(host)
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["0.0.0.0", "192.168.1.10", "::", "[2001:db8::1]", "example.com", "localhost.example.com", ""],  # noqa: S104
+)
+def test_everything_else_is_not_loopback(host: str) -> None:
+    assert not is_loopback_host(host)
