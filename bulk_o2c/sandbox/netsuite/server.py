@@ -32,6 +32,7 @@ from bulk_o2c.sandbox.netsuite.faults import FaultPlan
 from bulk_o2c.sandbox.netsuite.pool import ConcurrencyPool
 from bulk_o2c.sandbox.netsuite.stats import Counters, SandboxStats
 from bulk_o2c.sandbox.netsuite.store import StoredRecord
+from bulk_o2c.sandbox.serving import serve_until_cancelled
 
 DEFAULT_VERSION = "2025_2"
 # NetSuite's own request size cap; the sandbox's max_request_bytes may set a lower one.
@@ -155,14 +156,7 @@ async def serve(
     on_ready: Callable[[NetSuiteSandbox], None] | None = None,
 ) -> None:
     """Run a sandbox until cancelled; ``on_ready`` is called once it listens (e.g. to print its URL)."""
-    sandbox = NetSuiteSandbox(config)
-    await sandbox.start(host, port)
-    try:
-        if on_ready is not None:
-            on_ready(sandbox)
-        await asyncio.Event().wait()
-    finally:
-        await sandbox.stop()
+    await serve_until_cancelled(NetSuiteSandbox(config), host, port, on_ready)
 
 
 def run_forever(

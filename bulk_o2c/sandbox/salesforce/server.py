@@ -15,7 +15,6 @@ Rules this module owns:
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
@@ -37,6 +36,7 @@ from bulk_o2c.sandbox.salesforce.query_jobs import QueryJobService
 from bulk_o2c.sandbox.salesforce.sessions import SessionStore
 from bulk_o2c.sandbox.salesforce.stats import SandboxStats
 from bulk_o2c.sandbox.salesforce.writes import WriteOverlay
+from bulk_o2c.sandbox.serving import serve_until_cancelled
 
 API_PREFIX = "/services/data/"
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -206,11 +206,4 @@ async def serve(
     on_ready: Callable[[SalesforceSandbox], None] | None = None,
 ) -> None:
     """Run a sandbox until cancelled; ``on_ready`` gets it once it listens (read ``base_url`` there)."""
-    sandbox = SalesforceSandbox(config)
-    await sandbox.start(host, port)
-    try:
-        if on_ready is not None:
-            on_ready(sandbox)
-        await asyncio.Event().wait()
-    finally:
-        await sandbox.stop()
+    await serve_until_cancelled(SalesforceSandbox(config), host, port, on_ready)
