@@ -32,26 +32,19 @@ import io
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 
-from bulk_o2c.sandbox.salesforce.api_errors import ApiError, not_found
-from bulk_o2c.sandbox.salesforce.clock import SandboxClock, format_datetime
-from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
-from bulk_o2c.sandbox.salesforce.csv_format import CsvDialect
-from bulk_o2c.sandbox.salesforce.dataset import INTEGRATION_USER_ID, Dataset
-from bulk_o2c.sandbox.salesforce.faults import Fault, FaultPlan
-from bulk_o2c.sandbox.salesforce.job_pacing import StatePacer
+from bulk_o2c.sandbox.salesforce.api_errors import ApiError
+from bulk_o2c.sandbox.salesforce.dataset import INTEGRATION_USER_ID
 from bulk_o2c.sandbox.salesforce.job_requests import api_version, dialect_of, job_id, json_body
+from bulk_o2c.sandbox.salesforce.job_service import TERMINAL, BulkJob, JobService
 from bulk_o2c.sandbox.salesforce.schema import ORDER, ORDER_ITEM, SObject, object_named
-from bulk_o2c.sandbox.salesforce.stats import SandboxStats
 from bulk_o2c.sandbox.salesforce.streaming import send_csv
-from bulk_o2c.sandbox.salesforce.writes import WriteOverlay
 
 INGEST_MIN_API_VERSION = 41.0
 NULL_MARKER = "#N/A"
-TERMINAL = frozenset({"JobComplete", "Failed", "Aborted"})
 _DELETABLE = TERMINAL | {"UploadComplete"}
 _ABORTABLE = frozenset({"Open", "UploadComplete", "InProgress"})
 _YIELD_EVERY = 2_000
@@ -63,78 +56,40 @@ class _BatchError(Exception):
     """A problem with the uploaded data as a whole: the job fails and nothing is written."""
 
 
-@dataclass(eq=False)
-class IngestJob:
+@dataclass(eq=False, kw_only=True)
+class IngestJob(BulkJob):
+    JOB_TYPE: ClassVar[str] = "V2Ingest"
+
     number: int
-    id: str
     sobject: SObject
-    operation: str
     external_id_field: str | None
-    dialect: CsvDialect
-    api_version: str
-    created_ms: int
-    pacer: StatePacer
     state: str = "Open"
-    modstamp_ms: int = 0
     uploads: list[bytes] = field(default_factory=list, repr=False)
     header: list[str] = field(default_factory=list)
     successes: list[list[str | None]] = field(default_factory=list, repr=False)
     failures: list[list[str | None]] = field(default_factory=list, repr=False)
     unprocessed: list[list[str | None]] = field(default_factory=list, repr=False)
-    error_message: str | None = None
     processing_ms: int = 0
-    worker: asyncio.Task[None] | None = field(default=None, repr=False)
 
-    def info(self) -> dict[str, Any]:
-        info: dict[str, Any] = {
-            "id": self.id,
-            "operation": self.operation,
-            "object": self.sobject.name,
-            "createdById": INTEGRATION_USER_ID,
-            "createdDate": format_datetime(self.created_ms),
-            "systemModstamp": format_datetime(self.modstamp_ms or self.created_ms),
-            "state": self.state,
-            "concurrencyMode": "Parallel",
-            "contentType": "CSV",
-            "apiVersion": float(self.api_version),
-            "jobType": "V2Ingest",
+    @property
+    def object_name(self) -> str:
+        return self.sobject.name
+
+    def details(self) -> dict[str, Any]:
+        details: dict[str, Any] = {
             "contentUrl": f"services/data/v{self.api_version}/jobs/ingest/{self.id}/batches",
-            "lineEnding": self.dialect.line_ending_name,
-            "columnDelimiter": self.dialect.delimiter_name,
             "numberRecordsProcessed": len(self.successes) + len(self.failures),
             "numberRecordsFailed": len(self.failures),
-            "retries": 0,
             "totalProcessingTime": self.processing_ms,
             "apiActiveProcessingTime": self.processing_ms,
             "apexProcessingTime": 0,
         }
         if self.external_id_field is not None:
-            info["externalIdFieldName"] = self.external_id_field
-        if self.error_message is not None:
-            info["errorMessage"] = self.error_message
-        return info
+            details["externalIdFieldName"] = self.external_id_field
+        return details
 
 
-class IngestJobService:
-    def __init__(
-        self,
-        config: SalesforceSandboxConfig,
-        dataset: Dataset,
-        overlay: WriteOverlay,
-        clock: SandboxClock,
-        stats: SandboxStats,
-        faults: FaultPlan,
-        next_job_number: Callable[[], int],
-    ) -> None:
-        self._config = config
-        self._dataset = dataset
-        self._overlay = overlay
-        self._clock = clock
-        self._stats = stats
-        self._faults = faults
-        self._next_job_number = next_job_number
-        self._jobs: dict[str, IngestJob] = {}
-
+class IngestJobService(JobService[IngestJob]):
     def routes(self) -> list[web.RouteDef]:
         base = "/services/data/{version:v\\d+\\.\\d}/jobs/ingest"
         job = base + "/{job_id}"
@@ -157,27 +112,7 @@ class IngestJobService:
             ),
         ]
 
-    async def close(self) -> None:
-        tasks = [job.worker for job in self._jobs.values() if job.worker is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
     # -- lifecycle -----------------------------------------------------------------------------
-
-    def _now_ms(self) -> int:
-        return int(self._clock.now() * 1000)
-
-    def _job(self, request: web.Request) -> IngestJob:
-        job = self._jobs.get(request.match_info["job_id"])
-        if job is None:
-            raise not_found()
-        return job
-
-    def _enter(self, job: IngestJob, state: str) -> None:
-        job.state = state
-        job.modstamp_ms = self._now_ms()
-        job.pacer.restart()
 
     def _advance(self, job: IngestJob, polled: bool) -> None:
         if polled:
@@ -185,8 +120,8 @@ class IngestJobService:
         while job.pacer.due():
             if job.state == "UploadComplete":
                 self._enter(job, "InProgress")
-                job.worker = asyncio.create_task(self._process(job))
-            elif job.state == "InProgress" and job.worker is not None and job.worker.done():
+                job.task = asyncio.create_task(self._process(job))
+            elif job.state == "InProgress" and job.task is not None and job.task.done():
                 self._enter(job, "Failed" if job.error_message is not None else "JobComplete")
             else:
                 return
@@ -327,9 +262,7 @@ class IngestJobService:
             dialect=dialect_of(body),
             api_version=version,
             created_ms=self._now_ms(),
-            pacer=StatePacer(
-                self._clock, self._config.job_polls_per_state, self._config.job_seconds_per_state
-            ),
+            pacer=self._pacer(),
         )
         self._jobs[job.id] = job
         self._stats.ingest_jobs_created += 1
@@ -369,7 +302,7 @@ class IngestJobService:
         if wanted == "UploadComplete" and job.state == "Open":
             self._enter(job, "UploadComplete")
         elif wanted == "Aborted" and job.state in _ABORTABLE:
-            if job.worker is None:
+            if job.task is None:
                 try:
                     job.unprocessed = self._parse(job)[1]
                 except _BatchError:
@@ -386,11 +319,7 @@ class IngestJobService:
             raise ApiError(
                 400, "API_ERROR", f"Error encountered when deleting the job because the job is {job.state}"
             )
-        del self._jobs[job.id]
-        if job.worker is not None:
-            job.worker.cancel()
-        self._stats.jobs_deleted += 1
-        return web.Response(status=204)
+        return self._delete(job)
 
     async def _results(
         self, request: web.Request, endpoint: str, columns: list[str], rows: Callable[[IngestJob], list[Any]]
@@ -401,9 +330,7 @@ class IngestJobService:
             raise ApiError(
                 400, "API_ERROR", f"Results are available once the job is complete; it is {job.state}"
             )
-        reset = self._faults.take(endpoint, frozenset({Fault.RESET_MID_BODY})) is not None
-        if reset:
-            self._stats.faults_served[Fault.RESET_MID_BODY] += 1
+        reset = self._take_reset(endpoint)
 
         def lines() -> Iterator[str]:
             yield job.dialect.line([*columns, *job.header])

@@ -25,27 +25,20 @@ import base64
 import binascii
 import itertools
 import random
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from aiohttp import web
 
-from bulk_o2c.sandbox.salesforce.api_errors import ApiError, not_found
-from bulk_o2c.sandbox.salesforce.clock import SandboxClock, format_datetime
-from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
-from bulk_o2c.sandbox.salesforce.csv_format import CsvDialect
-from bulk_o2c.sandbox.salesforce.dataset import INTEGRATION_USER_ID, Dataset, Row
-from bulk_o2c.sandbox.salesforce.faults import Fault, FaultPlan
-from bulk_o2c.sandbox.salesforce.job_pacing import StatePacer
+from bulk_o2c.sandbox.salesforce.api_errors import ApiError
+from bulk_o2c.sandbox.salesforce.dataset import Row
 from bulk_o2c.sandbox.salesforce.job_requests import api_version, dialect_of, job_id, json_body
+from bulk_o2c.sandbox.salesforce.job_service import TERMINAL, BulkJob, JobService
 from bulk_o2c.sandbox.salesforce.result_set import ResultSet
 from bulk_o2c.sandbox.salesforce.soql import SoqlError, SoqlQuery, parse_soql
-from bulk_o2c.sandbox.salesforce.stats import SandboxStats
 from bulk_o2c.sandbox.salesforce.streaming import send_csv
-from bulk_o2c.sandbox.salesforce.writes import WriteOverlay
 
-TERMINAL = frozenset({"JobComplete", "Failed", "Aborted"})
 _NEXT_STATE = {"UploadComplete": "InProgress", "InProgress": "JobComplete"}
 _FAILURE_MESSAGE = (
     "Unexpected exception encountered in query processing. "
@@ -72,68 +65,29 @@ def state_code(state: str) -> str:
     return "".join("_" + c if c.isupper() and i else c for i, c in enumerate(state)).upper()
 
 
-@dataclass(eq=False)
-class QueryJob:
-    id: str
-    operation: str
+@dataclass(eq=False, kw_only=True)
+class QueryJob(BulkJob):
+    JOB_TYPE: ClassVar[str] = "V2Query"
+
     query: SoqlQuery
-    dialect: CsvDialect
-    api_version: str
-    created_ms: int
-    pacer: StatePacer
     fails: bool
     results: ResultSet
     state: str = "UploadComplete"
-    modstamp_ms: int = 0
     count: int | None = None
-    error_message: str | None = None
-    counter: asyncio.Task[None] | None = field(default=None, repr=False)
 
-    def info(self) -> dict[str, Any]:
-        info: dict[str, Any] = {
-            "id": self.id,
-            "operation": self.operation,
-            "object": self.query.sobject,
-            "createdById": INTEGRATION_USER_ID,
-            "createdDate": format_datetime(self.created_ms),
-            "systemModstamp": format_datetime(self.modstamp_ms or self.created_ms),
-            "state": self.state,
-            "concurrencyMode": "Parallel",
-            "contentType": "CSV",
-            "apiVersion": float(self.api_version),
-            "jobType": "V2Query",
-            "lineEnding": self.dialect.line_ending_name,
-            "columnDelimiter": self.dialect.delimiter_name,
+    @property
+    def object_name(self) -> str:
+        return self.query.sobject
+
+    def details(self) -> dict[str, Any]:
+        return {
             "numberRecordsProcessed": (self.count or 0) if self.state == "JobComplete" else 0,
-            "retries": 0,
             "totalProcessingTime": 0,
             "isPkChunkingSupported": True,
         }
-        if self.error_message is not None:
-            info["errorMessage"] = self.error_message
-        return info
 
 
-class QueryJobService:
-    def __init__(
-        self,
-        config: SalesforceSandboxConfig,
-        dataset: Dataset,
-        overlay: WriteOverlay,
-        clock: SandboxClock,
-        stats: SandboxStats,
-        faults: FaultPlan,
-        next_job_number: Callable[[], int],
-    ) -> None:
-        self._config = config
-        self._dataset = dataset
-        self._overlay = overlay
-        self._clock = clock
-        self._stats = stats
-        self._faults = faults
-        self._next_job_number = next_job_number
-        self._jobs: dict[str, QueryJob] = {}
-
+class QueryJobService(JobService[QueryJob]):
     def routes(self) -> list[web.RouteDef]:
         base = "/services/data/{version:v\\d+\\.\\d}/jobs/query"
         return [
@@ -145,22 +99,7 @@ class QueryJobService:
             web.get(base + "/{job_id}/resultPages", self.result_pages, name="query_result_pages"),
         ]
 
-    async def close(self) -> None:
-        tasks = [job.counter for job in self._jobs.values() if job.counter is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
     # -- lifecycle -----------------------------------------------------------------------------
-
-    def _now_ms(self) -> int:
-        return int(self._clock.now() * 1000)
-
-    def _job(self, request: web.Request) -> QueryJob:
-        job = self._jobs.get(request.match_info["job_id"])
-        if job is None:
-            raise not_found()
-        return job
 
     def _advance(self, job: QueryJob, polled: bool) -> None:
         if polled:
@@ -173,9 +112,7 @@ class QueryJobService:
                     job.error_message = _FAILURE_MESSAGE if self._config.failed_query_has_message else None
                 elif job.count is None:
                     return
-            job.state = following
-            job.modstamp_ms = self._now_ms()
-            job.pacer.restart()
+            self._enter(job, following)
 
     async def _count(self, job: QueryJob) -> None:
         job.count = await job.results.count()
@@ -205,13 +142,11 @@ class QueryJobService:
             dialect=dialect,
             api_version=version,
             created_ms=self._now_ms(),
-            pacer=StatePacer(
-                self._clock, self._config.job_polls_per_state, self._config.job_seconds_per_state
-            ),
+            pacer=self._pacer(),
             fails=failure_draw < self._config.failed_query_share,
             results=ResultSet(self._dataset, query, self._overlay),
         )
-        job.counter = asyncio.create_task(self._count(job))
+        job.task = asyncio.create_task(self._count(job))
         self._jobs[job.id] = job
         self._stats.query_jobs_created += 1
         return web.json_response(job.info())
@@ -231,8 +166,7 @@ class QueryJobService:
             raise ApiError(
                 400, "API_ERROR", "Error encountered when aborting the job because the job is terminated"
             )
-        job.state = "Aborted"
-        job.modstamp_ms = self._now_ms()
+        self._enter(job, "Aborted")
         return web.json_response(job.info())
 
     async def delete(self, request: web.Request) -> web.Response:
@@ -242,11 +176,7 @@ class QueryJobService:
             raise ApiError(
                 400, "API_ERROR", "Error encountered when deleting the job because the job is not terminated"
             )
-        del self._jobs[job.id]
-        if job.counter is not None:
-            job.counter.cancel()
-        self._stats.jobs_deleted += 1
-        return web.Response(status=204)
+        return self._delete(job)
 
     def _complete_job(self, request: web.Request) -> QueryJob:
         job = self._job(request)
@@ -284,9 +214,7 @@ class QueryJobService:
         slots, next_slot = job.results.page(self._start_slot(request), self._page_size(request))
         if self._config.page_latency_s > 0:
             await asyncio.sleep(self._config.page_latency_s)
-        reset = self._faults.take("query_results", frozenset({Fault.RESET_MID_BODY})) is not None
-        if reset:
-            self._stats.faults_served[Fault.RESET_MID_BODY] += 1
+        reset = self._take_reset("query_results")
         headers = {
             "Sforce-NumberOfRecords": str(len(slots)),
             "Sforce-Locator": "null" if next_slot is None else encode_locator(next_slot),
