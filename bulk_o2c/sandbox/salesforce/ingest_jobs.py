@@ -290,11 +290,6 @@ class IngestJobService(JobService[IngestJob]):
         job.uploads.append(bytes(data))
         return web.Response(status=201)
 
-    async def get(self, request: web.Request) -> web.Response:
-        job = self._job(request)
-        self._advance(job, polled=True)
-        return web.json_response(job.info())
-
     async def patch(self, request: web.Request) -> web.Response:
         job = self._job(request)
         wanted = (await json_body(request)).get("state")

@@ -86,7 +86,7 @@ class BulkJob(abc.ABC):
 JobT = TypeVar("JobT", bound=BulkJob)
 
 
-class JobService(Generic[JobT]):
+class JobService(abc.ABC, Generic[JobT]):
     def __init__(
         self,
         config: SalesforceSandboxConfig,
@@ -105,6 +105,15 @@ class JobService(Generic[JobT]):
         self._faults = faults
         self._next_job_number = next_job_number
         self._jobs: dict[str, JobT] = {}
+
+    @abc.abstractmethod
+    def _advance(self, job: JobT, polled: bool) -> None:
+        """Move the job through every state whose time is up; ``polled``: the client looked at it."""
+
+    async def get(self, request: web.Request) -> web.Response:
+        job = self._job(request)
+        self._advance(job, polled=True)
+        return web.json_response(job.info())
 
     async def close(self) -> None:
         tasks = [job.task for job in self._jobs.values() if job.task is not None]

@@ -151,11 +151,6 @@ class QueryJobService(JobService[QueryJob]):
         self._stats.query_jobs_created += 1
         return web.json_response(job.info())
 
-    async def get(self, request: web.Request) -> web.Response:
-        job = self._job(request)
-        self._advance(job, polled=True)
-        return web.json_response(job.info())
-
     async def patch(self, request: web.Request) -> web.Response:
         job = self._job(request)
         body = await json_body(request)
