@@ -3,7 +3,9 @@
     .venv/bin/python benchmarks/bench_codec_cpu.py
 
 Figures are CPU microseconds per record (``time.process_time``), best of several repeats of loops
-long enough to swamp timer resolution:
+long enough to swamp timer resolution. Records are the load-test ones of ``bulk_o2c.synthetic``
+(full address, non-ASCII and XML-special names) with a currency, a custom field and line
+descriptions added, as mapped Salesforce records carry:
 - build customer / build sales order (5 lines): encode 100 typed records and wrap them in one
   upsertList envelope, divided by 100 (envelope cost included, amortised as in real chunks);
 - parse response: one 100-record upsertListResponse (successes, warnings, errors), divided by 100;
@@ -21,8 +23,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,73 +31,34 @@ from lxml import etree
 
 from bulk_o2c.protocol.netsuite.envelope import Preferences, RecordEncoder, build_upsert_list
 from bulk_o2c.protocol.netsuite.passport import TokenPassport
-from bulk_o2c.protocol.netsuite.records import (
-    Address,
-    AddressbookEntry,
-    Customer,
-    CustomField,
-    NetSuiteRecord,
-    RecordRef,
-    SalesOrder,
-    SalesOrderLine,
-)
+from bulk_o2c.protocol.netsuite.records import Customer, CustomField, NetSuiteRecord, RecordRef, SalesOrder
 from bulk_o2c.protocol.netsuite.response import parse_upsert_list_response
+from bulk_o2c.synthetic import synthetic_customer, synthetic_sales_order
 
 REPO = Path(__file__).resolve().parents[1]
 WSDL = REPO.parent / "shared" / "netsuite-wsdl-2023_2" / "netsuite.wsdl"
 RESULTS = REPO / "benchmarks" / "results" / "codec_cpu.json"
 CHUNK = 100
+LINES = 5
+PREFIX = "BENCH_"
 VERSION = "2023_2"  # the WSDL zeep loads; our codec costs the same for any version
 PASSPORT = TokenPassport("1234567_SB1", "ck" * 32, "tk" * 32, "n0nce" * 4, 1_740_787_200, "c2ln" * 11)
 PREFERENCES = Preferences(warning_as_error=False, ignore_read_only_fields=True)
 
 
 def customer(i: int) -> Customer:
-    return Customer(
-        external_id=f"CUST-{i:07d}",
-        company_name=f"Acme Industrial Supplies {i} & Sons",
-        email=f"ap{i}@acme.example",
-        phone="+1 512 555 0100",
-        subsidiary=RecordRef(internal_id="1"),
+    return replace(
+        synthetic_customer(PREFIX, i),
         currency=RecordRef(internal_id="1"),
-        addressbook=(
-            AddressbookEntry(
-                Address(
-                    country="_unitedStates",
-                    addressee=f"Acme Industrial Supplies {i}",
-                    addr1="1 Main Street",
-                    city="Austin",
-                    state="TX",
-                    zip="78701",
-                ),
-                default_shipping=True,
-                default_billing=True,
-                label="HQ",
-            ),
-        ),
         custom_fields=(CustomField("custentity_sf_account_id", "string", f"0015g00000{i:08d}"),),
     )
 
 
 def sales_order(i: int) -> SalesOrder:
-    return SalesOrder(
-        external_id=f"SO-{i:07d}",
-        entity=RecordRef(external_id=f"CUST-{i:07d}", type="customer"),
-        tran_date=date(2025, 3, 1),
-        order_status="_pendingFulfillment",
-        other_ref_num=f"PO-{i}",
-        memo="Imported by bulk-o2c",
-        subsidiary=RecordRef(internal_id="1"),
-        lines=tuple(
-            SalesOrderLine(
-                item=RecordRef(external_id=f"SKU-{n}", type="inventoryItem"),
-                quantity=Decimal(n + 1),
-                rate=Decimal("19.99"),
-                price=RecordRef(internal_id="-1"),
-                description=f"Widget model {n}",
-            )
-            for n in range(5)
-        ),
+    order = synthetic_sales_order(PREFIX, i, lines=LINES)
+    return replace(
+        order,
+        lines=tuple(replace(line, description=f"Widget model {n}") for n, line in enumerate(order.lines)),
         custom_fields=(CustomField("custbody_sf_order_id", "string", f"8015g00000{i:08d}"),),
     )
 
@@ -193,7 +155,13 @@ class Zeep:
         entry = c.addressbook[0]
         a = entry.address
         address = self.common.Address(
-            country=a.country, addressee=a.addressee, addr1=a.addr1, city=a.city, state=a.state, zip=a.zip
+            country=a.country,
+            addressee=a.addressee,
+            addr1=a.addr1,
+            addr2=a.addr2,
+            city=a.city,
+            state=a.state,
+            zip=a.zip,
         )
         book = self.rel.CustomerAddressbook(
             defaultShipping=entry.default_shipping,
@@ -207,6 +175,7 @@ class Zeep:
             companyName=c.company_name,
             phone=c.phone,
             email=c.email,
+            customForm=self.ref(c.custom_form),
             subsidiary=self.ref(c.subsidiary),
             currency=self.ref(c.currency),
             addressbookList=self.rel.CustomerAddressbookList(addressbook=[book], replaceAll=True),
@@ -227,10 +196,11 @@ class Zeep:
         return self.sales.SalesOrder(
             externalId=so.external_id,
             entity=self.ref(so.entity),
-            tranDate=datetime(2025, 3, 1, 12, tzinfo=UTC),
+            tranDate=so.tran_date,
             orderStatus=so.order_status,
             otherRefNum=so.other_ref_num,
             memo=so.memo,
+            customForm=self.ref(so.custom_form),
             subsidiary=self.ref(so.subsidiary),
             itemList=self.sales.SalesOrderItemList(item=items, replaceAll=True),
             customFieldList=self.custom_fields(so.custom_fields),
