@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import backoff
 
@@ -68,14 +68,7 @@ class RetryPolicy:
             return result
 
         retrying: Callable[[], Awaitable[T]] = backoff.on_exception(
-            backoff.expo,
-            TransientError,
-            max_tries=self.max_attempts,
-            max_time=self.max_time_s,
-            jitter=backoff.full_jitter,
-            logger=None,
-            factor=self.base_delay_s,
-            max_value=self.max_delay_s,
+            backoff.expo, TransientError, **self._schedule()
         )(measured)
         return await retrying()
 
@@ -85,16 +78,20 @@ class RetryPolicy:
         For partial progress: a step that resends only what is left. False when attempts ran out.
         """
         repeating: Callable[[], Awaitable[bool]] = backoff.on_predicate(
-            backoff.expo,
-            lambda done: not done,
-            max_tries=self.max_attempts,
-            max_time=self.max_time_s,
-            jitter=backoff.full_jitter,
-            logger=None,
-            factor=self.base_delay_s,
-            max_value=self.max_delay_s,
+            backoff.expo, lambda done: not done, **self._schedule()
         )(step)
         return await repeating()
+
+    def _schedule(self) -> dict[str, Any]:
+        """The backoff arguments of both loops: this policy's limits and jittered delays."""
+        return {
+            "max_tries": self.max_attempts,
+            "max_time": self.max_time_s,
+            "jitter": backoff.full_jitter,
+            "logger": None,
+            "factor": self.base_delay_s,
+            "max_value": self.max_delay_s,
+        }
 
     def _report(self, number: int, started: float, error: BaseException | None) -> None:
         if self.on_attempt is not None:
