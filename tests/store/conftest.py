@@ -12,7 +12,8 @@ from bulk_o2c.store import CheckpointStore, Fingerprint, open_store
 Stage = Callable[..., Awaitable[None]]
 
 
-Rows = list[dict[str, str]]
+Row = dict[str, str]
+Rows = list[Row]
 
 
 def _accounts(count: int, start: int = 0) -> Rows:
@@ -64,13 +65,30 @@ async def run_id(store: CheckpointStore, settings_fingerprint: Fingerprint) -> s
 
 @pytest.fixture
 def stage(store: CheckpointStore, run_id: str) -> Stage:
-    """``await stage(flow, rows, parent_column=None)``: the rows as the one page of a new extraction."""
+    """``await stage(flow, rows, parent_column=None, run=None)``: the rows as the one page of a new
+    extraction, in the test's run unless ``run`` names another."""
 
-    async def stage_rows(flow: str, page: list[dict[str, str]], parent_column: str | None = None) -> None:
-        await store.extraction.begin(run_id, flow, window_start=None, window_end="2025-03-02T00:00:00+00:00")
-        await store.extraction.set_job(run_id, flow, f"750{flow}")
+    async def stage_rows(
+        flow: str, page: Rows, parent_column: str | None = None, run: str | None = None
+    ) -> None:
+        into = run_id if run is None else run
+        await store.extraction.begin(into, flow, window_start=None, window_end="2025-03-02T00:00:00+00:00")
+        await store.extraction.set_job(into, flow, f"750{flow}")
         await store.extraction.stage_page(
-            run_id, flow, page, after=None, next_locator=None, parent_column=parent_column
+            into, flow, page, after=None, next_locator=None, parent_column=parent_column
         )
 
     return stage_rows
+
+
+@pytest.fixture
+async def waiting_order(
+    store: CheckpointStore, run_id: str, stage: Stage
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(account, order): both staged, the order held until its account loads."""
+    (account,) = _accounts(1)
+    (order,) = _orders([account["Id"]])
+    await stage("Account", [account])
+    await stage("Order", [order], parent_column="AccountId")
+    await store.staging.hold_for_parents(run_id, "Order", "Account", {order["Id"]: account["Id"]})
+    return account, order

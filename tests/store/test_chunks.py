@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import pytest
 
 from bulk_o2c.store import CheckpointConflictError, CheckpointStore, RecordOutcome, Settled
-
-Rows = list[dict[str, str]]
-Stage = Callable[..., Awaitable[None]]
+from tests.store.conftest import Rows, Stage
 
 
 @pytest.fixture

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from bulk_o2c.store import CheckpointStore, Failure, RecordOutcome
-
-Rows = list[dict[str, str]]
-Stage = Callable[..., Awaitable[None]]
+from tests.store.conftest import Rows, Stage
 
 
 async def test_entries_page_in_filing_order_with_the_source_row(
@@ -50,17 +48,9 @@ async def test_retry_puts_records_back_and_reopens_the_run(
 
 
 async def test_retrying_a_failed_customer_retries_the_orders_parked_behind_it(
-    store: CheckpointStore,
-    run_id: str,
-    stage: Stage,
-    accounts: Callable[..., Rows],
-    orders: Callable[..., Rows],
+    store: CheckpointStore, run_id: str, waiting_order: tuple[dict[str, str], dict[str, str]]
 ) -> None:
-    (account,) = accounts(1)
-    (order,) = orders([account["Id"]])
-    await stage("Account", [account])
-    await stage("Order", [order], parent_column="AccountId")
-    await store.staging.hold_for_parents(run_id, "Order", "Account", {order["Id"]: account["Id"]})
+    account, _ = waiting_order
     await store.dlq.add(run_id, "Account", "map", [Failure(account["Id"], "MAPPING_UNKNOWN_COUNTRY", "XX")])
     (customer_letter,) = [e for e in await store.dlq.entries(run_id) if e.flow == "Account"]
     assert await store.dlq.retry(dlq_ids=[customer_letter.dlq_id]) == 2

@@ -18,10 +18,10 @@ import anyio
 import pytest
 
 from bulk_o2c.store import Fingerprint, RecordOutcome, Settled, open_store
+from tests.store.conftest import Rows
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")
 
-Rows = list[dict[str, str]]
 REPO = Path(__file__).resolve().parents[2]
 PAGE_ROWS = 20_000  # ~8 MB of rows: more than SQLite's page cache, so the open transaction writes to the WAL
 

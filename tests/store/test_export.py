@@ -2,14 +2,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import orjson
 
 from bulk_o2c.store import CheckpointStore, Failure, export
-
-Rows = list[dict[str, str]]
-Stage = Callable[..., Awaitable[None]]
+from tests.store.conftest import Rows, Stage
 
 
 async def test_csv_and_jsonl_carry_every_entry_with_its_source_row(

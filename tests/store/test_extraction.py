@@ -5,8 +5,8 @@ from collections.abc import Callable
 import pytest
 
 from bulk_o2c.store import CheckpointConflictError, CheckpointStore
+from tests.store.conftest import Rows
 
-Rows = list[dict[str, str]]
 WINDOW = {"window_start": "2025-03-01T00:00:00+00:00", "window_end": "2025-03-02T00:00:00+00:00"}
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from bulk_o2c.store import (
     PARENT_FAILED,
@@ -11,9 +11,7 @@ from bulk_o2c.store import (
     RecordOutcome,
     Settled,
 )
-
-Rows = list[dict[str, str]]
-Stage = Callable[..., Awaitable[None]]
+from tests.store.conftest import Rows, Stage
 
 
 async def load(store: CheckpointStore, run_id: str, flow: str, outcomes: dict[str, str | None]) -> Settled:
@@ -124,17 +122,9 @@ async def test_an_order_whose_customer_failed_is_parked_with_the_customers_reaso
 
 
 async def test_a_customer_that_fails_mapping_parks_its_waiting_orders(
-    store: CheckpointStore,
-    run_id: str,
-    stage: Stage,
-    accounts: Callable[..., Rows],
-    orders: Callable[..., Rows],
+    store: CheckpointStore, run_id: str, waiting_order: tuple[dict[str, str], dict[str, str]]
 ) -> None:
-    (account,) = accounts(1)
-    (order,) = orders([account["Id"]])
-    await stage("Account", [account])
-    await stage("Order", [order], parent_column="AccountId")
-    await store.staging.hold_for_parents(run_id, "Order", "Account", {order["Id"]: account["Id"]})
+    account, order = waiting_order
     parked = await store.dlq.add(
         run_id,
         "Account",
@@ -158,11 +148,7 @@ async def test_a_customer_loaded_by_an_earlier_run_is_ready(
     await load(store, run_id, "Account", {account["Id"]: "501"})
     later = (await store.runs.start(settings_fingerprint)).run_id
     order, orphan = orders([account["Id"], "001999999999999999"])
-    await store.extraction.begin(later, "Order", window_start=None, window_end="2025-03-03T00:00:00+00:00")
-    await store.extraction.set_job(later, "Order", "750O")
-    await store.extraction.stage_page(
-        later, "Order", [order, orphan], after=None, next_locator=None, parent_column="AccountId"
-    )
+    await stage("Order", [order, orphan], parent_column="AccountId", run=later)
     verdicts = await store.staging.hold_for_parents(
         later, "Order", "Account", {order["Id"]: account["Id"], orphan["Id"]: orphan["AccountId"]}
     )

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from bulk_o2c.store import CheckpointStore, Failure, RecordOutcome
-
-Rows = list[dict[str, str]]
-Stage = Callable[..., Awaitable[None]]
+from tests.store.conftest import Rows, Stage
 
 
 async def test_the_summary_counts_every_part_of_a_run(

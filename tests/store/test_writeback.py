@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -12,9 +12,7 @@ from bulk_o2c.store import (
     WritebackItem,
     WritebackJob,
 )
-
-Rows = list[dict[str, str]]
-Stage = Callable[..., Awaitable[None]]
+from tests.store.conftest import Rows, Stage
 
 
 @pytest.fixture
