@@ -64,15 +64,23 @@ def _granting(counter: list[str], key: ec.EllipticCurvePrivateKey) -> Callable[.
     return reply
 
 
+@pytest.fixture
+def jtis(mocked: aioresponses, key: ec.EllipticCurvePrivateKey) -> list[str]:
+    """The token endpoint grants every request; the list collects each assertion's ``jti``."""
+    issued: list[str] = []
+    mocked.post(TOKEN_URL, callback=_granting(issued, key), repeat=True)
+    return issued
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.mark.usefixtures("jtis")
 async def test_fetch_posts_a_signed_assertion_and_reads_the_token(
-    session: aiohttp.ClientSession,
-    mocked: aioresponses,
-    credentials: M2MCredentials,
-    key: ec.EllipticCurvePrivateKey,
+    session: aiohttp.ClientSession, mocked: aioresponses, credentials: M2MCredentials, clock: FakeClock
 ) -> None:
-    jtis: list[str] = []
-    mocked.post(TOKEN_URL, callback=_granting(jtis, key))
-    clock = FakeClock()
     token = await M2MTokenFetcher(session, credentials, clock=clock)()
     assert token.value == "access-1"
     assert token.issued_at == clock.now
@@ -82,14 +90,8 @@ async def test_fetch_posts_a_signed_assertion_and_reads_the_token(
 
 
 async def test_token_is_renewed_before_the_hour_is_over(
-    session: aiohttp.ClientSession,
-    mocked: aioresponses,
-    credentials: M2MCredentials,
-    key: ec.EllipticCurvePrivateKey,
+    session: aiohttp.ClientSession, credentials: M2MCredentials, jtis: list[str], clock: FakeClock
 ) -> None:
-    jtis: list[str] = []
-    mocked.post(TOKEN_URL, callback=_granting(jtis, key), repeat=True)
-    clock = FakeClock()
     manager = m2m_token_manager(session, credentials, clock=clock)
     first = await manager.get()
     clock.now += 44 * 60
@@ -102,14 +104,8 @@ async def test_token_is_renewed_before_the_hour_is_over(
 
 
 async def test_many_concurrent_callers_cause_one_token_request(
-    session: aiohttp.ClientSession,
-    mocked: aioresponses,
-    credentials: M2MCredentials,
-    key: ec.EllipticCurvePrivateKey,
+    session: aiohttp.ClientSession, credentials: M2MCredentials, jtis: list[str], clock: FakeClock
 ) -> None:
-    jtis: list[str] = []
-    mocked.post(TOKEN_URL, callback=_granting(jtis, key), repeat=True)
-    clock = FakeClock()
     manager = m2m_token_manager(session, credentials, clock=clock)
     values: list[str] = []
 
