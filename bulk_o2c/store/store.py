@@ -44,6 +44,7 @@ class RunSummary:
 class CheckpointStore:
     def __init__(self, database: Database, path: Path) -> None:
         self.path = path
+        self._database = database
         self.runs = Runs(database)
         self.extraction = Extraction(database)
         self.staging = Staging(database)
@@ -51,6 +52,14 @@ class CheckpointStore:
         self.outcomes = Outcomes(database)
         self.dlq = DeadLetters(database)
         self.writeback = Writeback(database)
+
+    def write_seconds(self) -> float:
+        """Seconds spent in write transactions since the store was opened (the checkpoint's cost)."""
+        return self._database.write_seconds
+
+    def write_transactions(self) -> int:
+        """Write transactions since the store was opened, committed or rolled back."""
+        return self._database.write_transactions
 
     async def summary(self, run: RunInfo) -> RunSummary:
         run_id = run.run_id

@@ -32,3 +32,13 @@ async def test_the_summary_counts_every_part_of_a_run(
     assert summary.chunks == {"done": 1, "pending": 1}
     assert summary.writeback == {"Account": {"pending": 1}}
     assert summary.dlq_open == 2
+
+
+async def test_the_store_reports_what_its_writes_cost(
+    store: CheckpointStore, run_id: str, stage: Stage, accounts: Callable[..., Rows]
+) -> None:
+    before = store.write_transactions(), store.write_seconds()
+    await stage("Account", accounts(3))  # begin, set_job and stage_page: one transaction each
+    assert await store.runs.get(run_id) is not None  # a read: not checkpoint write time
+    assert store.write_transactions() - before[0] == 3
+    assert store.write_seconds() > before[1]
