@@ -25,22 +25,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bulk_o2c.protocol.netsuite.order_status import SalesOrderStatus
 from bulk_o2c.protocol.netsuite.records import CustomFieldKind
-
-SalesOrderStatus = Literal[
-    "_pendingApproval",
-    "_pendingFulfillment",
-    "_cancelled",
-    "_partiallyFulfilled",
-    "_pendingBillingPartFulfilled",
-    "_pendingBilling",
-    "_fullyBilled",
-    "_closed",
-    "_undefined",
-]
-"""The SOAP ``SalesOrderOrderStatus`` enum (transactions.saleTypes.xsd). NetSuite lets a new order
-be created only as ``_pendingApproval`` or ``_pendingFulfillment``; the rest follow from fulfilment
-and billing, so mapping to them makes sense only for updates."""
 
 CustomFieldTarget = Literal["customer", "salesOrder", "salesOrderItem"]
 

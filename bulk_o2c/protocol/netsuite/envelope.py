@@ -42,6 +42,7 @@ from functools import cache
 from bulk_o2c.errors import PermanentError
 from bulk_o2c.protocol.netsuite.countries import SOAP_COUNTRY_ENUM
 from bulk_o2c.protocol.netsuite.namespaces import SOAP_ENV, XSI, namespaces
+from bulk_o2c.protocol.netsuite.order_status import SALES_ORDER_STATUSES
 from bulk_o2c.protocol.netsuite.passport import TokenPassport
 from bulk_o2c.protocol.netsuite.records import (
     AddressbookEntry,
@@ -58,20 +59,6 @@ SOAP_ACTION_UPSERT_LIST: str = '"upsertList"'
 CONTENT_TYPE: str = "text/xml; charset=utf-8"
 
 _VERSION = re.compile(r"\d{4}_\d")
-# tranSalesTyp:SalesOrderOrderStatus in transactions.saleTypes.xsd (2023_2).
-SALES_ORDER_STATUSES: frozenset[str] = frozenset(
-    {
-        "_pendingApproval",
-        "_pendingFulfillment",
-        "_cancelled",
-        "_partiallyFulfilled",
-        "_pendingBillingPartFulfilled",
-        "_pendingBilling",
-        "_fullyBilled",
-        "_closed",
-        "_undefined",
-    }
-)
 # platformCoreTyp:SignatureAlgorithm.
 _SIGNATURE_ALGORITHMS = frozenset({"HMAC_SHA256", "HMAC_SHA1"})
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
