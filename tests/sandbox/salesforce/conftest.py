@@ -120,6 +120,10 @@ class Org:
                 return pages
             assert len(pages) < 1000
 
+    async def rows(self, job_id: str, max_records: int) -> list[list[str]]:
+        """The data rows of every page, headers left out."""
+        return [row for page in await self.all_pages(job_id, max_records) for row in page.rows[1:]]
+
 
 async def client_credentials_token(http: aiohttp.ClientSession, sandbox: SalesforceSandbox) -> str:
     form = {

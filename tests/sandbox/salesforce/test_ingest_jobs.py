@@ -65,7 +65,7 @@ async def results(org: Org, job_id: str, kind: str) -> list[list[str]]:
 async def query_rows(org: Org, soql: str) -> list[list[str]]:
     job = await org.create_query(soql)
     assert (await org.wait("query", job["id"]))["state"] == "JobComplete"
-    return [row for page in await org.all_pages(job["id"], max_records=1000) for row in page.rows[1:]]
+    return await org.rows(job["id"], max_records=1000)
 
 
 async def test_upsert_writes_the_fields_and_reports_shuffled_successes(org: Org) -> None:

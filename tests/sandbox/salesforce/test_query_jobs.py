@@ -71,7 +71,7 @@ async def test_a_window_selects_exactly_the_rows_modified_inside_it(org: Org) ->
         "WHERE SystemModstamp >= 2024-03-01T00:00:00Z AND SystemModstamp < 2024-06-01T00:00:00.000+0000"
     )
     info = await completed_query(org, soql)
-    rows = [row for page in await org.all_pages(info["id"], max_records=25) for row in page.rows[1:]]
+    rows = await org.rows(info["id"], max_records=25)
     dataset = org.sandbox.dataset
     low, high = 1_709_251_200_000, 1_717_200_000_000
     wanted = [
@@ -90,7 +90,7 @@ async def test_a_parent_window_selects_exactly_the_lines_of_the_orders_inside_it
         "WHERE Order.SystemModstamp >= 2024-03-01T00:00:00Z AND Order.SystemModstamp < 2024-06-01T00:00:00Z"
     )
     info = await completed_query(org, soql)
-    rows = [row for page in await org.all_pages(info["id"], max_records=25) for row in page.rows[1:]]
+    rows = await org.rows(info["id"], max_records=25)
     dataset = org.sandbox.dataset
     low, high = 1_709_251_200_000, 1_717_200_000_000
     orders = {
@@ -152,7 +152,7 @@ async def test_delimiters_and_line_endings(org: Org, name: str, delimiter: str, 
 
 async def test_parent_fields_come_through_the_relationship(org: Org) -> None:
     info = await completed_query(org, "SELECT Id, Product2Id, Product2.ProductCode FROM OrderItem")
-    rows = [row for page in await org.all_pages(info["id"], max_records=200) for row in page.rows[1:]]
+    rows = await org.rows(info["id"], max_records=200)
     dataset = org.sandbox.dataset
     assert len(rows) == dataset.count("OrderItem") == info["numberRecordsProcessed"]
     for item_id, product_id, code in rows:
@@ -320,7 +320,7 @@ async def test_results_are_a_snapshot_of_the_moment_the_job_ran(org: Org) -> Non
     info = await completed_query(org, soql)
     # Written after the job ran: its new SystemModstamp (now) is outside the window.
     org.sandbox.writes.write("Account", 5, {"NetSuite_Customer_ID__c": "42"}, 1_900_000_000_000, "005")
-    rows = [row for page in await org.all_pages(info["id"], max_records=100) for row in page.rows[1:]]
+    rows = await org.rows(info["id"], max_records=100)
     assert len(rows) == info["numberRecordsProcessed"] == SMALL_DATASET.n_accounts
     later = await completed_query(org, soql)
     assert later["numberRecordsProcessed"] == SMALL_DATASET.n_accounts - 1
