@@ -1,0 +1,99 @@
+"""Both sandboxes in the test's event loop, and settings (or a config file) that point a run at them.
+
+The sandboxes outlive a pipeline process killed with SIGKILL, so a test can resume the run against
+the very same NetSuite account and check that every record landed exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bulk_o2c.commands.demo import DemoOptions, Sandboxes, demo_settings, sandboxes
+from bulk_o2c.config import Settings, load_settings
+from bulk_o2c.sandbox.salesforce.dataset import BadReason
+
+ACCOUNTS = 240
+ORDERS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    customers: frozenset[str]  # external ids that must be in NetSuite, once
+    sales_orders: frozenset[str]
+    dlq: dict[tuple[str, str], str]  # (flow, Salesforce id) -> code
+
+
+def expected(boxes: Sandboxes, settings: Settings) -> Expected:
+    dataset = boxes.salesforce.dataset
+    dlq: dict[tuple[str, str], str] = {}
+    for bad in dataset.expected_bad():
+        if bad.reason is BadReason.INVALID_COUNTRY:
+            slot = dataset.slot_of("Account", bad.record_id)
+            assert slot is not None
+            country = dataset.row("Account", slot)["BillingCountryCode"]
+            code = "MAPPING_UNKNOWN_COUNTRY" if country else "MAPPING_MISSING_FIELD"
+            dlq[("Account", bad.record_id)] = code
+        elif bad.reason is BadReason.BAD_ACCOUNT:
+            dlq[("Order", bad.record_id)] = "PARENT_FAILED"
+        else:
+            assert bad.parent_id is not None
+            dlq.setdefault(("Order", bad.parent_id), "MAPPING_NEGATIVE_QUANTITY")
+    mapping = settings.mapping
+    account_ids = [dataset.record_id("Account", i) for i in range(dataset.count("Account"))]
+    order_ids = [dataset.record_id("Order", i) for i in range(dataset.count("Order"))]
+    return Expected(
+        customers=frozenset(
+            mapping.customer_external_id_prefix + i for i in account_ids if ("Account", i) not in dlq
+        ),
+        sales_orders=frozenset(
+            mapping.sales_order_external_id_prefix + i for i in order_ids if ("Order", i) not in dlq
+        ),
+        dlq=dlq,
+    )
+
+
+@pytest.fixture
+async def boxes() -> AsyncIterator[Sandboxes]:
+    options = DemoOptions(accounts=ACCOUNTS, orders=ORDERS, time_scale=0.01, page_latency_s=0.0)
+    async with sandboxes(options) as running:
+        yield running
+
+
+@pytest.fixture
+def settings(boxes: Sandboxes, tmp_path: Path) -> Settings:
+    base = load_settings(salesforce={"page_size": 60})
+    return demo_settings(base, boxes, tmp_path / "state")
+
+
+def write_config(settings: Settings, boxes: Sandboxes, folder: Path) -> tuple[Path, dict[str, str]]:
+    """A TOML file and the environment a ``bulk-o2c`` process needs to run ``settings``.
+
+    Secrets travel as the user would pass them: the NetSuite ones in the environment, the private
+    key in a file the TOML refers to.
+    """
+    key_file = folder / "sf_key.pem"
+    key_file.write_text(boxes.private_key_pem)
+    key_file.chmod(0o600)
+    sf, ns = settings.salesforce, settings.netsuite
+    config = folder / "bulk-o2c.toml"
+    config.write_text(
+        "[salesforce]\n"
+        f'login_url = "{sf.login_url}"\nclient_id = "{sf.client_id}"\nusername = "{sf.username}"\n'
+        f"page_size = {sf.page_size}\n"
+        f'private_key = {{ file = "{key_file}" }}\n'
+        "[netsuite]\n"
+        f'account_id = "{ns.account_id}"\nsoap_url = "{ns.soap_url}"\n'
+        "[run]\n"
+        f'state_dir = "{settings.run.state_dir}"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BULK_O2C_")}
+    for name in ("consumer_key", "consumer_secret", "token_id", "token_secret"):
+        secret = getattr(ns, name)
+        assert secret is not None
+        env[f"BULK_O2C_NETSUITE__{name.upper()}"] = secret.get_secret_value()
+    return config, env

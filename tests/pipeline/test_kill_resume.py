@@ -1,0 +1,95 @@
+"""SIGKILL a real ``bulk-o2c run`` process at several points, resume it, and count what landed.
+
+The sandboxes live in the test process, so they outlive the killed run: the NetSuite account the
+resumed run writes into is the one the killed run wrote into. Each test waits for a point in the
+run (a page served, records written, a write-back job created), kills the process there, runs
+``bulk-o2c run`` again (it continues the latest unfinished run) and asserts that every good record
+is in NetSuite exactly once and the DLQ holds exactly the deliberately bad records.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import anyio
+import pytest
+from anyio.abc import Process
+
+from bulk_o2c.commands.demo import Sandboxes
+from bulk_o2c.config import Settings
+from bulk_o2c.store.store import open_store
+
+from .conftest import expected, write_config
+
+RUN_TIMEOUT_S = 60
+
+
+async def _start(config: Path, env: dict[str, str]) -> Process:
+    return await anyio.open_process(
+        [sys.executable, "-m", "bulk_o2c", "--config", str(config), "run"], env=env, stdout=None, stderr=None
+    )
+
+
+async def _kill_when(process: Process, reached: Callable[[], bool]) -> None:
+    with anyio.fail_after(RUN_TIMEOUT_S):
+        while not reached():
+            if process.returncode is not None:
+                pytest.fail(f"the run ended (exit {process.returncode}) before the kill point")
+            await anyio.sleep(0.002)
+    process.send_signal(signal.SIGKILL)
+    await process.wait()
+
+
+async def _run_to_the_end(config: Path, env: dict[str, str]) -> int:
+    process = await _start(config, env)
+    with anyio.fail_after(RUN_TIMEOUT_S):
+        return await process.wait()
+
+
+async def _killed_then_resumed(
+    boxes: Sandboxes, settings: Settings, tmp_path: Path, reached: Callable[[], bool]
+) -> None:
+    want = expected(boxes, settings)
+    config, env = write_config(settings, boxes, tmp_path)
+
+    await _kill_when(await _start(config, env), reached)
+    code = await _run_to_the_end(config, env)
+
+    assert code == 3  # partial success: the deliberately bad records are in the DLQ
+    customers = boxes.netsuite.records("customer")
+    orders = boxes.netsuite.records("salesOrder")
+    assert sorted(r.external_id for r in customers) == sorted(want.customers)
+    assert sorted(r.external_id for r in orders) == sorted(want.sales_orders)
+    async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
+        runs = await store.runs.latest()
+        assert runs is not None
+        assert runs.status == "completed"
+        entries = await store.dlq.entries(limit=100_000)
+        written_back = await store.writeback.counts(runs.run_id)
+    assert {(e.flow, e.sf_id): e.code for e in entries} == want.dlq
+    assert len(entries) == len(want.dlq)
+    assert written_back["Account"] == {"done": len(want.customers)}
+    assert len(boxes.salesforce.written_values("Account")) == len(want.customers)
+
+
+async def test_killed_during_extraction(boxes: Sandboxes, settings: Settings, tmp_path: Path) -> None:
+    await _killed_then_resumed(boxes, settings, tmp_path, lambda: boxes.salesforce.stats.pages_served >= 3)
+
+
+async def test_killed_mid_load(boxes: Sandboxes, settings: Settings, tmp_path: Path) -> None:
+    await _killed_then_resumed(boxes, settings, tmp_path, lambda: boxes.netsuite.stats.records_written >= 150)
+
+
+async def test_killed_during_order_load(boxes: Sandboxes, settings: Settings, tmp_path: Path) -> None:
+    await _killed_then_resumed(
+        boxes, settings, tmp_path, lambda: boxes.netsuite.stats.records.get("salesOrder", 0) >= 100
+    )
+
+
+async def test_killed_during_write_back(boxes: Sandboxes, settings: Settings, tmp_path: Path) -> None:
+    await _killed_then_resumed(
+        boxes, settings, tmp_path, lambda: boxes.salesforce.stats.ingest_jobs_created >= 1
+    )

@@ -1,0 +1,111 @@
+"""Whole runs between the sandboxes, in process: what lands, what is refused and why, what returns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+
+from bulk_o2c.commands.demo import Sandboxes
+from bulk_o2c.config import Settings
+from bulk_o2c.pipeline.run import run_pipeline
+from bulk_o2c.store.store import open_store
+
+from .conftest import ACCOUNTS, Expected, expected
+
+
+async def _dlq(settings: Settings) -> dict[tuple[str, str], str]:
+    async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
+        return {(e.flow, e.sf_id): e.code for e in await store.dlq.entries(limit=100_000)}
+
+
+def _assert_exactly_once(boxes: Sandboxes, want: Expected) -> None:
+    customers = boxes.netsuite.records("customer")
+    orders = boxes.netsuite.records("salesOrder")
+    assert {r.external_id for r in customers} == want.customers
+    assert len(customers) == len(want.customers)
+    assert {r.external_id for r in orders} == want.sales_orders
+    assert len(orders) == len(want.sales_orders)
+
+
+async def test_a_run_loads_every_good_record_once_and_files_every_bad_one(
+    boxes: Sandboxes, settings: Settings
+) -> None:
+    want = expected(boxes, settings)
+    result = await run_pipeline(settings)
+
+    assert result.completed
+    _assert_exactly_once(boxes, want)
+    assert await _dlq(settings) == want.dlq
+    assert {r.write_count for r in boxes.netsuite.records("customer")} == {1}
+    # Every order references a customer that was loaded, by external id, and lines keep their items.
+    for order in boxes.netsuite.records("salesOrder"):
+        entity = order.fields["entity"]
+        assert entity["type"] == "customer"
+        assert entity["externalId"] in want.customers
+        assert all(line["item"]["externalId"].startswith("SKU-") for line in order.fields["itemList"])
+
+
+async def test_write_back_puts_the_netsuite_ids_on_the_salesforce_records(
+    boxes: Sandboxes, settings: Settings
+) -> None:
+    await run_pipeline(settings)
+    written = boxes.salesforce.written_values("Account")
+    customers = {r.external_id: r.internal_id for r in boxes.netsuite.records("customer")}
+    prefix = settings.mapping.customer_external_id_prefix
+    assert len(written) == len(customers)
+    for sf_id, values in written.items():
+        assert values["NetSuite_Customer_ID__c"] == customers[prefix + sf_id]
+        assert values["NetSuite_Sync_Status__c"] == "Synced"
+    orders = boxes.salesforce.written_values("Order")
+    assert len(orders) == len(boxes.netsuite.records("salesOrder"))
+
+
+async def test_the_next_delta_skips_the_write_back_echo(boxes: Sandboxes, settings: Settings) -> None:
+    first = await run_pipeline(settings)
+    requests_after_first = boxes.netsuite.stats.requests
+
+    second = await run_pipeline(settings)
+
+    assert second.completed
+    assert second.run.run_id != first.run.run_id
+    account = second.metrics.flows["Account"]
+    # The write-back moved SystemModstamp on every loaded account: the delta sees them again...
+    assert account.extracted == len(boxes.salesforce.written_values("Account"))
+    # ...and sends none of them, since nothing NetSuite holds changed.
+    assert account.skipped == account.extracted
+    assert account.loaded == 0
+    assert boxes.netsuite.stats.requests == requests_after_first
+    assert {r.write_count for r in boxes.netsuite.records("customer")} == {1}
+
+
+async def test_a_stop_request_leaves_a_resumable_run(boxes: Sandboxes, settings: Settings) -> None:
+    want = expected(boxes, settings)
+    stop = anyio.Event()
+    stop.set()
+    stopped = await run_pipeline(settings, stop=stop)
+    assert not stopped.completed
+    assert stopped.run.status == "running"
+
+    resumed = await run_pipeline(settings)
+
+    assert resumed.run.run_id == stopped.run.run_id
+    assert resumed.completed
+    _assert_exactly_once(boxes, want)
+
+
+async def test_dry_run_writes_payloads_and_sends_nothing(
+    boxes: Sandboxes, settings: Settings, tmp_path: Path
+) -> None:
+    out = tmp_path / "dry"
+    result = await run_pipeline(settings, dry_run=out)
+
+    assert result.completed
+    assert boxes.netsuite.stats.requests == 0
+    assert boxes.salesforce.written_values("Account") == {}
+    payloads = sorted((out / "payloads").glob("*.xml"))
+    assert payloads
+    assert b"upsertList" in payloads[0].read_bytes()
+    assert sum(p.read_bytes().count(b'xsi:type="listRel:Customer"') for p in payloads) == ACCOUNTS - sum(
+        1 for key in expected(boxes, settings).dlq if key[0] == "Account"
+    )
