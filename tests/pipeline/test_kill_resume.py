@@ -33,12 +33,17 @@ async def _start(config: Path, env: dict[str, str]) -> Process:
     )
 
 
-async def _kill_when(process: Process, reached: Callable[[], bool]) -> None:
+async def _reach(process: Process, reached: Callable[[], bool]) -> None:
+    """Poll the sandboxes (they have no events to wait on) until the run gets to the point."""
     with anyio.fail_after(RUN_TIMEOUT_S):
         while not reached():
             if process.returncode is not None:
                 pytest.fail(f"the run ended (exit {process.returncode}) before the kill point")
             await anyio.sleep(0.002)
+
+
+async def _kill_when(process: Process, reached: Callable[[], bool]) -> None:
+    await _reach(process, reached)
     process.send_signal(signal.SIGKILL)
     await process.wait()
 
@@ -93,3 +98,32 @@ async def test_killed_during_write_back(boxes: Sandboxes, settings: Settings, tm
     await _killed_then_resumed(
         boxes, settings, tmp_path, lambda: boxes.salesforce.stats.ingest_jobs_created >= 1
     )
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+async def test_a_signal_stops_gracefully_and_prints_the_resume_command(
+    boxes: Sandboxes, settings: Settings, tmp_path: Path, signum: signal.Signals
+) -> None:
+    want = expected(boxes, settings)
+    config, env = write_config(settings, boxes, tmp_path)
+    process = await anyio.open_process(
+        [sys.executable, "-m", "bulk_o2c", "--config", str(config), "run"], env=env, stderr=None
+    )
+    assert process.stdout is not None
+    await _reach(process, lambda: boxes.netsuite.stats.records_written >= 100)
+    process.send_signal(signum)
+    with anyio.fail_after(RUN_TIMEOUT_S):
+        output = b"".join([chunk async for chunk in process.stdout]).decode()
+        code = await process.wait()
+
+    assert code == 4
+    assert "bulk-o2c resume" in output
+    # The chunks on the wire when the signal came were let finish and settled: none is left in flight.
+    async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
+        run = await store.runs.latest()
+        assert run is not None
+        assert run.status == "running"
+        assert "in_flight" not in await store.chunks.counts(run.run_id)
+    assert await _run_to_the_end(config, env) == 3
+    assert sorted(r.external_id for r in boxes.netsuite.records("customer")) == sorted(want.customers)
+    assert sorted(r.external_id for r in boxes.netsuite.records("salesOrder")) == sorted(want.sales_orders)
