@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from pathlib import Path
-
-import pytest
 
 from bulk_o2c.mapping import CustomFieldMapping, MappingSettings, map_account, map_order
 from bulk_o2c.protocol.netsuite.envelope import RecordEncoder, build_upsert_list
 from bulk_o2c.protocol.netsuite.passport import TokenPassport
+from tests.support.shared_files import soap_validator
 
-SHARED_TOOLS = Path(__file__).resolve().parents[2] / ".." / "shared" / "tools"
 SETTINGS = MappingSettings(
     currencies={"USD": "1"},
     custom_fields=(
@@ -33,11 +29,7 @@ SETTINGS = MappingSettings(
 def test_mapped_records_encode_to_a_schema_valid_upsert_list(
     account: dict[str, str], order: dict[str, str], make_item: Callable[..., dict[str, str]]
 ) -> None:
-    if not (SHARED_TOOLS / "validate_soap.py").is_file():
-        pytest.skip("NetSuite XSD validator not present (../shared/tools is a development-only folder)")
-    sys.path.insert(0, str(SHARED_TOOLS))
-    from validate_soap import validate  # type: ignore[import-not-found]
-
+    validate = soap_validator()
     account["Name"] = "Acme <&> ]]> Holdings " * 5  # cut, and escaped by the envelope
     account["BillingStreet"] = "1 Main St\nSuite 200\nBuilding C\nDock 4"
     customer = map_account(account, SETTINGS)

@@ -1,38 +1,19 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from lxml import etree
 
 from bulk_o2c.protocol.netsuite.countries import (
     ISO_TO_SOAP_COUNTRY,
     NON_ISO_SOAP_COUNTRY,
     SOAP_COUNTRY_ENUM,
 )
-
-COMMON_TYPES_XSD = (
-    Path(__file__).resolve().parents[3]
-    / ".."
-    / "shared"
-    / "netsuite-wsdl-2023_2"
-    / "xsd"
-    / "platform.commonTypes.xsd"
-)
-
-
-def xsd_country_enum() -> set[str]:
-    if not COMMON_TYPES_XSD.is_file():
-        pytest.skip(f"NetSuite XSDs not present at {COMMON_TYPES_XSD} (only on the build machine)")
-    xs = "{http://www.w3.org/2001/XMLSchema}"
-    tree = etree.parse(str(COMMON_TYPES_XSD))
-    (country,) = (t for t in tree.iter(f"{xs}simpleType") if t.get("name") == "Country")
-    return {str(e.get("value")) for e in country.iter(f"{xs}enumeration")}
+from tests.support.shared_files import xsd_enumeration
 
 
 def test_table_equals_the_xsd_enum() -> None:
-    assert xsd_country_enum() == SOAP_COUNTRY_ENUM
+    assert xsd_enumeration("platform.commonTypes.xsd", "Country") == SOAP_COUNTRY_ENUM
 
 
 def test_every_enum_value_is_mapped_once_either_iso_or_explicitly_non_iso() -> None:

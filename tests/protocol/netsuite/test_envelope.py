@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -30,22 +28,11 @@ from bulk_o2c.protocol.netsuite.records import (
     SalesOrder,
     SalesOrderLine,
 )
+from tests.support.shared_files import soap_validator
 
-SHARED_TOOLS = Path(__file__).resolve().parents[3] / ".." / "shared" / "tools"
 VERSIONS = ["2023_2", "2025_2"]
 HOSTILE = "]]></x><!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]>&e; \"q\" 'a' <b>"
 UNICODE = "Müller & Söhne \u2013 東京 😀 \U0010fffd"
-
-
-def schema_errors(body: bytes) -> list[str]:
-    if not (SHARED_TOOLS / "validate_soap.py").is_file():
-        pytest.skip(f"NetSuite XSD validator not present at {SHARED_TOOLS} (only on the build machine)")
-    if str(SHARED_TOOLS) not in sys.path:
-        sys.path.insert(0, str(SHARED_TOOLS))
-    from validate_soap import validate  # type: ignore[import-not-found]
-
-    errors: list[str] = validate(body)
-    return errors
 
 
 def passport(**overrides: str) -> TokenPassport:
@@ -169,7 +156,7 @@ SHAPES: dict[str, Callable[[], list[NetSuiteRecord]]] = {
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("shape", SHAPES)
 def test_every_shape_is_schema_valid(shape: str, version: str) -> None:
-    assert schema_errors(build(SHAPES[shape](), version)) == []
+    assert soap_validator()(build(SHAPES[shape](), version)) == []
 
 
 @pytest.mark.parametrize(
@@ -182,7 +169,7 @@ def test_every_shape_is_schema_valid(shape: str, version: str) -> None:
 )
 def test_preferences_variants_are_schema_valid(preferences: Preferences) -> None:
     body = build([minimal_customer()], preferences=preferences)
-    assert schema_errors(body) == []
+    assert soap_validator()(body) == []
     ns = namespaces("2025_2")
     element = parse(body).find(f"{{{SOAP_ENV}}}Header/{{{ns.messages}}}preferences")
     sent = {etree.QName(e).localname: e.text for e in ([] if element is None else element)}
@@ -233,7 +220,7 @@ def test_token_passport_is_in_the_core_namespace_and_escaped() -> None:
         passport(token="a&b<c>", signature="s+/="),
         version="2025_2",
     )
-    assert schema_errors(body) == []
+    assert soap_validator()(body) == []
     ns = namespaces("2025_2")
     tp = parse(body).find(f"{{{SOAP_ENV}}}Header/{{{ns.messages}}}tokenPassport")
     assert tp is not None
@@ -340,7 +327,7 @@ def test_forbidden_characters_are_removed_and_reported_by_path() -> None:
         "itemList[1].customFieldList[custcol_x]",
     )
     body = build_upsert_list([encoded_customer.xml, encoded_order.xml], passport(), version="2025_2")
-    assert schema_errors(body) == []
+    assert soap_validator()(body) == []
     text = body.decode()
     assert "okdone" in text
     for char in "\x00\x1b\ufffe\ud800":
@@ -433,7 +420,7 @@ def test_numbers_are_written_plainly(
     line = SalesOrderLine(item=RecordRef(internal_id="1"), quantity=quantity, rate=rate)
     order = SalesOrder(external_id="SO-1", entity=RecordRef(internal_id="1"), lines=(line,))
     body = build([order])
-    assert schema_errors(body) == []
+    assert soap_validator()(body) == []
     sales = f"{{{namespaces('2025_2').sales}}}"
     (record,) = records_of(parse(body))
     item = record.find(f"{sales}itemList/{sales}item")

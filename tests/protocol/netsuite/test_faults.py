@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 import pickle
-from pathlib import Path
 
 import pytest
-from lxml import etree
 
 from bulk_o2c.errors import (
     ConcurrencyLimitError,
@@ -28,9 +26,7 @@ from bulk_o2c.protocol.netsuite.faults import (
     fault_from,
 )
 from bulk_o2c.protocol.netsuite.outcomes import StatusDetail, WriteOutcome
-
-XSD_DIR = Path(__file__).resolve().parents[3] / ".." / "shared" / "netsuite-wsdl-2023_2" / "xsd"
-XS = "{http://www.w3.org/2001/XMLSchema}"
+from tests.support.shared_files import xsd_elements, xsd_enumeration
 
 BY_NAME: dict[str, type[SoapFault]] = {
     "exceededConcurrentRequestLimitFault": ConcurrencyFault,
@@ -63,15 +59,6 @@ BY_CODE: dict[str, type[SoapFault]] = {
 }
 
 
-def xsd_values(file: str, simple_type: str) -> set[str]:
-    path = XSD_DIR / file
-    if not path.is_file():
-        pytest.skip(f"NetSuite XSDs not present at {XSD_DIR} (only on the build machine)")
-    tree = etree.parse(str(path))
-    (node,) = (t for t in tree.iter(f"{XS}simpleType") if t.get("name") == simple_type)
-    return {str(e.get("value")) for e in node.iter(f"{XS}enumeration")}
-
-
 @pytest.mark.parametrize(("name", "expected"), BY_NAME.items())
 def test_fault_element_name_decides_when_the_code_is_generic(name: str, expected: type[SoapFault]) -> None:
     fault = fault_from(name, "", "msg")
@@ -80,11 +67,7 @@ def test_fault_element_name_decides_when_the_code_is_generic(name: str, expected
 
 
 def test_every_fault_element_of_the_schema_is_classified() -> None:
-    path = XSD_DIR / "platform.faults.xsd"
-    if not path.is_file():
-        pytest.skip(f"NetSuite XSDs not present at {XSD_DIR} (only on the build machine)")
-    names = {str(e.get("name")) for e in etree.parse(str(path)).getroot().iterchildren(f"{XS}element")}
-    assert names == set(BY_NAME)
+    assert xsd_elements("platform.faults.xsd") == set(BY_NAME)
 
 
 @pytest.mark.parametrize(("code", "expected"), BY_CODE.items())
@@ -93,10 +76,10 @@ def test_fault_code_classification(code: str, expected: type[SoapFault]) -> None
 
 
 def test_fault_codes_in_the_table_are_real() -> None:
-    assert set(BY_CODE) - {"EXCEEDED_MAX_CONCUR_RQST", "EXCEEDED_RQST_SIZE_LIMIT"} <= xsd_values(
+    assert set(BY_CODE) - {"EXCEEDED_MAX_CONCUR_RQST", "EXCEEDED_RQST_SIZE_LIMIT"} <= xsd_enumeration(
         "platform.faultTypes.xsd", "FaultCodeType"
     )
-    assert {"EXCEEDED_MAX_CONCUR_RQST", "EXCEEDED_RQST_SIZE_LIMIT"} <= xsd_values(
+    assert {"EXCEEDED_MAX_CONCUR_RQST", "EXCEEDED_RQST_SIZE_LIMIT"} <= xsd_enumeration(
         "platform.faultTypes.xsd", "StatusDetailCodeType"
     )
 
@@ -196,7 +179,7 @@ def test_classify_outcome(case: WriteOutcome, expected: RecordDisposition) -> No
 
 
 def test_transient_status_codes_are_real_netsuite_codes() -> None:
-    assert xsd_values("platform.faultTypes.xsd", "StatusDetailCodeType") >= TRANSIENT_STATUS_CODES
+    assert xsd_enumeration("platform.faultTypes.xsd", "StatusDetailCodeType") >= TRANSIENT_STATUS_CODES
 
 
 def test_reference_transient_codes_are_included() -> None:

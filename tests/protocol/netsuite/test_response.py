@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -17,16 +16,9 @@ from bulk_o2c.protocol.netsuite.response import (
     parse_fault,
     parse_upsert_list_response,
 )
+from tests.support.shared_files import example
 
-EXAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "examples"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
-
-
-def example(name: str) -> bytes:
-    path = EXAMPLES / name
-    if not path.is_file():
-        pytest.skip(f"reference examples not present at {EXAMPLES} (only on the build machine)")
-    return path.read_bytes()
 
 
 def envelope(body: str, version: str = "2025_2") -> bytes:

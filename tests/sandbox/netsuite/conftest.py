@@ -9,10 +9,8 @@ import base64
 import hashlib
 import hmac
 import itertools
-import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from types import SimpleNamespace
 from xml.sax.saxutils import escape, quoteattr
 
@@ -21,10 +19,10 @@ import pytest
 from lxml import etree
 
 from bulk_o2c.sandbox.netsuite import NetSuiteSandbox, NetSuiteSandboxConfig, SandboxCredentials
+from tests.support.shared_files import Validate, soap_validator
 
 VERSION = "2025_2"
 NOW = 1_750_000_000.0
-SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 SOAPENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
@@ -225,18 +223,9 @@ async def client(sandbox: NetSuiteSandbox) -> AsyncIterator[SoapClient]:
 
 
 @pytest.fixture
-def xsd_validate() -> Iterator[Callable[[bytes], list[str]]]:
+def xsd_validate() -> Validate:
     """NetSuite's own XSDs (shared/), through shared/tools/validate_soap.py."""
-    tools = SHARED / "tools"
-    if not (tools / "validate_soap.py").is_file() or not (SHARED / "netsuite-wsdl-2023_2").is_dir():
-        pytest.skip(f"NetSuite XSDs not available ({SHARED} is absent on this machine)")
-    sys.path.insert(0, str(tools))
-    try:
-        from validate_soap import validate
-
-        yield validate
-    finally:
-        sys.path.remove(str(tools))
+    return soap_validator()
 
 
 @pytest.fixture

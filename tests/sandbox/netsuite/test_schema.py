@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,8 +18,7 @@ from bulk_o2c.sandbox.netsuite.outcomes import (
     version_mismatch,
 )
 from bulk_o2c.sandbox.netsuite.soap_response import render_fault
-
-Validate = Callable[[bytes], list[str]]
+from tests.support.shared_files import Validate
 
 
 @pytest.mark.parametrize("version", ["2024_2", "2025_2"])
