@@ -10,6 +10,7 @@ from bulk_o2c.commands.demo import Sandboxes
 from bulk_o2c.config import Settings
 from bulk_o2c.pipeline.run import run_pipeline
 from bulk_o2c.store.store import open_store
+from tests.support.shared_files import soap_validator
 
 from .conftest import ACCOUNTS, Expected, expected
 
@@ -109,3 +110,15 @@ async def test_dry_run_writes_payloads_and_sends_nothing(
     assert sum(p.read_bytes().count(b'xsi:type="listRel:Customer"') for p in payloads) == ACCOUNTS - sum(
         1 for key in expected(boxes, settings).dlq if key[0] == "Account"
     )
+    assert any(b'xsi:type="tranSales:SalesOrder"' in p.read_bytes() for p in payloads)
+    # No credential is needed for a dry run, and none is written.
+    assert all(b"DRY-RUN" in p.read_bytes() for p in payloads)
+
+
+async def test_dry_run_payloads_are_valid_against_netsuites_schemas(
+    boxes: Sandboxes, settings: Settings, tmp_path: Path
+) -> None:
+    validate = soap_validator()
+    await run_pipeline(settings, dry_run=tmp_path / "dry")
+    for payload in sorted((tmp_path / "dry" / "payloads").glob("*.xml")):
+        assert validate(payload.read_bytes()) == [], payload.name
