@@ -71,12 +71,15 @@ async def list_dlq(settings: Settings, console: Console, run_id: str | None, lim
     async with open_store(_existing_checkpoint(settings)) as store:
         entries = await store.dlq.entries(run_id, limit=limit)
         total = await store.dlq.count(run_id) if run_id is not None else None
-    table = Table("id", "run", "flow", "Salesforce id", "stage", "code", "message")
+    # One line per entry: reads well in a narrow terminal, greps well in a log.
     for entry in entries:
-        table.add_row(
-            str(entry.dlq_id), entry.run_id, entry.flow, entry.sf_id, entry.stage, entry.code, entry.message
+        console.print(
+            f"#{entry.dlq_id} {entry.run_id} {entry.flow} {entry.sf_id} [{entry.stage}] "
+            f"{entry.code}: {entry.message}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
         )
-    console.print(table)
     if total is not None and total > len(entries):
         console.print(f"showing {len(entries)} of {total}; `dlq export` writes them all")
     return EXIT_OK

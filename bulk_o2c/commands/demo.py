@@ -19,14 +19,17 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 from rich.console import Console
 
+from bulk_o2c.commands.ground_truth import expected_outcome
 from bulk_o2c.commands.run import print_outcome, run_with_progress
 from bulk_o2c.config import Settings
 from bulk_o2c.pipeline.report import write_report
+from bulk_o2c.pipeline.run import checkpoint_path
 from bulk_o2c.sandbox.netsuite.config import NetSuiteSandboxConfig
 from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox
 from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
 from bulk_o2c.sandbox.salesforce.dataset import Dataset, DatasetSpec
 from bulk_o2c.sandbox.salesforce.server import SalesforceSandbox
+from bulk_o2c.store.store import open_store
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,26 @@ def demo_settings(base: Settings, boxes: Sandboxes, state_dir: Path) -> Settings
     return base.model_copy(update={"salesforce": salesforce, "netsuite": netsuite, "run": run})
 
 
+async def _check_against_ground_truth(boxes: Sandboxes, settings: Settings) -> str:
+    """One line: does NetSuite hold each good record once, and the DLQ exactly the bad ones?"""
+    want = expected_outcome(boxes.salesforce.dataset, settings.mapping)
+    customers = [r.external_id for r in boxes.netsuite.records("customer")]
+    orders = [r.external_id for r in boxes.netsuite.records("salesOrder")]
+    async with open_store(checkpoint_path(settings)) as store:
+        dlq = {(e.flow, e.sf_id): e.code for e in await store.dlq.entries(limit=len(want.dlq) + 1)}
+    holds = (
+        f"NetSuite sandbox holds {len(customers):,} customers and {len(orders):,} sales orders; "
+        f"the DLQ holds {len(dlq):,} records"
+    )
+    if (
+        sorted(customers) == sorted(want.customers)
+        and sorted(orders) == sorted(want.sales_orders)
+        and dlq == want.dlq
+    ):
+        return f"{holds}: exactly the data set's good records, once each, and exactly its bad ones."
+    return f"[red]{holds}: this differs from the data set's ground truth.[/red]"
+
+
 async def run_demo(base: Settings, console: Console, options: DemoOptions) -> int:
     shutil.rmtree(options.state_dir, ignore_errors=True)
     console.print(
@@ -106,15 +129,8 @@ async def run_demo(base: Settings, console: Console, options: DemoOptions) -> in
         result, document = await run_with_progress(settings, console)
         report_path = write_report(document, options.state_dir)
         code = print_outcome(console, result, document, report_path)
-        stored = boxes.netsuite.stats.records
-        expected_bad = sum(1 for _ in boxes.salesforce.dataset.expected_bad())
-    console.print(
-        f"NetSuite sandbox now holds {stored.get('customer', 0):,} customers and "
-        f"{stored.get('salesOrder', 0):,} sales orders; the data set has {expected_bad:,} deliberately bad "
-        "records "
-        f"(the DLQ holds {document['dlq_open']:,}: parked orders of bad customers count too).",
-        highlight=False,
-    )
+        check = await _check_against_ground_truth(boxes, settings)
+    console.print(check, highlight=False)
     config = f"--config {options.state_dir / 'bulk-o2c.toml'}"
     (options.state_dir / "bulk-o2c.toml").write_text(f'[run]\nstate_dir = "{options.state_dir}"\n')
     console.print(

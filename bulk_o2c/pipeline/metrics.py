@@ -22,7 +22,8 @@ class FlowCounters:
     skipped: int = 0
     parked: int = 0
     written_back: int = 0
-    started_at: float | None = None
+    started_at: float | None = None  # extraction began
+    load_started_at: float | None = None
     finished_at: float | None = None
     _samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64), repr=False)
 
@@ -47,10 +48,10 @@ class FlowCounters:
             return None
         return max(0.0, (total - self.done) / rate)
 
-    def elapsed_s(self, now: float) -> float:
-        if self.started_at is None:
+    def load_seconds(self, now: float) -> float:
+        if self.load_started_at is None:
             return 0.0
-        return (self.finished_at or now) - self.started_at
+        return (self.finished_at or now) - self.load_started_at
 
 
 @dataclass

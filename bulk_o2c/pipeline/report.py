@@ -44,7 +44,7 @@ def flow_reports(summary: RunSummary, metrics: RunMetrics) -> list[FlowReport]:
         outcomes = summary.outcomes.get(flow, {})
         writeback = summary.writeback.get(flow, {})
         counters = metrics.flows.get(flow)
-        elapsed = counters.elapsed_s(now) if counters is not None else 0.0
+        elapsed = counters.load_seconds(now) if counters is not None else 0.0
         done_here = counters.done if counters is not None else 0
         reports.append(
             FlowReport(

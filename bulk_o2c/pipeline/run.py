@@ -178,7 +178,7 @@ class _Steps:
                 spec,
                 chunk_size=self.settings.netsuite.effective_chunk_size,
                 workers=2 * concurrency,
-                counters=self._started(spec.flow),
+                counters=self._load_started(spec.flow),
                 stop=self.stop,
             )
             await loader.run()
@@ -210,4 +210,9 @@ class _Steps:
         counters = self.metrics.flow(flow)
         if counters.started_at is None:
             counters.started_at = self.metrics.clock()
+        return counters
+
+    def _load_started(self, flow: str) -> FlowCounters:
+        counters = self._started(flow)
+        counters.load_started_at = self.metrics.clock()
         return counters

@@ -8,53 +8,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from bulk_o2c.commands.demo import DemoOptions, Sandboxes, demo_settings, sandboxes
+from bulk_o2c.commands.ground_truth import ExpectedOutcome, expected_outcome
 from bulk_o2c.config import Settings, load_settings
-from bulk_o2c.sandbox.salesforce.dataset import BadReason
 
 ACCOUNTS = 240
 ORDERS = 300
 
 
-@dataclass(frozen=True, slots=True)
-class Expected:
-    customers: frozenset[str]  # external ids that must be in NetSuite, once
-    sales_orders: frozenset[str]
-    dlq: dict[tuple[str, str], str]  # (flow, Salesforce id) -> code
-
-
-def expected(boxes: Sandboxes, settings: Settings) -> Expected:
-    dataset = boxes.salesforce.dataset
-    dlq: dict[tuple[str, str], str] = {}
-    for bad in dataset.expected_bad():
-        if bad.reason is BadReason.INVALID_COUNTRY:
-            slot = dataset.slot_of("Account", bad.record_id)
-            assert slot is not None
-            country = dataset.row("Account", slot)["BillingCountryCode"]
-            code = "MAPPING_UNKNOWN_COUNTRY" if country else "MAPPING_MISSING_FIELD"
-            dlq[("Account", bad.record_id)] = code
-        elif bad.reason is BadReason.BAD_ACCOUNT:
-            dlq[("Order", bad.record_id)] = "PARENT_FAILED"
-        else:
-            assert bad.parent_id is not None
-            dlq.setdefault(("Order", bad.parent_id), "MAPPING_NEGATIVE_QUANTITY")
-    mapping = settings.mapping
-    account_ids = [dataset.record_id("Account", i) for i in range(dataset.count("Account"))]
-    order_ids = [dataset.record_id("Order", i) for i in range(dataset.count("Order"))]
-    return Expected(
-        customers=frozenset(
-            mapping.customer_external_id_prefix + i for i in account_ids if ("Account", i) not in dlq
-        ),
-        sales_orders=frozenset(
-            mapping.sales_order_external_id_prefix + i for i in order_ids if ("Order", i) not in dlq
-        ),
-        dlq=dlq,
-    )
+def expected(boxes: Sandboxes, settings: Settings) -> ExpectedOutcome:
+    return expected_outcome(boxes.salesforce.dataset, settings.mapping)
 
 
 @pytest.fixture

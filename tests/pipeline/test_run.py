@@ -7,12 +7,13 @@ from pathlib import Path
 import anyio
 
 from bulk_o2c.commands.demo import Sandboxes
+from bulk_o2c.commands.ground_truth import ExpectedOutcome
 from bulk_o2c.config import Settings
 from bulk_o2c.pipeline.run import run_pipeline
 from bulk_o2c.store.store import open_store
 from tests.support.shared_files import soap_validator
 
-from .conftest import ACCOUNTS, Expected, expected
+from .conftest import ACCOUNTS, expected
 
 
 async def _dlq(settings: Settings) -> dict[tuple[str, str], str]:
@@ -20,7 +21,7 @@ async def _dlq(settings: Settings) -> dict[tuple[str, str], str]:
         return {(e.flow, e.sf_id): e.code for e in await store.dlq.entries(limit=100_000)}
 
 
-def _assert_exactly_once(boxes: Sandboxes, want: Expected) -> None:
+def _assert_exactly_once(boxes: Sandboxes, want: ExpectedOutcome) -> None:
     customers = boxes.netsuite.records("customer")
     orders = boxes.netsuite.records("salesOrder")
     assert {r.external_id for r in customers} == want.customers

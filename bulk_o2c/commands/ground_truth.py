@@ -1,0 +1,50 @@
+"""What a run between the sandboxes must end with, from the Salesforce sandbox's ground truth.
+
+The data set knows which records it made bad and why; this turns that into the outcome a correct
+run has: which external ids NetSuite holds (each once) and which records the DLQ holds, with
+which code. The demo prints the comparison; the whole-run tests assert it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bulk_o2c.mapping import MappingErrorCode, MappingSettings
+from bulk_o2c.pipeline.flows import ACCOUNT, ORDER
+from bulk_o2c.sandbox.salesforce.dataset import BadReason, Dataset
+from bulk_o2c.store.settle import PARENT_FAILED
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedOutcome:
+    customers: frozenset[str]  # external ids NetSuite must hold, once each
+    sales_orders: frozenset[str]
+    dlq: dict[tuple[str, str], str]  # (flow, Salesforce id) -> code
+
+
+def expected_outcome(dataset: Dataset, mapping: MappingSettings) -> ExpectedOutcome:
+    dlq: dict[tuple[str, str], str] = {}
+    for bad in dataset.expected_bad():
+        if bad.reason is BadReason.INVALID_COUNTRY:
+            slot = dataset.slot_of(ACCOUNT, bad.record_id)
+            assert slot is not None
+            country = dataset.row(ACCOUNT, slot)["BillingCountryCode"]
+            code = MappingErrorCode.UNKNOWN_COUNTRY if country else MappingErrorCode.MISSING_FIELD
+            dlq[(ACCOUNT, bad.record_id)] = code
+        elif bad.reason is BadReason.BAD_ACCOUNT:
+            # Parked before it is mapped: its own lines may be bad too, the customer decides first.
+            dlq[(ORDER, bad.record_id)] = PARENT_FAILED
+        else:
+            assert bad.parent_id is not None
+            dlq.setdefault((ORDER, bad.parent_id), MappingErrorCode.NEGATIVE_QUANTITY)
+    account_ids = (dataset.record_id(ACCOUNT, i) for i in range(dataset.count(ACCOUNT)))
+    order_ids = (dataset.record_id(ORDER, i) for i in range(dataset.count(ORDER)))
+    return ExpectedOutcome(
+        customers=frozenset(
+            mapping.customer_external_id_prefix + i for i in account_ids if (ACCOUNT, i) not in dlq
+        ),
+        sales_orders=frozenset(
+            mapping.sales_order_external_id_prefix + i for i in order_ids if (ORDER, i) not in dlq
+        ),
+        dlq=dlq,
+    )
