@@ -20,7 +20,11 @@ def test_defaults_need_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.mark.parametrize(
     ("account", "host", "realm"),
-    [("1234567", "1234567", "1234567"), ("1234567_SB1", "1234567-sb1", "1234567_SB1"), ("1234567_sb2", "1234567-sb2", "1234567_SB2")],
+    [
+        ("1234567", "1234567", "1234567"),
+        ("1234567_SB1", "1234567-sb1", "1234567_SB1"),
+        ("1234567_sb2", "1234567-sb2", "1234567_SB2"),
+    ],
 )
 def test_soap_url_and_realm_follow_the_account_id(account: str, host: str, realm: str) -> None:
     ns = load_settings(netsuite={"account_id": account, "endpoint_version": "2024_2"}).netsuite
@@ -39,7 +43,9 @@ def test_plain_http_is_refused_off_loopback(url: str) -> None:
         check_endpoint(url)
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:1/x", "http://localhost/x", "http://[::1]:8/x", "https://a.b/x"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:1/x", "http://localhost/x", "http://[::1]:8/x", "https://a.b/x"]
+)
 def test_https_and_loopback_http_are_accepted(url: str) -> None:
     assert check_endpoint(url) == url
 
@@ -53,15 +59,21 @@ def test_toml_file_then_environment_override(tmp_path: Path, monkeypatch: pytest
     assert settings.netsuite.concurrency == 3
 
 
-def test_secret_from_env_reference_and_file_reference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secret_from_env_reference_and_file_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     secret_file = tmp_path / "ts"
     secret_file.write_text(SECRET + "\n")
     monkeypatch.setenv("MY_CK", "consumer-from-env")
     cfg = tmp_path / "c.toml"
-    cfg.write_text(f'[netsuite]\nconsumer_key = {{ env = "MY_CK" }}\ntoken_secret = {{ file = "{secret_file}" }}\n')
+    cfg.write_text(
+        f'[netsuite]\nconsumer_key = {{ env = "MY_CK" }}\ntoken_secret = {{ file = "{secret_file}" }}\n'
+    )
     ns = load_settings(cfg).netsuite
-    assert ns.consumer_key is not None and ns.consumer_key.get_secret_value() == "consumer-from-env"
-    assert ns.token_secret is not None and ns.token_secret.get_secret_value() == SECRET
+    assert ns.consumer_key is not None
+    assert ns.consumer_key.get_secret_value() == "consumer-from-env"
+    assert ns.token_secret is not None
+    assert ns.token_secret.get_secret_value() == SECRET
 
 
 def test_secrets_never_show_in_repr_str_or_dump(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,8 +21,7 @@ from anyio.abc import Process
 from bulk_o2c.commands.demo import Sandboxes
 from bulk_o2c.config import Settings
 from bulk_o2c.store.store import open_store
-
-from .conftest import expected, write_config
+from tests.support.runs import expected, write_config
 
 RUN_TIMEOUT_S = 60
 

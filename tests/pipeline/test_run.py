@@ -11,9 +11,8 @@ from bulk_o2c.commands.ground_truth import ExpectedOutcome
 from bulk_o2c.config import Settings
 from bulk_o2c.pipeline.run import run_pipeline
 from bulk_o2c.store.store import open_store
+from tests.support.runs import ACCOUNTS, expected
 from tests.support.shared_files import soap_validator
-
-from .conftest import ACCOUNTS, expected
 
 
 async def _dlq(settings: Settings) -> dict[tuple[str, str], str]:

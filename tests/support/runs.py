@@ -1,4 +1,5 @@
-"""Both sandboxes in the test's event loop, and settings (or a config file) that point a run at them.
+"""Fixtures for whole runs: both sandboxes in the test's event loop, and settings (or a config file)
+that point a run at them (loaded for every test directory by tests/conftest.py).
 
 The sandboxes outlive a pipeline process killed with SIGKILL, so a test can resume the run against
 the very same NetSuite account and check that every record landed exactly once.

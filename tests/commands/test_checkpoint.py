@@ -1,0 +1,93 @@
+"""``status`` and ``dlq`` against the checkpoint of a real run, through the CLI as a user types it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+
+import anyio
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from bulk_o2c.cli import app
+from bulk_o2c.commands.demo import Sandboxes
+from bulk_o2c.config import Settings
+from bulk_o2c.pipeline.run import run_pipeline
+from bulk_o2c.store.store import open_store
+from tests.support.runs import expected
+
+
+@pytest.fixture
+async def finished(boxes: Sandboxes, settings: Settings, tmp_path: Path) -> Path:
+    """A completed run's config file (its state dir is all the commands read)."""
+    await run_pipeline(settings)
+    config = tmp_path / "status.toml"
+    config.write_text(f'[run]\nstate_dir = "{settings.run.state_dir}"\n')
+    return config
+
+
+async def _invoke(config: Path, *args: str) -> str:
+    # A process of its own: the command runs its own event loop, as when a user types it.
+    result = await anyio.run_process([sys.executable, "-m", "bulk_o2c", "--config", str(config), *args])
+    return result.stdout.decode()
+
+
+async def test_status_shows_the_run_and_its_counts(
+    finished: Path, boxes: Sandboxes, settings: Settings
+) -> None:
+    output = await _invoke(finished, "status")
+    assert "completed" in output
+    assert f"DLQ open: {len(expected(boxes, settings).dlq)}" in output
+
+
+async def test_dlq_list_gives_one_line_per_entry_with_its_reason(
+    finished: Path, boxes: Sandboxes, settings: Settings
+) -> None:
+    lines = [
+        line
+        for line in (await _invoke(finished, "dlq", "list", "--limit", "1000")).splitlines()
+        if line.startswith("#")
+    ]
+    want = expected(boxes, settings).dlq
+    assert len(lines) == len(want)
+    assert all(f"{code}:" in line for line in lines for (flow, sf_id), code in want.items() if sf_id in line)
+
+
+async def test_dlq_export_writes_every_entry_with_its_salesforce_row(
+    finished: Path, boxes: Sandboxes, settings: Settings, tmp_path: Path
+) -> None:
+    out = tmp_path / "dlq.csv"
+    await _invoke(finished, "dlq", "export", "--out", str(out), "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert {(r["flow"], r["sf_id"]): r["code"] for r in rows} == expected(boxes, settings).dlq
+    accounts = [r for r in rows if r["flow"] == "Account"]
+    assert all(orjson.loads(r["source"])["Id"] == r["sf_id"] for r in accounts)
+
+
+async def test_dlq_retry_reopens_the_run_and_a_resume_settles_the_entries_again(
+    finished: Path, boxes: Sandboxes, settings: Settings
+) -> None:
+    await _invoke(finished, "dlq", "retry", "--code", "MAPPING_NEGATIVE_QUANTITY")
+    async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
+        run = await store.runs.latest()
+        assert run is not None
+        assert run.status == "running"
+
+    resumed = await run_pipeline(settings)
+
+    # The data did not change, so the same orders fail again for the same reason: none is lost.
+    assert resumed.completed
+    async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
+        open_entries = {(e.flow, e.sf_id): e.code for e in await store.dlq.entries(limit=10_000)}
+    assert open_entries == expected(boxes, settings).dlq
+
+
+def test_status_without_a_checkpoint_says_so(tmp_path: Path) -> None:
+    config = tmp_path / "empty.toml"
+    config.write_text(f'[run]\nstate_dir = "{tmp_path / "nothing"}"\n')
+    result = CliRunner().invoke(app, ["--config", str(config), "status"])
+    assert result.exit_code == 1
+    assert "no checkpoint" in result.output
