@@ -31,6 +31,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from datetime import date, datetime
+from decimal import Decimal
 
 from bulk_o2c.errors import ConfigError
 
@@ -57,12 +59,31 @@ def record_fingerprint(record: object) -> str:
     return hashlib.blake2b(repr(_canonical(record)).encode("utf-8"), digest_size=16).hexdigest()
 
 
+# Per dataclass type, its field names: ``dataclasses.fields`` per value was most of the fingerprint's
+# cost, and every record a run loads is fingerprinted. Values that stand for themselves are checked
+# first, as most of a record's values are one of them. The canonical form, so every digest, is the
+# same as before this cache.
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+_ATOMS = frozenset({str, type(None), bool, int, float, Decimal, date, datetime})
+
+
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """The dataclass fields of ``kind`` in order, or None when it is not a dataclass."""
+    try:
+        return _FIELD_NAMES[kind]
+    except KeyError:
+        names = tuple(f.name for f in dataclasses.fields(kind)) if dataclasses.is_dataclass(kind) else None
+        _FIELD_NAMES[kind] = names
+        return names
+
+
 def _canonical(value: object) -> object:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (
-            type(value).__qualname__,
-            tuple((item.name, _canonical(getattr(value, item.name))) for item in dataclasses.fields(value)),
-        )
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    names = _field_names(kind)
+    if names is not None:
+        return (kind.__qualname__, tuple((name, _canonical(getattr(value, name))) for name in names))
     if isinstance(value, tuple | list):
         return tuple(_canonical(item) for item in value)
     if isinstance(value, set | frozenset | dict):
