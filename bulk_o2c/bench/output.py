@@ -104,7 +104,7 @@ def write_csv(result: BenchResult, path: Path) -> None:
 
 def bench_table(result: BenchResult) -> Table:
     table = Table(title=f"bulk-o2c bench: {result.target}")
-    for header in ("concurrency", "chunk", "saved", "s", "records/s", "p50 ms", "p95 ms"):
+    for header in ("conc.", "chunk", "saved", "s", "rec/s", "p50 ms", "p95 ms"):
         table.add_column(header, justify="right")
     table.add_column("faults", justify="left")
     for header in ("ceiling", "eff."):
@@ -116,7 +116,7 @@ def bench_table(result: BenchResult) -> Table:
         table.add_row(
             ("* " if values["recommended"] else "") + str(values["concurrency"]),
             str(values["chunk_size"]),
-            f"{values['saved']:,}/{values['records']:,}",
+            f"{values['saved']:,}" + (f"/{values['records']:,}" if values["failed"] else ""),
             f"{values['seconds']:.1f}",
             f"{values['records_per_s']:,.1f}",
             str(values["p50_ms"]),

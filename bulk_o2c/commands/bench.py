@@ -121,18 +121,43 @@ def describe_sandbox(url: str, account: SandboxAccount) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Watchers:
+    """Progress for a caller: the target and the records planned once every check passed, then rows."""
+
+    on_start: Callable[[str, int], None] | None = None
+    on_row: Callable[[BenchRow], None] | None = None
+
+    def start(self, target: str, grid: Sequence[Setting], records: Callable[[Setting], int]) -> None:
+        if self.on_start is not None:
+            self.on_start(target, sum(records(s) for s in grid))
+
+
+async def _sweep(
+    settings: NetSuiteSettings,
+    target: str,
+    grid: Sequence[Setting],
+    records: Callable[[Setting], int],
+    prefix: str,
+    account: SandboxAccount | None,
+    watchers: Watchers,
+) -> BenchResult:
+    watchers.start(target, grid, records)
+    rows = await sweep(settings, grid, records, prefix, account, watchers.on_row)
+    return BenchResult(target, prefix, tuple(rows), recommend(rows))
+
+
 async def _sweep_sandbox(
     settings: NetSuiteSettings,
     url: str,
     grid: Sequence[Setting],
     records: Callable[[Setting], int],
     prefix: str,
-    on_row: Callable[[BenchRow], None] | None,
+    watchers: Watchers,
 ) -> BenchResult:
     account = await describe_netsuite_sandbox(url)
     aimed = netsuite_sandbox_settings(settings, url, account)
-    rows = await sweep(aimed, grid, records, prefix, account, on_row)
-    return BenchResult(describe_sandbox(url, account), prefix, tuple(rows), recommend(rows))
+    return await _sweep(aimed, describe_sandbox(url, account), grid, records, prefix, account, watchers)
 
 
 async def run_bench(
@@ -146,12 +171,14 @@ async def run_bench(
     record_cap: int,
     prefix: str,
     spawned: SpawnedSandbox | None = None,
-    on_row: Callable[[BenchRow], None] | None = None,
+    watchers: Watchers | None = None,
 ) -> BenchResult:
     """Sweep every (concurrency, chunk size) pair against the target; see the module docstring.
 
-    Every check happens before the first request: a refused configuration writes nothing.
+    Every check happens before the first request (and before ``watchers.on_start``): a refused
+    configuration writes nothing.
     """
+    watchers = watchers if watchers is not None else Watchers()
     grid = _grid(concurrencies, chunk_sizes)
     _check_prefix(prefix, real_account=real_account)
     if real_account:
@@ -159,19 +186,18 @@ async def run_bench(
             raise ConfigError("choose either --sandbox URL or --real-account, not both")
         records = _real_account_records(grid, records_per_setting, record_cap)
         settings.require_tba()
-        rows = await sweep(settings, grid, records, prefix, None, on_row)
         target = f"NetSuite account {settings.account_id} at {settings.resolved_soap_url}"
-        return BenchResult(target, prefix, tuple(rows), recommend(rows))
+        return await _sweep(settings, target, grid, records, prefix, None, watchers)
     records = _sandbox_records(records_per_setting)
     if target_sandbox_url is not None:
-        return await _sweep_sandbox(settings, target_sandbox_url, grid, records, prefix, on_row)
+        return await _sweep_sandbox(settings, target_sandbox_url, grid, records, prefix, watchers)
     spawn = spawned if spawned is not None else SpawnedSandbox()
     spec = NetSuiteSpec(
         concurrency_limit=spawn.pool, max_records=spawn.max_records, time_scale=spawn.time_scale
     )
     async with sandbox_process(SandboxSpec(netsuite=spec)) as urls:
         assert urls.netsuite is not None
-        return await _sweep_sandbox(settings, urls.netsuite, grid, records, prefix, on_row)
+        return await _sweep_sandbox(settings, urls.netsuite, grid, records, prefix, watchers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,10 +224,12 @@ async def bench_command(settings: NetSuiteSettings, console: Console, options: B
         ensure_plot_available()  # before minutes of sweeping, not after
     prefix = options.prefix if options.prefix is not None else default_prefix()
     concurrencies, chunk_sizes = parse_grid(options.concurrency), parse_grid(options.chunk_size)
-    if options.real_account:
+
+    def start(target: str, records: int) -> None:
+        real = "[bold]a real account[/bold], " if options.real_account else ""
         console.print(
-            f"[bold]real account[/bold] {settings.account_id}: at most {options.record_cap:,} customers "
-            f"will be created, external ids starting with {prefix}",
+            f"sweeping {len(concurrencies) * len(chunk_sizes)} settings against {real}{target}: "
+            f"{records:,} customers, external ids starting with {prefix}",
             highlight=False,
         )
 
@@ -223,7 +251,7 @@ async def bench_command(settings: NetSuiteSettings, console: Console, options: B
         record_cap=options.record_cap,
         prefix=prefix,
         spawned=SpawnedSandbox(options.pool, time_scale=options.time_scale),
-        on_row=progress,
+        watchers=Watchers(start, progress),
     )
     console.print(bench_table(result))
     for path, write in ((options.json, write_json), (options.csv, write_csv), (options.plot, write_plot)):

@@ -13,6 +13,7 @@ from rich.console import Console
 from bulk_o2c.bench.sweep import Setting
 from bulk_o2c.commands.bench import (
     BenchOptions,
+    Watchers,
     bench_command,
     default_prefix,
     parse_grid,
@@ -99,6 +100,7 @@ async def test_without_the_flag_the_configured_account_is_never_contacted(sandbo
 async def test_a_real_account_is_refused_without_a_cap_a_bench_prefix_or_a_clear_target(
     sandbox: NetSuiteSandbox, records: int | None, cap: int, prefix: str, url: bool, message: str
 ) -> None:
+    started: list[str] = []
     with pytest.raises(ConfigError, match=message):
         await run_bench(
             account_settings(sandbox),
@@ -109,8 +111,10 @@ async def test_a_real_account_is_refused_without_a_cap_a_bench_prefix_or_a_clear
             real_account=True,
             record_cap=cap,
             prefix=prefix,
+            watchers=Watchers(on_start=lambda target, _: started.append(target)),
         )
     assert sandbox.stats.requests == 0  # refused before the first request
+    assert started == []  # and before announcing a sweep
 
 
 async def test_a_real_account_needs_its_credentials(sandbox: NetSuiteSandbox) -> None:
@@ -129,6 +133,7 @@ async def test_a_real_account_needs_its_credentials(sandbox: NetSuiteSandbox) ->
 
 
 async def test_a_real_account_gets_at_most_the_cap_shared_out(sandbox: NetSuiteSandbox) -> None:
+    started: list[tuple[str, int]] = []
     result = await run_bench(
         account_settings(sandbox),
         target_sandbox_url=None,
@@ -138,7 +143,9 @@ async def test_a_real_account_gets_at_most_the_cap_shared_out(sandbox: NetSuiteS
         real_account=True,
         record_cap=101,
         prefix=PREFIX,
+        watchers=Watchers(on_start=lambda target, records: started.append((target, records))),
     )
+    assert started == [(result.target, 100)]
     assert [r.records for r in result.rows] == [50, 50]
     assert all(r.ceiling is None and r.efficiency is None for r in result.rows)
     assert len(sandbox.records("customer")) == 100
@@ -160,8 +167,9 @@ async def test_the_command_prints_the_table_and_writes_json_and_csv(
     )
     assert await bench_command(NetSuiteSettings(), console, options) == 0
     text = console.export_text()
+    assert "sweeping 2 settings against NetSuite sandbox at" in text
+    assert f"80 customers, external ids starting with {PREFIX}" in text
     assert "recommended (*)" in text
-    assert PREFIX in text
     doc = json.loads((tmp_path / "b.json").read_text())
     assert [(s["concurrency"], s["chunk_size"], s["saved"]) for s in doc["settings"]] == [
         (1, 20, 40),
