@@ -130,23 +130,43 @@ def _is_true(value: str | None) -> bool:
     return value is not None and value.strip().lower() in _TRUE
 
 
+def _first_children(element: etree._Element, wanted: tuple[str, ...]) -> list[etree._Element | None]:
+    """The first child with each tag of ``wanted``, in one pass over the children.
+
+    The per-record cost of a response is mostly finding children: one pass instead of a ``find``
+    per tag (each of which walks the children again) halves it.
+    """
+    found: list[etree._Element | None] = [None] * len(wanted)
+    for child in element:
+        tag = child.tag
+        if tag in wanted:
+            index = wanted.index(tag)
+            if found[index] is None:
+                found[index] = child
+    return found
+
+
+def _text(element: etree._Element | None) -> str:
+    return "" if element is None else (element.text or "").strip()
+
+
 def _detail(element: etree._Element, tags: _Tags) -> StatusDetail:
-    after = element.findtext(tags.after_submit_failed)
-    if after is None:
-        after = element.findtext(tags.after_submit_failed_oracle)
+    code, message, after, after_oracle = _first_children(
+        element, (tags.code, tags.message, tags.after_submit_failed, tags.after_submit_failed_oracle)
+    )
+    flag = after if after is not None else after_oracle
     return StatusDetail(
-        code=(element.findtext(tags.code) or "").strip(),
-        message=(element.findtext(tags.message) or "").strip(),
+        code=_text(code),
+        message=_text(message),
         type=element.get("type", "ERROR"),
-        after_submit_failed=_is_true(after),
+        after_submit_failed=flag is not None and _is_true(flag.text or ""),
     )
 
 
 def _outcome(write_response: etree._Element, tags: _Tags) -> WriteOutcome:
-    status = write_response.find(tags.status)
+    status, ref = _first_children(write_response, (tags.status, tags.base_ref))
     if status is None:
         raise MalformedResponseError("writeResponse without a status")
-    ref = write_response.find(tags.base_ref)
     return WriteOutcome(
         is_success=_is_true(status.get("isSuccess")),
         internal_id=None if ref is None else ref.get("internalId"),
