@@ -53,7 +53,7 @@ from bulk_o2c.protocol.netsuite.records import (
     SalesOrder,
     SalesOrderLine,
 )
-from bulk_o2c.protocol.netsuite.xml_text import escape_attribute, escape_text
+from bulk_o2c.protocol.netsuite.xml_text import escape_attribute, escape_text, is_clean_text
 
 SOAP_ACTION_UPSERT_LIST: str = '"upsertList"'
 CONTENT_TYPE: str = "text/xml; charset=utf-8"
@@ -155,7 +155,9 @@ class _Fragment:
 
     def element(self, prefix: str, name: str, value: str | None, path: str) -> None:
         if value is not None:
-            self.parts.append(f"<{prefix}:{name}>{self.text(value, path, name)}</{prefix}:{name}>")
+            # Most values need no escaping: telling so first skips two calls per field.
+            text = value if is_clean_text(value) else self.text(value, path, name)
+            self.parts.append(f"<{prefix}:{name}>{text}</{prefix}:{name}>")
 
     def flag(self, prefix: str, name: str, value: bool | None) -> None:
         if value is not None:

@@ -32,14 +32,15 @@ def remove_forbidden(value: str) -> tuple[str, str]:
     return _FORBIDDEN.sub("", value), "".join(removed)
 
 
-def _plainly_clean(value: str) -> bool:
+def is_clean_text(value: str) -> bool:
+    """True when ``value`` is element content as it is: the common case, told in C loops only."""
     # isprintable() is False for every forbidden character (controls, surrogates, non-characters).
     return value.isprintable() and "&" not in value and "<" not in value and ">" not in value
 
 
 def escape_text(value: str) -> tuple[str, str]:
     """Return ``value`` as element content, and the forbidden characters that were removed."""
-    if _plainly_clean(value) or _TEXT_NEEDS_WORK.search(value) is None:
+    if is_clean_text(value) or _TEXT_NEEDS_WORK.search(value) is None:
         return value, ""
     value, removed = remove_forbidden(value)
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
@@ -48,7 +49,7 @@ def escape_text(value: str) -> tuple[str, str]:
 
 def escape_attribute(value: str) -> tuple[str, str]:
     """Return ``value`` for a double-quoted attribute, and the forbidden characters that were removed."""
-    if (_plainly_clean(value) and '"' not in value) or _ATTRIBUTE_NEEDS_WORK.search(value) is None:
+    if (is_clean_text(value) and '"' not in value) or _ATTRIBUTE_NEEDS_WORK.search(value) is None:
         return value, ""
     value, removed = remove_forbidden(value)
     value = (
