@@ -79,7 +79,9 @@ class NetSuiteSettings(_Section):
     token_id: Secret | None = None
     token_secret: Secret | None = None
     concurrency: int = Field(5, ge=1, le=200, description="this integration's share of the account pool")
-    chunk_size: int | None = Field(None, ge=1, le=1000, description="records per upsertList; default: the cap")
+    chunk_size: int | None = Field(
+        None, ge=1, le=1000, description="records per upsertList; default: the operation's cap"
+    )
     request_timeout_s: float = Field(300.0, gt=0, le=840, description="well under NetSuite's 15 minutes")
     max_attempts: int = Field(8, ge=1, le=50)
     # OAuth 2.0 machine-to-machine, for REST calls.
@@ -127,9 +129,11 @@ class NetSuiteSettings(_Section):
             if getattr(self, name) is None
         ]
         if missing:
-            raise ConfigError("NetSuite token-based auth needs: " + ", ".join(f"netsuite.{m}" for m in missing))
-        assert self.consumer_key and self.consumer_secret and self.token_id and self.token_secret
-        return self.consumer_key, self.consumer_secret, self.token_id, self.token_secret
+            needed = ", ".join(f"netsuite.{name}" for name in missing)
+            raise ConfigError(f"NetSuite token-based auth needs: {needed}")
+        credentials = (self.consumer_key, self.consumer_secret, self.token_id, self.token_secret)
+        key, secret, token, token_secret = (c for c in credentials if c is not None)
+        return key, secret, token, token_secret
 
 
 class SalesforceSettings(_Section):

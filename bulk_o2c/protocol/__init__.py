@@ -1,1 +1,4 @@
-"""Pure, synchronous wire formats: bytes in, values out. Nothing here imports aiohttp, aiosqlite or the layers above."""
+"""Pure, synchronous wire formats: bytes in, values out.
+
+Nothing here imports aiohttp, aiosqlite or the layers above (tests/test_layers.py checks it).
+"""

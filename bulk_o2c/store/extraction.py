@@ -121,7 +121,8 @@ class Extraction:
         """Mark an extraction read to the end when its job yielded no page at all (no rows)."""
         async with self._db.transaction() as tx:
             await tx.execute(
-                "UPDATE extractions SET locator = NULL, done = 1 WHERE run_id = ? AND flow = ? AND pages_staged = 0",
+                "UPDATE extractions SET locator = NULL, done = 1 "
+                "WHERE run_id = ? AND flow = ? AND pages_staged = 0",
                 (run_id, flow),
             )
 
