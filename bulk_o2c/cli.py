@@ -227,6 +227,62 @@ def demo(
     raise typer.Exit(_guarded(lambda: anyio.run(run_demo, settings(), console, options)))
 
 
+@app.command()
+def bench(
+    sandbox: Annotated[
+        str | None,
+        typer.Option(
+            help="URL of a running `bulk-o2c sandbox netsuite` (default: start one in a child process)"
+        ),
+    ] = None,
+    real_account: Annotated[
+        bool,
+        typer.Option(
+            "--real-account", help="sweep the configured account: real records, at most --record-cap"
+        ),
+    ] = False,
+    concurrency: Annotated[str, typer.Option(help="concurrencies to try, comma-separated")] = "1,2,5,10",
+    chunk_size: Annotated[str, typer.Option(help="chunk sizes to try, comma-separated")] = "50,100",
+    records: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="records per setting (default: 8 requests per slot; real account: cap / settings)"
+        ),
+    ] = None,
+    record_cap: Annotated[
+        int, typer.Option(min=1, help="most customers a --real-account sweep creates")
+    ] = 2_000,
+    prefix: Annotated[
+        str | None, typer.Option(help="external id prefix (default BOC_BENCH_<UTC time>_)")
+    ] = None,
+    pool: Annotated[int, typer.Option(min=1, help="pool of the sandbox the bench starts")] = 5,
+    time_scale: Annotated[
+        float, typer.Option(min=0.0, help="latency scale of the sandbox the bench starts (1 = realistic)")
+    ] = 1.0,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write the figures as JSON")] = None,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="write the figures as CSV")] = None,
+    plot: Annotated[Path | None, typer.Option(help="write a PNG plot (needs the 'plot' extra)")] = None,
+) -> None:
+    """Sweep concurrency x chunk size: records/s, p50/p95 latency, faults; recommend a setting."""
+    from bulk_o2c.commands.bench import BenchOptions, bench_command
+
+    options = BenchOptions(
+        sandbox=sandbox,
+        real_account=real_account,
+        concurrency=concurrency,
+        chunk_size=chunk_size,
+        records=records,
+        record_cap=record_cap,
+        prefix=prefix,
+        pool=pool,
+        time_scale=time_scale,
+        json=json_out,
+        csv=csv_out,
+        plot=plot,
+    )
+    raise typer.Exit(_guarded(lambda: anyio.run(bench_command, settings().netsuite, console, options)))
+
+
 def _guarded(work: Callable[[], int]) -> int:
     """Run ``work``; a bulk-o2c error (also from inside a task group) becomes one line and exit 1."""
     try:
