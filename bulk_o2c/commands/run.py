@@ -55,9 +55,7 @@ async def run_with_progress(
         tg.cancel_scope.cancel()
     async with open_store(result.checkpoint) as store:
         summary = await store.summary(result.run)
-    document = report_document(
-        summary, result.metrics, result.requests, result.checkpoint, time.perf_counter() - started
-    )
+    document = report_document(summary, result, time.perf_counter() - started)
     return result, document
 
 

@@ -136,13 +136,17 @@ class FlowLoader:
             if failures:
                 await self._store.dlq.add(self._run_id, self._spec.flow, "map", failures)
                 self._counters.failed += len(failures)
-            for start in range(0, len(items), self._chunk_size):
-                group = items[start : start + self._chunk_size]
-                chunk = await self._store.chunks.create(
-                    self._run_id, self._spec.flow, [i.sf_id for i in group], in_flight=True
-                )
+            groups = [
+                items[start : start + self._chunk_size] for start in range(0, len(items), self._chunk_size)
+            ]
+            if not groups:
+                continue
+            chunks = await self._store.chunks.create_many(
+                self._run_id, self._spec.flow, [[i.sf_id for i in group] for group in groups], in_flight=True
+            )
+            for chunk, group in zip(chunks, groups, strict=True):
                 await self._hand_over(send, _Ready(chunk.chunk_id, tuple(group)))
-                made = True
+            made = True
         return made
 
     async def _resend(self, chunk: Chunk, send: MemoryObjectSendStream[_Ready]) -> None:

@@ -15,8 +15,8 @@ import orjson
 from rich.table import Table
 
 from bulk_o2c.pipeline.metrics import RunMetrics
+from bulk_o2c.pipeline.run import RunResult
 from bulk_o2c.store.store import RunSummary
-from bulk_o2c.transport.metrics import RequestMetrics
 
 REPORTS_DIR = "reports"
 
@@ -57,29 +57,35 @@ def flow_reports(summary: RunSummary, metrics: RunMetrics) -> list[FlowReport]:
                 waiting=states.get("waiting", 0),
                 written_back=writeback.get("done", 0),
                 writeback_failed=writeback.get("failed", 0),
-                records_per_s=done_here / elapsed if elapsed > 0 else 0.0,
+                records_per_s=round(done_here / elapsed, 1) if elapsed > 0 else 0.0,
             )
         )
     return reports
 
 
-def report_document(
-    summary: RunSummary, metrics: RunMetrics, requests: RequestMetrics, checkpoint: Path, wall_s: float
-) -> dict[str, Any]:
+def report_document(summary: RunSummary, result: RunResult, wall_s: float) -> dict[str, Any]:
+    requests = result.requests
     return {
         "run_id": summary.run.run_id,
         "status": summary.run.status,
         "started_at": summary.run.started_at,
         "finished_at": summary.run.finished_at,
         "wall_seconds": round(wall_s, 3),
-        "checkpoint": str(checkpoint),
+        "checkpoint": {
+            "path": str(result.checkpoint),
+            "write_seconds": round(result.checkpoint_write_s, 3),
+            "write_transactions": result.checkpoint_transactions,
+            "share_of_wall": round(result.checkpoint_write_s / wall_s, 4) if wall_s > 0 else 0.0,
+        },
         "dlq_open": summary.dlq_open,
-        "flows": [vars_of(r) for r in flow_reports(summary, metrics)],
+        "flows": [vars_of(r) for r in flow_reports(summary, result.metrics)],
         "chunks": summary.chunks,
         "netsuite": {
             "requests": requests.attempts,
             "records_sent": requests.records_sent,
             "mean_request_s": round(requests.latency_mean_s, 4),
+            "p50_request_s": round(requests.latency_p50_s, 4),
+            "p95_request_s": round(requests.latency_p95_s, 4),
             "max_request_s": round(requests.latency_max_s, 4),
             "peak_concurrency": requests.peak_concurrency,
             "faults": requests.faults,
@@ -119,6 +125,7 @@ def summary_table(document: dict[str, Any]) -> Table:
     table.caption = (
         f"{document['wall_seconds']:.1f} s; NetSuite: {netsuite['requests']} requests, "
         f"mean {netsuite['mean_request_s'] * 1000:.0f} ms, peak concurrency {netsuite['peak_concurrency']}"
-        f"{faults}; DLQ open: {document['dlq_open']}"
+        f"{faults}; checkpoint writes {document['checkpoint']['share_of_wall']:.1%} of the time; "
+        f"DLQ open: {document['dlq_open']}"
     )
     return table

@@ -56,6 +56,8 @@ class RunResult:
     metrics: RunMetrics
     requests: RequestMetrics
     checkpoint: Path
+    checkpoint_write_s: float  # time spent in the checkpoint's write transactions
+    checkpoint_transactions: int
 
 
 def checkpoint_path(settings: Settings, dry_run: Path | None = None) -> Path:
@@ -121,7 +123,8 @@ async def run_pipeline(
         if completed:
             await store.runs.finish(run.run_id, "completed")
             run = await store.runs.get(run.run_id) or run
-    return RunResult(run, completed, metrics, requests, path)
+        write_s, transactions = store.write_seconds(), store.write_transactions()
+    return RunResult(run, completed, metrics, requests, path, write_s, transactions)
 
 
 @dataclass

@@ -67,27 +67,38 @@ class Chunks:
     ) -> Chunk:
         """A chunk of staged records, which become ``queued``; ``in_flight`` when it is sent right
         away (one commit instead of two)."""
-        if not sf_ids or len(set(sf_ids)) != len(sf_ids):
-            raise ValueError("a chunk holds one or more distinct records")
-        ids = json_ids(sf_ids)
+        (chunk,) = await self.create_many(run_id, flow, [sf_ids], in_flight=in_flight)
+        return chunk
+
+    async def create_many(
+        self, run_id: str, flow: str, groups: Sequence[Sequence[str]], *, in_flight: bool = False
+    ) -> list[Chunk]:
+        """One chunk per group, all in one transaction (a staging page's chunks: one commit, not one
+        per chunk)."""
+        every = [sf_id for group in groups for sf_id in group]
+        if not groups or any(not group for group in groups) or len(set(every)) != len(every):
+            raise ValueError("each chunk holds one or more records, and no record is in two chunks")
         state: ChunkState = "in_flight" if in_flight else "pending"
+        now = utc_now()
+        chunks: list[Chunk] = []
         async with self._db.transaction() as tx:
             cursor = await tx.execute(
                 "UPDATE staged SET state = 'queued' WHERE run_id = ? AND flow = ? AND +state = 'staged' "
                 "AND sf_id IN (SELECT value FROM json_each(?))",
-                (run_id, flow, ids),
+                (run_id, flow, json_ids(every)),
             )
-            if cursor.rowcount != len(sf_ids):
+            if cursor.rowcount != len(every):
                 # Already queued in another chunk, settled, or never staged: sending it would be a bug.
                 raise CheckpointConflictError(f"{flow}: a chunk names records that are not ready in {run_id}")
-            cursor = await tx.execute(
-                "INSERT INTO chunks (run_id, flow, sf_ids, attempts, state, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (run_id, flow, ids, int(in_flight), state, utc_now()),
-            )
-            chunk_id = cursor.lastrowid
-        assert chunk_id is not None
-        return Chunk(chunk_id, run_id, flow, tuple(sf_ids), int(in_flight), state)
+            for group in groups:
+                cursor = await tx.execute(
+                    "INSERT INTO chunks (run_id, flow, sf_ids, attempts, state, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (run_id, flow, json_ids(group), int(in_flight), state, now),
+                )
+                assert cursor.lastrowid is not None
+                chunks.append(Chunk(cursor.lastrowid, run_id, flow, tuple(group), int(in_flight), state))
+        return chunks
 
     async def mark_in_flight(self, chunk_id: int) -> None:
         """Record an attempt about to be sent (attempts + 1)."""

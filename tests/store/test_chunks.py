@@ -34,6 +34,20 @@ async def test_a_chunk_queues_its_records_and_a_record_goes_in_one_open_chunk(
     ]  # the refusals wrote nothing
 
 
+async def test_many_chunks_in_one_commit_and_all_or_nothing(
+    store: CheckpointStore, run_id: str, ids: list[str]
+) -> None:
+    first, second = await store.chunks.create_many(run_id, "Account", [ids[:2], ids[2:3]], in_flight=True)
+    assert (first.sf_ids, second.sf_ids) == (tuple(ids[:2]), tuple(ids[2:3]))
+    assert first.chunk_id != second.chunk_id
+    assert {c.state for c in await store.chunks.open(run_id)} == {"in_flight"}
+    with pytest.raises(CheckpointConflictError):
+        await store.chunks.create_many(run_id, "Account", [ids[3:], ids[2:3]])  # ids[2] is queued
+    assert [r.sf_id for r in await store.staging.ready(run_id, "Account")] == ids[3:]  # nothing written
+    with pytest.raises(ValueError, match="no record is in two chunks"):
+        await store.chunks.create_many(run_id, "Account", [ids[3:], ids[3:]])
+
+
 async def test_attempts_and_states_before_completion(
     store: CheckpointStore, run_id: str, ids: list[str]
 ) -> None:
