@@ -17,6 +17,11 @@ Rules this module owns:
 - Values are ``str``, exactly as sent: an empty field is ``""`` (Bulk CSV cannot tell it from null)
   and ``NA`` / ``None`` stay text. Every record must have as many values as the header; the one
   exception is a one-column page, where an empty line is a record whose value is empty.
+- A whole page in hand is a ``CsvPage``: its bytes as they travelled (gzip included), decoded and
+  parsed again on every pass. Parsed rows cost several times their bytes (a list and a ``str`` per
+  value) and gzip shrinks CSV several times, so a page that is kept is kept as it came, and a pass
+  holds one chunk's records at a time. Every pass checks everything, the gzip stream and the
+  record count announced by the server included, so no pass yields a page another would refuse.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
+from typing import overload
 
 from bulk_o2c.errors import PermanentError
 
@@ -37,6 +44,10 @@ class CsvFormatError(PermanentError):
 
 class CsvHeaderMismatchError(CsvFormatError):
     """A page's header differs from the first page's."""
+
+
+class RowCountMismatchError(PermanentError):
+    """Fewer or more rows were read than Salesforce says the page or the job holds."""
 
 
 class CsvPageReader:
@@ -156,6 +167,132 @@ class CsvPageReader:
         return fixed
 
 
-def as_dicts(header: Sequence[str], rows: Sequence[Row]) -> list[dict[str, str]]:
-    """Rows keyed by column name, for callers that prefer that to positions."""
-    return [dict(zip(header, row, strict=True)) for row in rows]
+class RowDicts(Sequence[dict[str, str]]):
+    """Rows keyed by column name, for callers that prefer that to positions.
+
+    A view: each dict is made when it is read, so a page's rows are never held a second time as
+    dicts (50,000 of them are several megabytes more for as long as the page is in hand).
+    """
+
+    __slots__ = ("_header", "_rows")
+
+    def __init__(self, header: Sequence[str], rows: Sequence[Row]) -> None:
+        self._header = tuple(header)
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, str]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, str] | list[dict[str, str]]:
+        if isinstance(index, slice):
+            return [self._dict(row) for row in self._rows[index]]
+        return self._dict(self._rows[index])
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        return map(self._dict, self._rows)
+
+    def _dict(self, row: Row) -> dict[str, str]:
+        return dict(zip(self._header, row, strict=True))
+
+
+class CsvPage(Sequence[Row]):
+    """One results page held as the chunks of bytes it arrived in; its records parsed on each pass.
+
+    ``gzip``: the chunks are one gzip stream (``Content-Encoding: gzip``), inflated as they are read.
+    ``header`` is read when the page is made (None for a body without a single record).
+    ``announced`` (``Sforce-NumberOfRecords``) is checked at the end of every pass; ``len`` is known
+    after the first whole pass and costs a pass before it. Indexing and ``==`` parse the page into
+    a list first: they are for tests and inspection, not for loops.
+    """
+
+    _HEADER_PROBE_BYTES = 4096
+    _INFLATE_STEP = 1024 * 1024  # at most this much inflated text at once, whatever the ratio
+
+    def __init__(
+        self,
+        chunks: Sequence[bytes],
+        delimiter: str = ",",
+        *,
+        gzip: bool = False,
+        announced: int | None = None,
+        source: str = "",
+    ) -> None:
+        self._chunks = tuple(chunks)
+        self._gzip = gzip
+        self._delimiter = delimiter
+        self._announced = announced
+        self._source = source
+        self._count: int | None = None
+        self.header = self._read_header()
+
+    def _read_header(self) -> tuple[str, ...] | None:
+        # Small slices: the header is the first record, and the records after it are not wanted here.
+        reader = CsvPageReader(self._delimiter)
+        probe = self._HEADER_PROBE_BYTES
+        for data in self._decoded(probe):
+            for start in range(0, len(data), probe):
+                reader.feed(data[start : start + probe])
+                if reader.header is not None:
+                    return reader.header
+        reader.close()
+        return reader.header
+
+    def _decoded(self, step: int) -> Iterator[bytes]:
+        if not self._gzip:
+            yield from self._chunks
+            return
+        inflater = zlib.decompressobj(wbits=31)  # a gzip header and trailer around deflate
+        try:
+            for chunk in self._chunks:
+                data = chunk
+                while data:
+                    yield inflater.decompress(data, step)
+                    data = inflater.unconsumed_tail
+                if inflater.eof and inflater.unused_data:
+                    raise CsvFormatError("results page has data after the end of its gzip stream")
+            yield inflater.flush()
+        except zlib.error as exc:
+            raise CsvFormatError(f"results page is not a valid gzip stream: {exc}") from None
+        if not inflater.eof:
+            raise CsvFormatError("results page ends inside its gzip stream")
+
+    def __iter__(self) -> Iterator[Row]:
+        reader = CsvPageReader(self._delimiter)
+        for data in self._decoded(self._INFLATE_STEP):
+            yield from reader.feed(data)
+        yield from reader.close()
+        count = reader.rows_read
+        if self._announced is not None and count != self._announced:
+            raise RowCountMismatchError(
+                f"{self._source or 'a results page'} announced {self._announced} rows but held {count}"
+            )
+        self._count = count
+
+    def __len__(self) -> int:
+        if self._count is None:
+            for _ in self:
+                pass
+        assert self._count is not None
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        return list(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, CsvPage | list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]

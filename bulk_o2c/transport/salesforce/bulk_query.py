@@ -6,17 +6,24 @@ Rules this module owns:
   ``poll_timeout_s``. ``Failed`` (with or without ``errorMessage``) and ``Aborted`` raise
   ``QueryJobFailedError``; a job still running at the deadline is aborted and raises
   ``QueryJobTimeoutError``. Cancellation while the job runs aborts it too.
-- Pages come one at a time, each parsed from the network in chunks, with ``job_id``, the locator
-  that fetched it and the locator of the next page: a caller that checkpoints after each page can
-  resume mid-job from ``Resume(job_id, next_locator)``. Results live as long as the job (7 days).
-- Each page's row count is checked against ``Sforce-NumberOfRecords``, and the total against the
-  job's ``numberRecordsProcessed``: a short read is an error, never a silent truncation.
-- Every page's header must equal the first page's.
+- Pages come one at a time, each with ``job_id``, the locator that fetched it and the locator of
+  the next page: a caller that checkpoints after each page can resume mid-job from
+  ``Resume(job_id, next_locator)``. Results live as long as the job (7 days).
+- A page's rows are a ``CsvPage``: the body's bytes as they travelled (gzip is not undone on
+  arrival), inflated and parsed as the caller reads them. Parsed rows cost several times their
+  bytes, so memory stays at a few compressed page bodies whatever the job's size, and a caller
+  that streams the rows into storage never holds a parsed page. A body in any encoding but gzip or
+  identity is refused.
+- Each page's row count is checked against ``Sforce-NumberOfRecords`` whenever its rows are read
+  (and before the next page is yielded), the total against the job's ``numberRecordsProcessed``:
+  a short read is an error, never a silent truncation.
+- Every page's header must equal the first page's; it is checked before the page is yielded.
 - With ``parallel_pages`` (API 58.0+) the ``resultPages`` listing is fetched and up to
-  ``max_parallel`` pages download at once, yielded in page order (so at most that many pages are
-  held). A listing that is missing (404), refused or unreadable before any page was yielded falls
-  back to sequential locator paging; a resumed extraction always pages by locator. The listing is
-  asked for ``maxRecords`` too (whether Salesforce honours it there is not documented).
+  ``max_parallel`` pages download at once, yielded in page order (so at most that many bodies are
+  held besides the one yielded). A listing that is missing (404), refused or unreadable before any
+  page was yielded falls back to sequential locator paging; a resumed extraction always pages by
+  locator. The listing is asked for ``maxRecords`` too (whether Salesforce honours it there is not
+  documented).
 - The job is deleted once every page has been read. A job whose reading stops early (the consumer
   left, the process was cancelled, a page was bad) is kept so that it can be resumed.
 """
@@ -28,14 +35,19 @@ import logging
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import aiohttp
 import anyio
 
 from bulk_o2c.errors import BulkO2CError, PermanentError
-from bulk_o2c.protocol.salesforce.csv_stream import CsvHeaderMismatchError, CsvPageReader, Row, as_dicts
+from bulk_o2c.protocol.salesforce.csv_stream import (
+    CsvHeaderMismatchError,
+    CsvPage,
+    RowCountMismatchError,
+    RowDicts,
+)
 from bulk_o2c.protocol.salesforce.errors import RequestRejectedError, SalesforceProtocolError
 from bulk_o2c.protocol.salesforce.jobs import (
     ABORT_BODY,
@@ -81,10 +93,6 @@ class QueryJobTimeoutError(PermanentError):
     """The job did not finish within ``poll_timeout_s``; it was aborted."""
 
 
-class RowCountMismatchError(PermanentError):
-    """Fewer or more rows were read than Salesforce says the page or the job holds."""
-
-
 class Resume(NamedTuple):
     job_id: str
     locator: str
@@ -98,17 +106,19 @@ class Page:
     locator: str | None  # the locator that fetched this page; None for the first page
     next_locator: str | None  # where to resume after this page; None when it was the last
     header: tuple[str, ...]
-    rows: list[Row]
+    rows: CsvPage
     rows_before: int  # rows of the job before this page (from the resume point if rows_done was unknown)
 
-    def dicts(self) -> list[dict[str, str]]:
-        return as_dicts(self.header, self.rows)
+    def dicts(self) -> RowDicts:
+        """The rows keyed by column name, each made as it is read (a page is not held twice)."""
+        return RowDicts(self.header, self.rows)
 
 
 @dataclass(frozen=True, slots=True)
-class _Parsed:
-    header: tuple[str, ...] | None
-    rows: list[Row]
+class _Body:
+    chunks: list[bytes]
+    gzip: bool  # Content-Encoding: gzip, still to undo
+    announced: int | None  # Sforce-NumberOfRecords
     next_locator: str | None
 
 
@@ -138,7 +148,7 @@ async def extract(
         )
         info = parse_job_info(await http.request_json("POST", "jobs/query", json=body))
         log.info("Salesforce query job %s created", info.id, extra={"job_id": info.id})
-    job = _Job(http, info.id, delimiter, page_size)
+    job = _Job(http, info.id, page_size)
 
     info = await job.wait(info, poll_timeout_s)
     if resume is not None:
@@ -156,24 +166,32 @@ async def extract(
 
     header: tuple[str, ...] | None = None
     async with aclosing(pages):
-        async for locator, parsed in pages:
-            if parsed.header is not None:
+        async for locator, fetched in pages:
+            rows = CsvPage(
+                fetched.chunks,
+                delimiter,
+                gzip=fetched.gzip,
+                announced=fetched.announced,
+                source=f"query job {info.id}: a page",
+            )
+            if rows.header is not None:
                 if header is None:
-                    header = parsed.header
-                elif parsed.header != header:
+                    header = rows.header
+                elif rows.header != header:
                     raise CsvHeaderMismatchError(
-                        f"query job {info.id}: page at locator {locator!r} has header {list(parsed.header)}, "
+                        f"query job {info.id}: page at locator {locator!r} has header {list(rows.header)}, "
                         f"the first page had {list(header)}"
                     )
             yield Page(
                 job_id=info.id,
                 locator=locator,
-                next_locator=parsed.next_locator,
+                next_locator=fetched.next_locator,
                 header=header or (),
-                rows=parsed.rows,
+                rows=rows,
                 rows_before=seen,
             )
-            seen += len(parsed.rows)
+            seen += len(rows)  # counted (and checked) as the caller read it, or read now
+            del rows, fetched  # the caller's page is the only one held while the next downloads
 
     if expected_rows is not None and seen != expected_rows:
         raise RowCountMismatchError(
@@ -185,10 +203,9 @@ async def extract(
 
 
 class _Job:
-    def __init__(self, http: SalesforceHttp, job_id: str, delimiter: str, page_size: int) -> None:
+    def __init__(self, http: SalesforceHttp, job_id: str, page_size: int) -> None:
         self._http = http
         self.id = job_id
-        self._delimiter = delimiter
         self._page_size = page_size
 
     @property
@@ -218,17 +235,17 @@ class _Job:
             raise QueryJobFailedError(failure_description(info))
         return info
 
-    async def locator_pages(self, locator: str | None) -> AsyncGenerator[tuple[str | None, _Parsed], None]:
+    async def locator_pages(self, locator: str | None) -> AsyncGenerator[tuple[str | None, _Body], None]:
         while True:
-            parsed = await self._fetch(
+            body = await self._fetch(
                 results_path(self.id), results_params(self._page_size, locator), follow_locator=True
             )
-            yield locator, parsed
-            if parsed.next_locator is None:
+            yield locator, body
+            if body.next_locator is None:
                 return
-            locator = parsed.next_locator
+            locator = body.next_locator
 
-    async def parallel_pages(self, max_parallel: int) -> AsyncGenerator[tuple[str | None, _Parsed], None]:
+    async def parallel_pages(self, max_parallel: int) -> AsyncGenerator[tuple[str | None, _Body], None]:
         try:
             batch = await self._listing(result_pages_path(self.id))
             if any(link.locator is None for link in batch.pages[1:]):
@@ -242,7 +259,7 @@ class _Job:
 
         links = deque(batch.pages)
         next_listing = batch.next_url
-        pending: deque[tuple[ResultPageLink, asyncio.Task[_Parsed]]] = deque()
+        pending: deque[tuple[ResultPageLink, asyncio.Task[_Body]]] = deque()
 
         async def more_links() -> None:
             nonlocal next_listing
@@ -264,7 +281,7 @@ class _Job:
                 if not pending:
                     return
                 link, task = pending.popleft()
-                parsed = await task
+                body = await task
                 while not pending and not links and next_listing is not None:
                     await more_links()
                 following = pending[0][0] if pending else (links[0] if links else None)
@@ -274,7 +291,8 @@ class _Job:
                         status=200,
                     )
                 resume_at = None if following is None else following.locator
-                yield link.locator, _Parsed(parsed.header, parsed.rows, resume_at)
+                yield link.locator, replace(body, next_locator=resume_at)
+                del body
         finally:
             for _, task in pending:
                 task.cancel()
@@ -286,22 +304,20 @@ class _Job:
         answer = await self._http.request_json("GET", url, params=params)
         return parse_result_pages(answer, api_version=self._http.api_version)
 
-    async def _fetch(self, url: str, params: dict[str, str] | None, *, follow_locator: bool) -> _Parsed:
-        async def consume(resp: aiohttp.ClientResponse) -> _Parsed:
-            reader = CsvPageReader(self._delimiter)
-            rows: list[Row] = []
-            async for chunk in resp.content.iter_chunked(CHUNK_BYTES):
-                rows.extend(reader.feed(chunk))
-            rows.extend(reader.close())
-            announced = page_record_count(resp.headers.get(RECORD_COUNT_HEADER))
-            if announced is not None and announced != len(rows):
-                raise RowCountMismatchError(
-                    f"query job {self.id}: a page announced {announced} rows but held {len(rows)}"
+    async def _fetch(self, url: str, params: dict[str, str] | None, *, follow_locator: bool) -> _Body:
+        async def consume(resp: aiohttp.ClientResponse) -> _Body:
+            encoding = resp.headers.get("Content-Encoding", "identity").strip().lower()
+            if encoding not in ("gzip", "identity"):
+                raise SalesforceProtocolError(
+                    f"a results page of job {self.id} came in {encoding!r}, not gzip or identity",
+                    status=resp.status,
                 )
+            chunks = [chunk async for chunk in resp.content.iter_chunked(CHUNK_BYTES)]
+            announced = page_record_count(resp.headers.get(RECORD_COUNT_HEADER))
             locator = next_locator(resp.headers.get(LOCATOR_HEADER)) if follow_locator else None
-            return _Parsed(reader.header, rows, locator)
+            return _Body(chunks, encoding == "gzip", announced, locator)
 
-        return await self._http.download(url, consume, params=params)
+        return await self._http.download(url, consume, params=params, decompress=False)
 
     async def delete(self) -> None:
         await self._cleanup("DELETE", expected=(204, 200))

@@ -10,7 +10,9 @@ Rules this module owns:
 - 429, 5xx, ``ConcurrentRequests`` limits, connection resets and timeouts are retried by the shared
   ``RetryPolicy`` (jittered exponential backoff); ``TotalRequests`` and every other 4xx are not.
 - Streamed downloads are retried as a whole: ``download`` runs "send + read the body" as one
-  attempt, so a connection reset half-way through a results page re-fetches that page.
+  attempt, so a connection reset half-way through a results page re-fetches that page. A download
+  may ask for the body as it travelled (``decompress=False``): the caller then owns undoing the
+  ``Content-Encoding`` it reads from the response.
 - The latest ``Sforce-Limit-Info`` (used/max, not remaining) of any response is kept for reports.
 - Requests go to the token's ``instance_url`` only; an absolute link from the server is followed
   only if it points at that same origin, so a token is never sent to another host.
@@ -23,6 +25,7 @@ query job; the first is left for Salesforce's 7-day clean-up, which costs one jo
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Container, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
@@ -136,14 +139,23 @@ class SalesforceHttp:
         *,
         params: Mapping[str, str] | None = None,
         expected: Container[int] = (200,),
+        decompress: bool = True,
     ) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
         """One attempt (plus the 401 replay) at a CSV download, the body left to read from the response.
 
-        gzip is asked for (unless ``accept_gzip`` is off) and undone by aiohttp. Use ``download`` to
-        have failures retried.
+        gzip is asked for (unless ``accept_gzip`` is off) and undone by aiohttp unless ``decompress``
+        is off. Use ``download`` to have failures retried.
         """
         headers = {"Accept": "text/csv", "Accept-Encoding": self._csv_encoding}
-        return self._send(method, path_or_url, params=params, headers=headers, body=None, expected=expected)
+        return self._send(
+            method,
+            path_or_url,
+            params=params,
+            headers=headers,
+            body=None,
+            expected=expected,
+            decompress=decompress,
+        )
 
     async def download(
         self,
@@ -152,11 +164,14 @@ class SalesforceHttp:
         *,
         params: Mapping[str, str] | None = None,
         expected: Container[int] = (200,),
+        decompress: bool = True,
     ) -> T:
         """GET and ``consume`` the response; a failure anywhere, body included, retries both."""
 
         async def attempt() -> T:
-            async with self.stream("GET", path_or_url, params=params, expected=expected) as resp:
+            async with self.stream(
+                "GET", path_or_url, params=params, expected=expected, decompress=decompress
+            ) as resp:
                 try:
                     return await consume(resp)
                 except _NETWORK_ERRORS as exc:
@@ -190,17 +205,22 @@ class SalesforceHttp:
         body: bytes | AsyncIterable[bytes] | None,
         expected: Container[int],
         replay: bool = True,
+        decompress: bool = True,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         token = await self._tokens.get()
         try:
-            resp = await self._attempt(method, path_or_url, params, headers, body, expected, token)
+            resp = await self._attempt(
+                method, path_or_url, params, headers, body, expected, token, decompress
+            )
         except InvalidSessionError:
             fresh = await self._tokens.invalidate(token)
             if not replay:
                 raise
             log.info("Salesforce session expired; replaying %s once with a new token", method)
             try:
-                resp = await self._attempt(method, path_or_url, params, headers, body, expected, fresh)
+                resp = await self._attempt(
+                    method, path_or_url, params, headers, body, expected, fresh, decompress
+                )
             except InvalidSessionError as exc:
                 raise FreshTokenRefusedError(
                     f"{exc}; the token was issued moments ago, so check the connected app, the user's "
@@ -222,6 +242,7 @@ class SalesforceHttp:
         body: bytes | AsyncIterable[bytes] | None,
         expected: Container[int],
         token: AccessToken,
+        decompress: bool = True,
     ) -> aiohttp.ClientResponse:
         """The response if its status is expected; otherwise the classified error is raised."""
         if token.instance_url is None:
@@ -234,6 +255,7 @@ class SalesforceHttp:
                 params=params,
                 data=body,
                 headers={**headers, "Authorization": f"Bearer {token.value}"},
+                auto_decompress=decompress,
             )
         except _NETWORK_ERRORS as exc:
             raise network_failure(exc, f"{method} {url.path}") from None
@@ -246,6 +268,12 @@ class SalesforceHttp:
             raise network_failure(exc, f"{method} {url.path}") from None
         finally:
             resp.release()
+        if not decompress and resp.headers.get("Content-Encoding", "").lower() == "gzip":
+            # The error answer of a download asked for undecoded: undo gzip here, the caller won't.
+            try:
+                raw = zlib.decompress(raw, wbits=31)
+            except zlib.error:
+                raw = b""
         log.debug("Salesforce %s %s answered %s", method, url.path, resp.status)
         raise api_error(resp.status, raw)
 

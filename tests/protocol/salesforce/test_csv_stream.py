@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import random
 
@@ -9,9 +10,11 @@ import pytest
 from bulk_o2c.protocol.salesforce.csv_stream import (
     CsvFormatError,
     CsvHeaderMismatchError,
+    CsvPage,
     CsvPageReader,
     Row,
-    as_dicts,
+    RowCountMismatchError,
+    RowDicts,
 )
 
 TRICKY = (
@@ -147,10 +150,84 @@ def test_feed_after_close_is_refused() -> None:
         reader.feed(b"2\n")
 
 
-def test_as_dicts() -> None:
-    assert as_dicts(("Id", "Account.Name"), [["1", "Acme"]]) == [{"Id": "1", "Account.Name": "Acme"}]
+def test_row_dicts_is_a_view_keyed_by_column() -> None:
+    rows = [["1", "Acme"], ["2", "Beta"]]
+    dicts = RowDicts(("Id", "Account.Name"), rows)
+    assert len(dicts) == 2
+    assert list(dicts) == [{"Id": "1", "Account.Name": "Acme"}, {"Id": "2", "Account.Name": "Beta"}]
+    assert dicts[-1] == {"Id": "2", "Account.Name": "Beta"}
+    assert dicts[:1] == [{"Id": "1", "Account.Name": "Acme"}]
+    rows[0][1] = "Acme Corp"  # made when read, not copied when the view was made
+    assert dicts[0]["Account.Name"] == "Acme Corp"
+
+
+def test_row_dicts_refuses_a_row_of_another_width() -> None:
+    with pytest.raises(ValueError, match="shorter"):
+        list(RowDicts(("Id", "Name"), [["1"]]))
 
 
 def test_bad_delimiter() -> None:
     with pytest.raises(ValueError, match="delimiter"):
         CsvPageReader('"')
+
+
+def _split(data: bytes, size: int) -> list[bytes]:
+    return [data[start : start + size] for start in range(0, len(data), size)]
+
+
+@pytest.mark.parametrize("compress", [False, True])
+@pytest.mark.parametrize("size", [1, 7, 4096])
+def test_a_page_is_read_again_from_its_bytes_on_every_pass(compress: bool, size: int) -> None:
+    body = gzip.compress(TRICKY) if compress else TRICKY
+    page = CsvPage(_split(body, size), gzip=compress, announced=3)
+
+    assert page.header == ("Id", "Name", "Account.Name", "Description")
+    assert list(page) == TRICKY_ROWS
+    assert list(page) == TRICKY_ROWS  # a second pass parses again: nothing was kept
+    assert len(page) == 3
+    assert page[1] == TRICKY_ROWS[1]
+    assert page[-1:] == TRICKY_ROWS[-1:]
+    assert page == TRICKY_ROWS
+    assert page == CsvPage([TRICKY])
+    assert page != [TRICKY_ROWS[0]]
+
+
+def test_len_before_any_pass_reads_the_page() -> None:
+    assert len(CsvPage([TRICKY])) == 3
+
+
+def test_a_page_without_records_has_no_header() -> None:
+    for chunks in ([], [b""]):
+        page = CsvPage(chunks)
+        assert (page.header, list(page), len(page)) == (None, [], 0)
+    header_only = CsvPage([b'"Id","Name"\n'], announced=0)
+    assert (header_only.header, list(header_only)) == (("Id", "Name"), [])
+
+
+def test_the_announced_count_is_checked_at_the_end_of_every_pass() -> None:
+    page = CsvPage([TRICKY], announced=4, source="query job 750X: a page")
+    rows = iter(page)
+    assert [next(rows) for _ in range(3)] == TRICKY_ROWS  # the rows come; the page is refused at its end
+    with pytest.raises(RowCountMismatchError, match="query job 750X: a page announced 4 rows but held 3"):
+        next(rows)
+    with pytest.raises(RowCountMismatchError):
+        len(page)
+
+
+def test_a_broken_gzip_stream_is_a_format_error() -> None:
+    packed = gzip.compress(TRICKY)
+    with pytest.raises(CsvFormatError, match="ends inside its gzip stream"):
+        list(CsvPage([packed[: len(packed) - 12]], gzip=True))
+    with pytest.raises(CsvFormatError, match="data after the end of its gzip stream"):
+        list(CsvPage([packed, b"junk"], gzip=True))
+    with pytest.raises(CsvFormatError, match="not a valid gzip stream"):
+        CsvPage([b"not gzip at all"], gzip=True)
+
+
+def test_a_small_gzip_body_never_inflates_in_one_piece() -> None:
+    # 32 MiB of one repeated row is a few kilobytes of gzip; each pass inflates it a step at a time.
+    row = b'"001","' + b"x" * 1000 + b'"\n'
+    packed = gzip.compress(b'"Id","Name"\n' + row * 32 * 1024, compresslevel=9)
+    assert len(packed) < 100_000
+    page = CsvPage([packed], gzip=True)
+    assert len(page) == 32 * 1024

@@ -462,3 +462,17 @@ async def test_connection_cut_mid_page_refetches_the_same_locator() -> None:
     assert state["results_calls"] == 2
     assert len(pages) == 1
     assert len(pages[0].rows) == 3000
+
+
+async def test_a_page_in_an_encoding_other_than_gzip_is_refused() -> None:
+    async def create(request: web.Request) -> web.Response:
+        return web.json_response(job("JobComplete", 1))
+
+    async def results(request: web.Request) -> web.Response:
+        return web.Response(body=b"\x00\x01", headers={"Content-Encoding": "br", "Sforce-Locator": "null"})
+
+    app = web.Application()
+    app.router.add_post("/services/data/v62.0/jobs/query", create)
+    app.router.add_get(f"/services/data/v62.0/jobs/query/{JOB_ID}/results", results)
+    with pytest.raises(SalesforceProtocolError, match="came in 'br', not gzip or identity"):
+        await _run_against(app)

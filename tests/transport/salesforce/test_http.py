@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import gzip
 import logging
 from typing import Any
 
 import aiohttp
 import orjson
 import pytest
+from aiohttp import web
 from aioresponses import aioresponses
 from yarl import URL
 
@@ -252,3 +254,43 @@ async def test_client_session_bounds_each_read_not_the_whole_download() -> None:
         assert session.timeout.total is None
         assert session.timeout.sock_read == 120
         assert session.auto_decompress
+
+
+async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+async def test_a_download_can_keep_the_body_as_it_travelled() -> None:
+    page = b"Id\n" + b"".join(b"%d\n" % n for n in range(1000))
+    error = orjson.dumps([{"errorCode": "INVALIDJOB", "message": "no such job 750B"}])
+
+    async def results(request: web.Request) -> web.Response:
+        body = page if request.match_info["job"] == "750A" else error
+        status = 200 if request.match_info["job"] == "750A" else 404
+        return web.Response(status=status, body=gzip.compress(body), headers={"Content-Encoding": "gzip"})
+
+    app = web.Application()
+    app.router.add_get("/services/data/v62.0/jobs/query/{job}/results", results)
+    runner, base = await _serve(app)
+    try:
+        async with aiohttp.ClientSession() as session:
+            http = SalesforceHttp(
+                session, FakeTokens(instance_url=base).manager(), api_version="62.0", retry=quick_retry()
+            )
+
+            async def body(resp: aiohttp.ClientResponse) -> tuple[str, bytes]:
+                return resp.headers["Content-Encoding"], await resp.read()
+
+            encoding, raw = await http.download("jobs/query/750A/results", body, decompress=False)
+            assert (encoding, gzip.decompress(raw)) == ("gzip", page)
+            assert (await http.download("jobs/query/750A/results", body))[1] == page
+            # An error answer is still read and classified: its gzip is undone for the caller.
+            with pytest.raises(PermanentError, match="INVALIDJOB: no such job 750B"):
+                await http.download("jobs/query/750B/results", body, decompress=False)
+    finally:
+        await runner.cleanup()
