@@ -3,20 +3,39 @@
 A sandbox started by ``bulk-o2c sandbox netsuite`` describes its account at ``/sandbox/account``
 (account id, pool, record cap, latency model); the client reads that instead of assuming it, so
 the ceiling printed by the load and bench commands is the one the running sandbox enforces.
+
+``bulk-o2c sandbox salesforce`` makes a fresh RSA key pair at each start: the org trusts the public
+half for JWT-bearer logins, and the private half is written to a file only its owner can read (mode
+0600, in a directory the user names or a new temporary one) and removed when Ctrl-C stops the
+sandbox (a key left by a harder kill is useless: the next start trusts a new key). The key is never
+printed; its path is, with the settings that use it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 from rich.console import Console
 
-from bulk_o2c.config import NetSuiteSettings, check_endpoint
+from bulk_o2c.config import NetSuiteSettings, Settings, check_endpoint
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.sandbox.netsuite.config import LatencyModel, NetSuiteSandboxConfig, SandboxCredentials
 from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox, run_forever
+from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
+from bulk_o2c.sandbox.salesforce.dataset import DatasetSpec
+from bulk_o2c.sandbox.salesforce.server import SalesforceSandbox
+from bulk_o2c.sandbox.salesforce.server import serve as serve_salesforce
+
+SALESFORCE_KEY_FILE = "salesforce-sandbox-jwt.pem"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +113,99 @@ def netsuite_sandbox_settings(
             "token_secret": SecretStr(credentials.token_secret),
         }
     )
+
+
+@dataclass(frozen=True, slots=True)
+class JwtKeyPair:
+    public_pem: str
+    private_pem: str = field(repr=False)
+
+
+def new_jwt_key_pair() -> JwtKeyPair:
+    """A throw-away RSA key pair for a sandbox org's JWT-bearer logins."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return JwtKeyPair(public.decode(), private.decode())
+
+
+def write_private_key(directory: Path, private_pem: str) -> Path:
+    """``directory``/salesforce-sandbox-jwt.pem, created with mode 0600 (never readable by others)."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = directory / SALESFORCE_KEY_FILE
+    path.unlink(missing_ok=True)  # a file left by an earlier start may have looser permissions
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(private_pem)
+    return path
+
+
+def run_salesforce_sandbox(
+    console: Console,
+    port: int,
+    accounts: int,
+    orders: int,
+    page_latency_s: float,
+    key_dir: Path | None = None,
+) -> None:
+    """Serve a Salesforce org on 127.0.0.1 until Ctrl-C; its JWT key goes to ``key_dir`` (or a temp dir)."""
+    keys = new_jwt_key_pair()
+    directory = key_dir if key_dir is not None else Path(tempfile.mkdtemp(prefix="bulk-o2c-salesforce-"))
+    key_path = write_private_key(directory, keys.private_pem)
+    config = SalesforceSandboxConfig(
+        dataset=DatasetSpec(n_accounts=accounts, n_orders=orders),
+        jwt_public_key_pem=keys.public_pem,
+        page_latency_s=page_latency_s,
+    )
+
+    def ready(sandbox: SalesforceSandbox) -> None:
+        console.print(
+            f"Salesforce sandbox at {sandbox.base_url} ({accounts:,} Accounts, {orders:,} Orders with "
+            f"their lines, {page_latency_s:g} s per results page)\n"
+            f"JWT private key (mode 0600, removed when Ctrl-C stops the sandbox): {key_path}\n"
+            f"extract from it:  bulk-o2c extract Account --sandbox {sandbox.base_url} --key {key_path}\n"
+            "or put this in bulk-o2c.toml:\n"
+            f'  [salesforce]\n  login_url = "{sandbox.base_url}"\n  auth_flow = "jwt"\n'
+            f'  client_id = "{config.client_id}"\n  username = "{config.username}"\n'
+            f'  private_key = {{ file = "{key_path}" }}\n'
+            "Ctrl-C stops it.",
+            highlight=False,
+            markup=False,  # "[salesforce]" is TOML here, not a style
+            soft_wrap=True,  # a path or URL cut across two lines cannot be pasted
+        )
+
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_salesforce(config, "127.0.0.1", port, on_ready=ready))
+    finally:
+        key_path.unlink(missing_ok=True)
+        if key_dir is None:
+            directory.rmdir()
+
+
+def salesforce_sandbox_settings(base: Settings, base_url: str, private_key_path: Path) -> Settings:
+    """``base`` with its Salesforce side aimed at a ``bulk-o2c sandbox salesforce`` org (JWT login)."""
+    try:
+        private_key = private_key_path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the sandbox key {private_key_path}: {exc.strerror}") from None
+    try:
+        login_url = check_endpoint(base_url)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    org = SalesforceSandboxConfig()
+    salesforce = base.salesforce.model_copy(
+        update={
+            "login_url": login_url,
+            "instance_url": None,
+            "auth_flow": "jwt",
+            "client_id": org.client_id,
+            "username": org.username,
+            "private_key": SecretStr(private_key),
+        }
+    )
+    return base.model_copy(update={"salesforce": salesforce})

@@ -1,0 +1,124 @@
+"""``bulk-o2c extract FLOW``: one flow from Salesforce into the checkpoint's staging table, nothing else.
+
+Rules this module owns:
+- The run is chosen as ``bulk-o2c run`` chooses it (the latest unfinished run, else a new one) and
+  the flow is extracted by the pipeline's own stage, over the same delta window: what this command
+  stages is what a later ``bulk-o2c run`` loads, and that run goes on from here instead of reading
+  the flow again.
+- Killed at any moment, it continues from the saved locator when started again; a flow already read
+  to the end is reported, not read twice.
+- The run stays ``running``: extracting one flow is not a finished run, and the high-water mark does
+  not move until a run's load is durable.
+- Peak RSS is the process's (``ru_maxrss``): in a fresh process it is the extraction's own.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import anyio
+
+from bulk_o2c.config import Settings
+from bulk_o2c.errors import ConfigError
+from bulk_o2c.pipeline.extract import extract_flow
+from bulk_o2c.pipeline.flows import extract_specs
+from bulk_o2c.pipeline.metrics import RunMetrics
+from bulk_o2c.pipeline.run import Watcher, checkpoint_path, choose_run
+from bulk_o2c.protocol.salesforce.soql import HighWaterMark
+from bulk_o2c.store.store import open_store
+from bulk_o2c.transport.retry import RetryPolicy
+from bulk_o2c.transport.salesforce.auth import SalesforceAuth
+from bulk_o2c.transport.salesforce.http import SalesforceHttp, client_session
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractReport:
+    run_id: str
+    flow: str
+    rows: int  # staged for the flow in this run, earlier attempts included
+    rows_read: int  # read by this call
+    pages: int  # staged for the flow in this run, earlier attempts included
+    done: bool
+    seconds: float
+    peak_rss_mb: float
+    checkpoint: Path
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows_read / self.seconds if self.seconds > 0 else 0.0
+
+
+async def _watched(work: Awaitable[None], watch: Watcher | None, metrics: RunMetrics) -> None:
+    """``work`` with ``watch`` beside it; without a watcher no task group wraps work's errors."""
+    if watch is None:
+        await work
+        return
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watch, metrics)
+        await work
+        tg.cancel_scope.cancel()
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident set so far, in MiB (Linux counts KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+async def extract_to_staging(
+    settings: Settings, flow: str = "Account", *, accept_gzip: bool = True, watch: Watcher | None = None
+) -> ExtractReport:
+    """Extract ``flow`` into staging (continuing a killed extraction); ``watch`` runs beside it."""
+    specs = {spec.flow: spec for spec in extract_specs(settings)}
+    if flow not in specs:
+        raise ConfigError(f"no flow {flow!r}; the flows are {', '.join(specs)}")
+    spec = specs[flow]
+    path = checkpoint_path(settings)
+    started = time.perf_counter()
+    async with open_store(path) as store:
+        run = await choose_run(store, settings, None)
+        metrics = RunMetrics(run.run_id)
+        counters = metrics.flow(flow)
+        counters.started_at = metrics.clock()
+        # The window as the pipeline's extract step draws it: from the flow's high-water mark (less the
+        # overlap) to the run's start. A resumed extraction reads the window saved with it instead.
+        mark = HighWaterMark.from_text(await store.runs.high_water_mark(flow))
+        window = mark.window(
+            datetime.fromisoformat(run.started_at),
+            overlap=timedelta(seconds=settings.run.delta_overlap_s),
+            cursor_field=spec.window_field,
+        )
+        before = await store.extraction.progress(run.run_id, flow)
+        rows_before = before.rows_staged if before is not None else 0
+        retry = RetryPolicy(max_attempts=settings.netsuite.max_attempts)
+        async with client_session() as session:
+            auth = SalesforceAuth(session, settings.salesforce, retry=retry)
+            http = SalesforceHttp(
+                session,
+                auth.tokens,
+                api_version=settings.salesforce.api_version,
+                retry=retry,
+                accept_gzip=accept_gzip,
+            )
+            work = extract_flow(store, http, settings.salesforce, run.run_id, spec, window, counters)
+            await _watched(work, watch, metrics)
+        counters.finished_at = metrics.clock()
+        progress = await store.extraction.progress(run.run_id, flow)
+    assert progress is not None  # extract_flow began it
+    return ExtractReport(
+        run_id=run.run_id,
+        flow=flow,
+        rows=progress.rows_staged,
+        rows_read=progress.rows_staged - rows_before,
+        pages=progress.pages_staged,
+        done=progress.done,
+        seconds=time.perf_counter() - started,
+        peak_rss_mb=peak_rss_mb(),
+        checkpoint=path,
+    )

@@ -1,0 +1,129 @@
+"""The Salesforce sandbox as ``bulk-o2c sandbox salesforce`` runs it, and pointing the client at it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import anyio
+import pytest
+from anyio.streams.buffered import BufferedByteReceiveStream
+
+from bulk_o2c.commands.extract import extract_to_staging
+from bulk_o2c.commands.sandboxes import (
+    new_jwt_key_pair,
+    salesforce_sandbox_settings,
+    write_private_key,
+)
+from bulk_o2c.config import RunSettings, Settings
+from bulk_o2c.errors import ConfigError
+from bulk_o2c.transport.salesforce import bulk_query
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_private_key_is_never_in_a_repr() -> None:
+    keys = new_jwt_key_pair()
+    assert "PRIVATE KEY" in keys.private_pem
+    assert "PRIVATE" not in repr(keys)
+    assert repr(keys.public_pem) in repr(keys)
+
+
+def test_the_private_key_file_is_for_its_owner_only(tmp_path: Path) -> None:
+    directory = tmp_path / "keys"
+    directory.mkdir()
+    loose = directory / "salesforce-sandbox-jwt.pem"
+    loose.write_text("left by an earlier start")
+    loose.chmod(0o644)
+
+    path = write_private_key(directory, "-----BEGIN PRIVATE KEY-----\n")
+
+    assert path == loose
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_text() == "-----BEGIN PRIVATE KEY-----\n"
+    assert stat.S_IMODE(write_private_key(tmp_path / "new", "k").parent.stat().st_mode) == 0o700
+
+
+def test_settings_aim_the_salesforce_side_at_the_sandbox(tmp_path: Path) -> None:
+    key = write_private_key(tmp_path, "the-key")
+    base = Settings(run=RunSettings(state_dir=tmp_path / "state"))
+
+    settings = salesforce_sandbox_settings(base, "http://127.0.0.1:8721/", key)
+
+    sf = settings.salesforce
+    assert (sf.login_url, sf.instance_url, sf.auth_flow) == ("http://127.0.0.1:8721", None, "jwt")
+    assert (sf.client_id, sf.username) == ("bulk-o2c-sandbox", "integration@bulk-o2c.sandbox")
+    assert sf.private_key is not None
+    assert sf.private_key.get_secret_value() == "the-key"
+    assert settings.run == base.run
+    assert settings.netsuite == base.netsuite
+
+
+def test_settings_refuse_a_missing_key_or_a_remote_http_url(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the sandbox key"):
+        salesforce_sandbox_settings(Settings(), "http://127.0.0.1:8721", tmp_path / "absent.pem")
+    key = write_private_key(tmp_path, "the-key")
+    with pytest.raises(ConfigError, match="only https, or http to a loopback address"):
+        salesforce_sandbox_settings(Settings(), "http://sandbox.example.com", key)
+
+
+SANDBOX = textwrap.dedent(
+    """
+    import signal
+    import sys
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from bulk_o2c.commands.sandboxes import run_salesforce_sandbox
+
+    # A test runner started in the background passes SIGINT on ignored; Ctrl-C must reach us.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    run_salesforce_sandbox(Console(width=60), 0, 700, 0, 0.0, Path(sys.argv[1]))
+    """
+)
+
+
+async def test_a_standalone_sandbox_serves_until_ctrl_c_and_removes_its_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk_query, "POLL_FIRST_S", 0.02)
+    monkeypatch.setattr(bulk_query, "POLL_MAX_S", 0.05)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    keys = tmp_path / "keys"
+    child = await anyio.open_process(
+        [sys.executable, "-c", SANDBOX, str(keys)], stdout=subprocess.PIPE, env=env
+    )
+    try:
+        assert child.stdout is not None
+        with anyio.fail_after(30):
+            banner = await BufferedByteReceiveStream(child.stdout).receive_until(b"Ctrl-C stops it.", 4096)
+        command = re.search(r"bulk-o2c extract Account --sandbox (\S+) --key (\S+)", banner.decode())
+        assert command is not None, banner  # on one line however narrow the console
+        base_url, key = command[1], Path(command[2])
+        assert key.parent == keys
+        assert stat.S_IMODE((await anyio.Path(key).stat()).st_mode) == 0o600
+        assert f'  [salesforce]\n  login_url = "{base_url}"'.encode() in banner
+        assert f'private_key = {{ file = "{key}" }}'.encode() in banner
+        assert b"PRIVATE KEY" not in banner
+
+        settings = salesforce_sandbox_settings(
+            Settings(run=RunSettings(state_dir=tmp_path / "s")), base_url, key
+        )
+        report = await extract_to_staging(settings)
+        assert (report.rows, report.done) == (700, True)
+
+        child.send_signal(signal.SIGINT)
+        with anyio.fail_after(10):
+            assert await child.wait() == 0
+    finally:
+        if child.returncode is None:
+            child.kill()
+        await child.aclose()
+    assert not await anyio.Path(key).exists()
