@@ -6,9 +6,9 @@ the ceiling printed by the load and bench commands is the one the running sandbo
 
 ``bulk-o2c sandbox salesforce`` makes a fresh RSA key pair at each start: the org trusts the public
 half for JWT-bearer logins, and the private half is written to a file only its owner can read (mode
-0600, in a directory the user names or a new temporary one) and removed when Ctrl-C stops the
-sandbox (a key left by a harder kill is useless: the next start trusts a new key). The key is never
-printed; its path is, with the settings that use it.
+0600, in a directory the user names or a new temporary one) and removed when Ctrl-C or SIGTERM
+stops the sandbox (a key left by a harder kill is useless: the next start trusts a new key). The key
+is never printed; its path is, with the settings that use it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,7 +167,7 @@ def run_salesforce_sandbox(
         console.print(
             f"Salesforce sandbox at {sandbox.base_url} ({accounts:,} Accounts, {orders:,} Orders with "
             f"their lines, {page_latency_s:g} s per results page)\n"
-            f"JWT private key (mode 0600, removed when Ctrl-C stops the sandbox): {key_path}\n"
+            f"JWT private key (mode 0600, removed when the sandbox stops): {key_path}\n"
             f"extract from it:  bulk-o2c extract Account --sandbox {sandbox.base_url} --key {key_path}\n"
             "or put this in bulk-o2c.toml:\n"
             f'  [salesforce]\n  login_url = "{sandbox.base_url}"\n  auth_flow = "jwt"\n'
@@ -178,9 +179,16 @@ def run_salesforce_sandbox(
             soft_wrap=True,  # a path or URL cut across two lines cannot be pasted
         )
 
+    async def serve_until_stopped() -> None:
+        # SIGTERM (kill, a process manager) stops it as Ctrl-C does, so the key file goes either way.
+        main = asyncio.current_task()
+        assert main is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
+        await serve_salesforce(config, "127.0.0.1", port, on_ready=ready)
+
     try:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve_salesforce(config, "127.0.0.1", port, on_ready=ready))
+        with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+            asyncio.run(serve_until_stopped())
     finally:
         key_path.unlink(missing_ok=True)
         if key_dir is None:

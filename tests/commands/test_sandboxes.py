@@ -21,9 +21,8 @@ from bulk_o2c.commands.sandboxes import (
     salesforce_sandbox_settings,
     write_private_key,
 )
-from bulk_o2c.config import RunSettings, Settings
+from bulk_o2c.config import RunSettings, SalesforceSettings, Settings
 from bulk_o2c.errors import ConfigError
-from bulk_o2c.transport.salesforce import bulk_query
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -90,11 +89,10 @@ SANDBOX = textwrap.dedent(
 )
 
 
-async def test_a_standalone_sandbox_serves_until_ctrl_c_and_removes_its_key(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+async def test_a_standalone_sandbox_serves_until_stopped_and_removes_its_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: signal.Signals
 ) -> None:
-    monkeypatch.setattr(bulk_query, "POLL_FIRST_S", 0.02)
-    monkeypatch.setattr(bulk_query, "POLL_MAX_S", 0.05)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     keys = tmp_path / "keys"
     child = await anyio.open_process(
@@ -114,12 +112,17 @@ async def test_a_standalone_sandbox_serves_until_ctrl_c_and_removes_its_key(
         assert b"PRIVATE KEY" not in banner
 
         settings = salesforce_sandbox_settings(
-            Settings(run=RunSettings(state_dir=tmp_path / "s")), base_url, key
+            Settings(
+                salesforce=SalesforceSettings(poll_initial_s=0.02, poll_max_s=0.05),
+                run=RunSettings(state_dir=tmp_path / "s"),
+            ),
+            base_url,
+            key,
         )
         report = await extract_to_staging(settings)
         assert (report.rows, report.done) == (700, True)
 
-        child.send_signal(signal.SIGINT)
+        child.send_signal(stop)
         with anyio.fail_after(10):
             assert await child.wait() == 0
     finally:
