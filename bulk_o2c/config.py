@@ -150,7 +150,11 @@ class SalesforceSettings(_Section):
     session_timeout_s: float = Field(7200.0, gt=60, description="the org's session timeout")
     refresh_margin: float = Field(0.25, gt=0, lt=1, description="renew when this share of the life is left")
     page_size: int = Field(50_000, ge=1, le=1_000_000, description="maxRecords for each results page")
-    poll_timeout_s: float = Field(86_400.0, gt=0)
+    poll_initial_s: float = Field(0.5, gt=0, description="first wait between polls of a Bulk 2.0 job")
+    poll_max_s: float = Field(
+        10.0, gt=0, description="the wait doubles up to this (every poll is an API call)"
+    )
+    poll_timeout_s: float = Field(86_400.0, gt=0, description="a job still running then is aborted")
 
     @field_validator("login_url", "instance_url")
     @classmethod

@@ -21,6 +21,7 @@ from bulk_o2c.protocol.salesforce.soql import DeltaWindow, select
 from bulk_o2c.store.store import CheckpointStore
 from bulk_o2c.transport.salesforce.bulk_query import Resume, extract
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
+from bulk_o2c.transport.salesforce.polling import Polling
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ async def extract_flow(
         http,
         select(spec.flow, spec.columns, saved.where()),
         page_size=settings.page_size,
-        poll_timeout_s=settings.poll_timeout_s,
+        polling=polling_for(settings),
         resume=resume,
     )
     # The saved locator is the one the next page was asked with: None for a job's first page, even
@@ -84,3 +85,7 @@ async def extract_flow(
     if job_id is None:
         await store.extraction.finish(run_id, spec.flow)
     counters.expected = counters.extracted
+
+
+def polling_for(settings: SalesforceSettings) -> Polling:
+    return Polling(settings.poll_initial_s, settings.poll_max_s, settings.poll_timeout_s)

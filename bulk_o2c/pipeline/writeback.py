@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Sequence
 
 from bulk_o2c.config import RunSettings, SalesforceSettings
+from bulk_o2c.pipeline.extract import polling_for
 from bulk_o2c.pipeline.metrics import FlowCounters
 from bulk_o2c.protocol.salesforce.ingest_results import Failed, Succeeded
 from bulk_o2c.store.settle import Failure
@@ -48,7 +49,7 @@ async def write_back_flow(
             external_id_field="Id",
             fields=fields,
             rows=rows,
-            poll_timeout_s=sf_settings.poll_timeout_s,
+            polling=polling_for(sf_settings),
         )
         failures = []
         for item in items:

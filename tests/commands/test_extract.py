@@ -22,17 +22,10 @@ from bulk_o2c.config import RunSettings, SalesforceSettings, Settings
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.pipeline.metrics import RunMetrics
 from bulk_o2c.sandbox.salesforce import DatasetSpec, SalesforceSandbox, SalesforceSandboxConfig
-from bulk_o2c.transport.salesforce import bulk_query
 
 ACCOUNTS = 3_000
 PAGE = 250  # twelve pages
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def brisk_polling(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bulk_query, "POLL_FIRST_S", 0.02)
-    monkeypatch.setattr(bulk_query, "POLL_MAX_S", 0.05)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +49,8 @@ async def sandbox(keys_dir: tuple[str, Path]) -> AsyncIterator[SalesforceSandbox
 @pytest.fixture
 def settings(sandbox: SalesforceSandbox, keys_dir: tuple[str, Path], tmp_path: Path) -> Settings:
     base = Settings(
-        salesforce=SalesforceSettings(page_size=PAGE), run=RunSettings(state_dir=tmp_path / "state")
+        salesforce=SalesforceSettings(page_size=PAGE, poll_initial_s=0.02, poll_max_s=0.05),
+        run=RunSettings(state_dir=tmp_path / "state"),
     )
     return salesforce_sandbox_settings(base, sandbox.base_url, keys_dir[1])
 
@@ -137,12 +131,11 @@ CHILD = textwrap.dedent(
     from bulk_o2c.commands.extract import extract_to_staging
     from bulk_o2c.commands.sandboxes import salesforce_sandbox_settings
     from bulk_o2c.config import RunSettings, SalesforceSettings, Settings
-    from bulk_o2c.transport.salesforce import bulk_query
 
-    bulk_query.POLL_FIRST_S = bulk_query.POLL_MAX_S = 0.02
     base_url, key, state_dir, page = sys.argv[1:5]
     run = RunSettings(state_dir=Path(state_dir))
-    base = Settings(salesforce=SalesforceSettings(page_size=int(page)), run=run)
+    salesforce = SalesforceSettings(page_size=int(page), poll_initial_s=0.02, poll_max_s=0.02)
+    base = Settings(salesforce=salesforce, run=run)
     settings = salesforce_sandbox_settings(base, base_url, Path(key))
 
     async def tell(metrics):

@@ -34,7 +34,7 @@ async def boxes() -> AsyncIterator[Sandboxes]:
 
 @pytest.fixture
 def settings(boxes: Sandboxes, tmp_path: Path) -> Settings:
-    base = load_settings(salesforce={"page_size": 60})
+    base = load_settings(salesforce={"page_size": 60, "poll_initial_s": 0.01, "poll_max_s": 0.05})
     return demo_settings(base, boxes, tmp_path / "state")
 
 
@@ -52,7 +52,7 @@ def write_config(settings: Settings, boxes: Sandboxes, folder: Path) -> tuple[Pa
     config.write_text(
         "[salesforce]\n"
         f'login_url = "{sf.login_url}"\nclient_id = "{sf.client_id}"\nusername = "{sf.username}"\n'
-        f"page_size = {sf.page_size}\n"
+        f"page_size = {sf.page_size}\npoll_initial_s = {sf.poll_initial_s}\npoll_max_s = {sf.poll_max_s}\n"
         f'private_key = {{ file = "{key_file}" }}\n'
         "[netsuite]\n"
         f'account_id = "{ns.account_id}"\nsoap_url = "{ns.soap_url}"\n'

@@ -2,8 +2,8 @@
 
 Rules this module owns:
 
-- Polling backs off from 0.5 s, doubling up to 10 s (every poll is an API call), under an overall
-  ``poll_timeout_s``. ``Failed`` (with or without ``errorMessage``) and ``Aborted`` raise
+- The job is polled with ``polling`` (capped exponential backoff, transport/salesforce/polling.py).
+  ``Failed`` (with or without ``errorMessage``) and ``Aborted`` raise
   ``QueryJobFailedError``; a job still running at the deadline is aborted and raises
   ``QueryJobTimeoutError``. Cancellation while the job runs aborts it too.
 - Pages come one at a time, each with ``job_id``, the locator that fetched it and the locator of
@@ -73,11 +73,10 @@ from bulk_o2c.protocol.salesforce.jobs import (
     results_path,
 )
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
+from bulk_o2c.transport.salesforce.polling import Polling, poll_until
 
 log = logging.getLogger(__name__)
 
-POLL_FIRST_S = 0.5
-POLL_MAX_S = 10.0
 DEFAULT_MAX_PARALLEL = 5
 CHUNK_BYTES = 256 * 1024
 CLEANUP_TIMEOUT_S = 30.0
@@ -90,7 +89,7 @@ class QueryJobFailedError(PermanentError):
 
 
 class QueryJobTimeoutError(PermanentError):
-    """The job did not finish within ``poll_timeout_s``; it was aborted."""
+    """The job did not finish within the polling timeout; it was aborted."""
 
 
 class Resume(NamedTuple):
@@ -130,7 +129,7 @@ async def extract(
     page_size: int,
     column_delimiter: ColumnDelimiterName = "COMMA",
     line_ending: LineEndingName = "LF",
-    poll_timeout_s: float,
+    polling: Polling,
     resume: Resume | tuple[str, str] | None = None,
     parallel_pages: bool = True,
     max_parallel: int = DEFAULT_MAX_PARALLEL,
@@ -150,7 +149,7 @@ async def extract(
         log.info("Salesforce query job %s created", info.id, extra={"job_id": info.id})
     job = _Job(http, info.id, page_size)
 
-    info = await job.wait(info, poll_timeout_s)
+    info = await job.wait(info, polling)
     if resume is not None:
         pages = job.locator_pages(resume.locator)
         seen = resume.rows_done or 0
@@ -212,20 +211,23 @@ class _Job:
     def can_list_pages(self) -> bool:
         return float(self._http.api_version) >= RESULT_PAGES_MIN_VERSION
 
-    async def wait(self, info: JobInfo, timeout_s: float) -> JobInfo:
+    async def wait(self, info: JobInfo, polling: Polling) -> JobInfo:
         """Poll until the job is terminal; JobComplete is returned, anything else raises."""
-        delay = POLL_FIRST_S
+
+        async def fetch() -> JobInfo:
+            return parse_job_info(await self._http.request_json("GET", job_path(self.id)))
+
         try:
-            with anyio.fail_after(timeout_s):
-                while not info.state.is_terminal:
-                    await anyio.sleep(delay)
-                    delay = min(delay * 2, POLL_MAX_S)
-                    info = parse_job_info(await self._http.request_json("GET", job_path(self.id)))
-        except TimeoutError:
-            await self._abort()
-            raise QueryJobTimeoutError(
-                f"query job {self.id} was still {info.state} after {timeout_s:g} s; it has been aborted"
-            ) from None
+            found = await poll_until(fetch, lambda info: info.state.is_terminal, polling, known=info)
+            if found is None:
+                await self._abort()
+                raise QueryJobTimeoutError(
+                    f"query job {self.id} was still running after {polling.timeout_s:g} s; "
+                    "it has been aborted"
+                )
+            info = found
+        except QueryJobTimeoutError:
+            raise
         except BaseException:
             # Cancelled (or the HTTP layer gave up) while Salesforce still works on the query.
             await self._abort()

@@ -5,9 +5,9 @@ Rules this module owns (wire formats live in ``protocol.salesforce.ingest*``):
 - Rows are read lazily and cut into uploads by ``UploadChunker``; each upload is one job:
   create, PUT (201), PATCH ``UploadComplete``, poll, read the three result CSVs, delete. Jobs run
   one after another, so at most one upload (``max_upload_bytes``, 100 MB by default) is in memory.
-- Polling starts at ``poll_initial_s`` and doubles up to ``poll_max_s``: every poll is an API call
-  counted against the org's daily limit. A job still running after ``poll_timeout_s`` is aborted
-  and then read like any aborted job: rows it wrote keep their outcome, the rest fail as aborted.
+- Jobs are polled with ``polling`` (capped exponential backoff, ``polling.py``). A job still
+  running after its timeout is aborted and then read like any aborted job: rows it wrote keep
+  their outcome, the rest fail as aborted.
 - Result CSVs are streamed through ``CsvPageReader`` and joined to the upload by external id, so
   every row ends with exactly one outcome. A 204 or an empty body means "no rows". For a Failed
   or Aborted job a result CSV that cannot be fetched counts as empty: the job's own
@@ -60,6 +60,7 @@ from bulk_o2c.protocol.salesforce.ingest_upload import (
 )
 from bulk_o2c.protocol.salesforce.jobs import ABORT_BODY, JobState
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
+from bulk_o2c.transport.salesforce.polling import Polling, poll_until
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +105,10 @@ async def upsert_rows(
     external_id_field: str,
     fields: Sequence[str],
     rows: AsyncIterable[Row] | Iterable[Row],
-    poll_timeout_s: float,
+    polling: Polling,
     max_lock_retries: int = 3,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     max_upload_rows: int = DEFAULT_MAX_UPLOAD_ROWS,
-    poll_initial_s: float = 1.0,
-    poll_max_s: float = 30.0,
 ) -> IngestReport:
     """Upsert ``rows`` into ``object_name`` matched on ``external_id_field``.
 
@@ -118,13 +117,9 @@ async def upsert_rows(
     """
     if max_lock_retries < 0:
         raise ValueError("max_lock_retries cannot be negative")
-    if not 0 < poll_initial_s <= poll_max_s:
-        raise ValueError("polling needs 0 < poll_initial_s <= poll_max_s")
     job = UpsertJob(object_name, external_id_field)
-    chunker = UploadChunker(
-        UploadEncoder(job, fields), max_bytes=max_upload_bytes, max_rows=max_upload_rows
-    )
-    runner = _JobRunner(http, job, poll_timeout_s, poll_initial_s, poll_max_s)
+    chunker = UploadChunker(UploadEncoder(job, fields), max_bytes=max_upload_bytes, max_rows=max_upload_rows)
+    runner = _JobRunner(http, job, polling)
     report = IngestReport()
 
     async def send(upload: Upload) -> None:
@@ -135,7 +130,10 @@ async def upsert_rows(
                 return
             log.info(
                 "%s: %d row(s) hit a lock; sending them again in a new job (round %d of %d)",
-                object_name, len(locked), round_number, max_lock_retries,
+                object_name,
+                len(locked),
+                round_number,
+                max_lock_retries,
             )
             report.lock_retried_rows += len(locked)
             outcomes = await runner.run(upload.subset(locked), report)
@@ -160,14 +158,10 @@ def _is_locked(outcome: RowOutcome) -> bool:
 class _JobRunner:
     """Takes one upload through one job, from creation to deletion."""
 
-    def __init__(
-        self, http: SalesforceHttp, job: UpsertJob, timeout_s: float, initial_s: float, max_s: float
-    ) -> None:
+    def __init__(self, http: SalesforceHttp, job: UpsertJob, polling: Polling) -> None:
         self._http = http
         self._job = job
-        self._timeout_s = timeout_s
-        self._initial_s = initial_s
-        self._max_s = max_s
+        self._polling = polling
 
     async def run(self, upload: Upload, report: IngestReport) -> dict[str, RowOutcome]:
         """The outcome of each of the upload's rows; they are also recorded in ``report``."""
@@ -186,28 +180,26 @@ class _JobRunner:
         outcomes = await self._outcomes(final, upload)
         log.info(
             "ingest job %s (%s) %s: %d row(s), %d processed, %d failed by its count",
-            job_id, self._job.object_name, final.state, upload.row_count,
-            final.records_processed, final.records_failed,
+            job_id,
+            self._job.object_name,
+            final.state,
+            upload.row_count,
+            final.records_processed,
+            final.records_failed,
         )
         report.outcomes.update(outcomes)
         await self._delete_quietly(job_id)
         return outcomes
 
     async def _wait(self, job_id: str) -> IngestJobInfo:
-        deadline = anyio.current_time() + self._timeout_s
-        delay = self._initial_s
-        while True:
-            info = IngestJobInfo.from_json(await self._http.request_json("GET", job_path(job_id)))
-            if info.state.is_terminal:
-                return info
-            remaining = deadline - anyio.current_time()
-            if remaining <= 0:
-                return await self._abort_after_timeout(job_id)
-            await anyio.sleep(min(delay, remaining))
-            delay = min(delay * 2, self._max_s)
+        async def fetch() -> IngestJobInfo:
+            return IngestJobInfo.from_json(await self._http.request_json("GET", job_path(job_id)))
+
+        found = await poll_until(fetch, lambda info: info.state.is_terminal, self._polling)
+        return found if found is not None else await self._abort_after_timeout(job_id)
 
     async def _abort_after_timeout(self, job_id: str) -> IngestJobInfo:
-        log.warning("ingest job %s still running after %.0f s; aborting it", job_id, self._timeout_s)
+        log.warning("ingest job %s still running after %.0f s; aborting it", job_id, self._polling.timeout_s)
         try:
             info = IngestJobInfo.from_json(
                 await self._http.request_json("PATCH", job_path(job_id), json=ABORT_BODY)
@@ -215,7 +207,7 @@ class _JobRunner:
         except PermanentError:
             # It may have finished between the last poll and the abort; look again.
             info = IngestJobInfo.from_json(await self._http.request_json("GET", job_path(job_id)))
-        waited = f"{self._timeout_s:.0f} s"
+        waited = f"{self._polling.timeout_s:.0f} s"
         if not info.state.is_terminal:
             raise TransientError(f"ingest job {job_id} outlived its {waited} and could not be aborted")
         if info.state is JobState.ABORTED:
@@ -261,9 +253,7 @@ class _JobRunner:
             take(reader.close())
             return found
 
-        return await self._http.download(
-            results_path(job_id, result_set), consume, expected=(200, 204)
-        )
+        return await self._http.download(results_path(job_id, result_set), consume, expected=(200, 204))
 
     async def _abort_quietly(self, job_id: str) -> None:
         with anyio.move_on_after(CLEANUP_TIMEOUT_S, shield=True):

@@ -14,7 +14,6 @@ from yarl import URL
 
 from bulk_o2c.protocol.salesforce.csv_stream import CsvHeaderMismatchError
 from bulk_o2c.protocol.salesforce.errors import SalesforceProtocolError
-from bulk_o2c.transport.salesforce import bulk_query
 from bulk_o2c.transport.salesforce.bulk_query import (
     Page,
     QueryJobFailedError,
@@ -24,6 +23,7 @@ from bulk_o2c.transport.salesforce.bulk_query import (
     extract,
 )
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
+from bulk_o2c.transport.salesforce.polling import Polling
 
 from .conftest import API, FakeTokens, quick_retry
 
@@ -31,12 +31,6 @@ JOB_ID = "750R0000000zlh9IAA"
 JOB_URL = f"{API}/jobs/query/{JOB_ID}"
 RESULTS = f"{JOB_URL}/results"
 SOQL = "SELECT Id, Name, Account.Name FROM Contact"
-
-
-@pytest.fixture(autouse=True)
-def fast_polling(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bulk_query, "POLL_FIRST_S", 0.001)
-    monkeypatch.setattr(bulk_query, "POLL_MAX_S", 0.002)
 
 
 def job(state: str, records: int = 0, **extra: Any) -> dict[str, Any]:
@@ -94,7 +88,14 @@ async def test_sequential_extraction(http: SalesforceHttp, mocked: aioresponses)
     mocked.delete(JOB_URL, status=204)
 
     pages = await collect(
-        extract(http, SOQL, operation="queryAll", page_size=2, poll_timeout_s=10, parallel_pages=False)
+        extract(
+            http,
+            SOQL,
+            operation="queryAll",
+            page_size=2,
+            polling=Polling(0.001, 0.002, 10),
+            parallel_pages=False,
+        )
     )
 
     create = orjson.loads(requests_to(mocked, "POST", f"{API}/jobs/query")[0].kwargs["data"])
@@ -133,7 +134,7 @@ async def test_failed_or_aborted_job(
     mocked.get(JOB_URL, payload=info)
     mocked.delete(JOB_URL, status=204)
     with pytest.raises(QueryJobFailedError, match=expected):
-        await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10))
+        await collect(extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10)))
     assert not requests_to(mocked, "GET", RESULTS)
     assert len(requests_to(mocked, "DELETE", JOB_URL)) == 1
 
@@ -142,7 +143,9 @@ async def test_row_count_mismatch_is_an_error(http: SalesforceHttp, mocked: aior
     mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 6))
     three_pages(mocked)
     with pytest.raises(RowCountMismatchError, match="read 5 rows but the job processed 6"):
-        await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10, parallel_pages=False))
+        await collect(
+            extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10), parallel_pages=False)
+        )
     assert not requests_to(mocked, "DELETE", JOB_URL)
 
 
@@ -150,14 +153,18 @@ async def test_page_count_header_mismatch_is_an_error(http: SalesforceHttp, mock
     mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 3))
     csv_page(mocked, f"{RESULTS}?maxRecords=5", page_body('"1","a","b"'), "null", 3)
     with pytest.raises(RowCountMismatchError, match="announced 3 rows but held 1"):
-        await collect(extract(http, SOQL, page_size=5, poll_timeout_s=10, parallel_pages=False))
+        await collect(
+            extract(http, SOQL, page_size=5, polling=Polling(0.001, 0.002, 10), parallel_pages=False)
+        )
 
 
 async def test_missing_locator_header_is_not_the_end(http: SalesforceHttp, mocked: aioresponses) -> None:
     mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 1))
     csv_page(mocked, f"{RESULTS}?maxRecords=5", page_body('"1","a","b"'), None)
     with pytest.raises(SalesforceProtocolError, match="Sforce-Locator"):
-        await collect(extract(http, SOQL, page_size=5, poll_timeout_s=10, parallel_pages=False))
+        await collect(
+            extract(http, SOQL, page_size=5, polling=Polling(0.001, 0.002, 10), parallel_pages=False)
+        )
 
 
 async def test_header_change_between_pages_is_an_error(http: SalesforceHttp, mocked: aioresponses) -> None:
@@ -165,14 +172,18 @@ async def test_header_change_between_pages_is_an_error(http: SalesforceHttp, moc
     csv_page(mocked, f"{RESULTS}?maxRecords=1", page_body('"1","a","b"'), "L2")
     csv_page(mocked, f"{RESULTS}?maxRecords=1&locator=L2", page_body('"2","b"', header='"Id","Name"'), "null")
     with pytest.raises(CsvHeaderMismatchError, match="first page had"):
-        await collect(extract(http, SOQL, page_size=1, poll_timeout_s=10, parallel_pages=False))
+        await collect(
+            extract(http, SOQL, page_size=1, polling=Polling(0.001, 0.002, 10), parallel_pages=False)
+        )
 
 
 async def test_empty_result(http: SalesforceHttp, mocked: aioresponses) -> None:
     mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 0))
     csv_page(mocked, f"{RESULTS}?maxRecords=5", page_body(), "null", 0)
     mocked.delete(JOB_URL, status=204)
-    pages = await collect(extract(http, SOQL, page_size=5, poll_timeout_s=10, parallel_pages=False))
+    pages = await collect(
+        extract(http, SOQL, page_size=5, polling=Polling(0.001, 0.002, 10), parallel_pages=False)
+    )
     assert [(p.rows, p.header) for p in pages] == [([], ("Id", "Name", "Account.Name"))]
 
 
@@ -200,7 +211,7 @@ async def test_result_pages_documented_shape(http: SalesforceHttp, mocked: aiore
     csv_page(mocked, f"{RESULTS}?locator=P3", page_body('"5","a","b"'), "ignored")
     mocked.delete(JOB_URL, status=204)
 
-    pages = await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10, max_parallel=2))
+    pages = await collect(extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10), max_parallel=2))
 
     assert [(p.locator, p.next_locator) for p in pages] == [(None, "P2"), ("P2", "P3"), ("P3", None)]
     assert [row[0] for p in pages for row in p.rows] == ["1", "2", "3", "4", "5"]
@@ -222,7 +233,7 @@ async def test_result_pages_live_shape(http: SalesforceHttp, mocked: aioresponse
     csv_page(mocked, RESULTS, page_body('"1","a","b"'), None)
     csv_page(mocked, f"{RESULTS}?locator=Q2", page_body('"2","a","b"'), None)
     mocked.delete(JOB_URL, status=204)
-    pages = await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10))
+    pages = await collect(extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10)))
     assert [row[0] for p in pages for row in p.rows] == ["1", "2"]
     assert pages[0].next_locator == "Q2"
 
@@ -246,7 +257,7 @@ async def test_result_page_without_a_locator_later_on_is_refused(
     csv_page(mocked, RESULTS, page_body('"1","a","b"'), None)
     csv_page(mocked, f"{RESULTS}?page=2", page_body('"2","a","b"'), None)
     with pytest.raises(SalesforceProtocolError, match="no locator"):
-        await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10))
+        await collect(extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10)))
 
 
 @pytest.mark.parametrize("status", [404, 400])
@@ -261,7 +272,7 @@ async def test_result_pages_unsupported_falls_back_to_locators(
     )
     three_pages(mocked)
     mocked.delete(JOB_URL, status=204)
-    pages = await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10))
+    pages = await collect(extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10)))
     assert sum(len(p.rows) for p in pages) == 5
 
 
@@ -273,7 +284,7 @@ async def test_old_api_version_pages_by_locator(
     mocked.post(url, payload=job("JobComplete", 1))
     csv_page(mocked, f"{url}/{JOB_ID}/results?maxRecords=2", page_body('"1","a","b"'), "null")
     mocked.delete(f"{url}/{JOB_ID}", status=204)
-    pages = await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10))
+    pages = await collect(extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10)))
     assert len(pages) == 1
     assert not requests_to(mocked, "GET", f"{url}/{JOB_ID}/resultPages")
 
@@ -282,7 +293,9 @@ async def test_resume_from_a_locator(http: SalesforceHttp, mocked: aioresponses)
     mocked.get(JOB_URL, payload=job("JobComplete", 5))
     csv_page(mocked, f"{RESULTS}?maxRecords=2&locator=L3", page_body('"003E","Ed","y"'), "null", 1)
     mocked.delete(JOB_URL, status=204)
-    pages = await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10, resume=Resume(JOB_ID, "L3", 4)))
+    pages = await collect(
+        extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10), resume=Resume(JOB_ID, "L3", 4))
+    )
     assert [(p.locator, p.next_locator, p.rows_before) for p in pages] == [("L3", None, 4)]
     assert not requests_to(mocked, "POST", f"{API}/jobs/query")
     assert len(requests_to(mocked, "DELETE", JOB_URL)) == 1
@@ -292,7 +305,11 @@ async def test_resume_with_a_wrong_count_is_caught(http: SalesforceHttp, mocked:
     mocked.get(JOB_URL, payload=job("JobComplete", 5))
     csv_page(mocked, f"{RESULTS}?maxRecords=2&locator=L3", page_body('"003E","Ed","y"'), "null", 1)
     with pytest.raises(RowCountMismatchError):
-        await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10, resume=Resume(JOB_ID, "L3", 2)))
+        await collect(
+            extract(
+                http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10), resume=Resume(JOB_ID, "L3", 2)
+            )
+        )
 
 
 async def test_resume_without_a_count_skips_the_total_check(
@@ -301,14 +318,16 @@ async def test_resume_without_a_count_skips_the_total_check(
     mocked.get(JOB_URL, payload=job("JobComplete", 5))
     csv_page(mocked, f"{RESULTS}?maxRecords=2&locator=L3", page_body('"003E","Ed","y"'), "null", 1)
     mocked.delete(JOB_URL, status=204)
-    pages = await collect(extract(http, SOQL, page_size=2, poll_timeout_s=10, resume=(JOB_ID, "L3")))
+    pages = await collect(
+        extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10), resume=(JOB_ID, "L3"))
+    )
     assert [(p.locator, p.rows_before) for p in pages] == [("L3", 0)]
 
 
 async def test_consumer_leaving_early_keeps_the_job(http: SalesforceHttp, mocked: aioresponses) -> None:
     mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 5))
     three_pages(mocked)
-    pages = extract(http, SOQL, page_size=2, poll_timeout_s=10, parallel_pages=False)
+    pages = extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10), parallel_pages=False)
     first = await anext(pages)
     await pages.aclose()  # type: ignore[attr-defined]
     assert first.next_locator == "L2"
@@ -328,7 +347,7 @@ async def test_cancellation_aborts_the_running_job(http: SalesforceHttp, mocked:
     mocked.get(JOB_URL, callback=in_progress, repeat=True)
     mocked.patch(JOB_URL, payload=job("Aborted"))
     mocked.delete(JOB_URL, status=204)
-    task = asyncio.create_task(collect(extract(http, SOQL, page_size=2, poll_timeout_s=60)))
+    task = asyncio.create_task(collect(extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 60))))
     await polled.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -344,7 +363,7 @@ async def test_poll_timeout_aborts(http: SalesforceHttp, mocked: aioresponses) -
     mocked.patch(JOB_URL, payload=job("Aborted"))
     mocked.delete(JOB_URL, status=204)
     with pytest.raises(QueryJobTimeoutError, match="aborted"):
-        await collect(extract(http, SOQL, page_size=2, poll_timeout_s=0.05))
+        await collect(extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 0.05)))
     assert len(requests_to(mocked, "PATCH", JOB_URL)) == 1
 
 
@@ -405,7 +424,13 @@ async def _run_against(
                 session, tokens.manager(), api_version="62.0", retry=quick_retry(), accept_gzip=accept_gzip
             )
             return await collect(
-                extract(http, SOQL, page_size=5000, poll_timeout_s=10, parallel_pages=parallel_pages)
+                extract(
+                    http,
+                    SOQL,
+                    page_size=5000,
+                    polling=Polling(0.001, 0.002, 10),
+                    parallel_pages=parallel_pages,
+                )
             )
     finally:
         await runner.cleanup()

@@ -27,6 +27,7 @@ from bulk_o2c.protocol.salesforce.ingest_results import (
 from bulk_o2c.protocol.salesforce.ingest_upload import Row
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
 from bulk_o2c.transport.salesforce.ingest import IngestReport, upsert_rows
+from bulk_o2c.transport.salesforce.polling import Polling
 
 from .conftest import API
 
@@ -115,9 +116,7 @@ async def run(
         "object_name": "Account",
         "external_id_field": EXT,
         "fields": FIELDS,
-        "poll_timeout_s": 30.0,
-        "poll_initial_s": 0.001,
-        "poll_max_s": 0.001,
+        "polling": Polling(0.001, 0.001, 30.0),
         **options,
     }
     return await upsert_rows(http, rows=rows, **settings)  # type: ignore[arg-type]
@@ -295,7 +294,7 @@ async def test_a_job_still_running_at_the_timeout_is_aborted_then_read(
     )
     mocked.patch(job_url(1), payload=info(1, "Aborted"))
 
-    report = await run(http, rows_for(["a", "b", "c"]), poll_timeout_s=0.0)
+    report = await run(http, rows_for(["a", "b", "c"]), polling=Polling(0.001, 0.001, 0.0))
 
     assert state_changes(mocked, 1) == [{"state": "UploadComplete"}, {"state": "Aborted"}]
     assert report.outcomes["a"] == Succeeded(sf_id("a"), False)
@@ -312,7 +311,7 @@ async def test_cancellation_aborts_the_running_job(http: SalesforceHttp, mocked:
     mocked.patch(job_url(1), payload=info(1, "Aborted"))
 
     with anyio.move_on_after(0.2) as scope:
-        await run(http, rows_for(["a"]), poll_initial_s=0.01, poll_max_s=0.01)
+        await run(http, rows_for(["a"]), polling=Polling(0.01, 0.01, 30.0))
 
     assert scope.cancelled_caught
     assert state_changes(mocked, 1) == [{"state": "UploadComplete"}, {"state": "Aborted"}]

@@ -24,6 +24,7 @@ from bulk_o2c.transport.retry import RetryPolicy
 from bulk_o2c.transport.salesforce.auth import SalesforceAuth
 from bulk_o2c.transport.salesforce.http import SalesforceHttp, client_session
 from bulk_o2c.transport.salesforce.ingest import IngestReport, upsert_rows
+from bulk_o2c.transport.salesforce.polling import Polling
 
 N_ACCOUNTS = 300
 FIELDS = ("Id", "NetSuite_Customer_ID__c", "NetSuite_Sync_Status__c")
@@ -70,9 +71,7 @@ async def upsert(org: Org, rows: Iterator[Row], **options: object) -> IngestRepo
         "object_name": "Account",
         "external_id_field": "Id",
         "fields": FIELDS,
-        "poll_timeout_s": 30.0,
-        "poll_initial_s": 0.001,
-        "poll_max_s": 0.001,
+        "polling": Polling(0.001, 0.001, 30.0),
         **options,
     }
     return await upsert_rows(org.http, rows=rows, **settings)  # type: ignore[arg-type]

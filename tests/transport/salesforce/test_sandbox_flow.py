@@ -20,10 +20,10 @@ from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
 from bulk_o2c.sandbox.salesforce.dataset import DatasetSpec
 from bulk_o2c.sandbox.salesforce.faults import Fault
 from bulk_o2c.sandbox.salesforce.server import SalesforceSandbox
-from bulk_o2c.transport.salesforce import bulk_query
 from bulk_o2c.transport.salesforce.auth import SalesforceAuth
 from bulk_o2c.transport.salesforce.bulk_query import Page, QueryJobFailedError, Resume, extract
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
+from bulk_o2c.transport.salesforce.polling import Polling
 
 from .conftest import quick_retry
 
@@ -32,10 +32,7 @@ SESSION_S = 120.0  # one real second
 SOQL = "SELECT Id, Name, BillingCountryCode, SystemModstamp FROM Account"
 
 
-@pytest.fixture(autouse=True)
-def brisk_polling(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bulk_query, "POLL_FIRST_S", 0.02)
-    monkeypatch.setattr(bulk_query, "POLL_MAX_S", 0.1)
+BRISK = Polling(0.02, 0.1, 30)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +64,7 @@ class Client:
         self.http = http
 
     async def extract(self, **kwargs: Any) -> list[Page]:
-        options: dict[str, Any] = {"page_size": 50, "poll_timeout_s": 30, **kwargs}
+        options: dict[str, Any] = {"page_size": 50, "polling": BRISK, **kwargs}
         return [page async for page in extract(self.http, SOQL, **options)]
 
 
@@ -154,7 +151,7 @@ async def test_sessions_shorter_than_configured_are_saved_by_the_401_replay(
 async def test_expired_sessions_mid_run(start: Callable[..., Any]) -> None:
     client: Client = await start(time_scale=1.0)
     pages_seen = 0
-    async for _ in extract(client.http, SOQL, page_size=100, poll_timeout_s=30, parallel_pages=False):
+    async for _ in extract(client.http, SOQL, page_size=100, polling=BRISK, parallel_pages=False):
         pages_seen += 1
         client.sandbox.expire_sessions()
     assert pages_seen == 4
@@ -200,7 +197,7 @@ async def test_parallel_result_pages_match_locator_paging(start: Callable[..., A
 async def test_resume_mid_job(start: Callable[..., Any]) -> None:
     client: Client = await start()
     first_two: list[Page] = []
-    async for page in extract(client.http, SOQL, page_size=50, poll_timeout_s=30, parallel_pages=False):
+    async for page in extract(client.http, SOQL, page_size=50, polling=BRISK, parallel_pages=False):
         first_two.append(page)
         if len(first_two) == 2:
             break
