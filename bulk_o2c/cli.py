@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import anyio
 import typer
@@ -18,6 +19,9 @@ from rich.console import Console
 from bulk_o2c.config import Settings, load_settings
 from bulk_o2c.errors import BulkO2CError
 from bulk_o2c.logs import configure_logging
+
+if TYPE_CHECKING:
+    from bulk_o2c.pipeline.metrics import RunMetrics
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -89,6 +93,61 @@ def sandbox_netsuite(
         run_netsuite_sandbox(console, port, concurrency_limit, max_records, time_scale)
     except BulkO2CError as exc:
         raise fail(exc) from None
+
+
+@sandbox_app.command("salesforce")
+def sandbox_salesforce(
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0 = any free port)")] = 8721,
+    accounts: Annotated[int, typer.Option(min=0, help="Accounts in the org (generated as read)")] = 1_000_000,
+    orders: Annotated[int, typer.Option(min=0, help="Orders, 1-5 lines each (they need Accounts)")] = 0,
+    page_latency: Annotated[float, typer.Option(min=0.0, help="seconds before each results page")] = 0.2,
+    key_dir: Annotated[
+        Path | None, typer.Option(help="directory for the JWT private key (default: a new temp dir)")
+    ] = None,
+) -> None:
+    """Emulate a Salesforce org (JWT login, Bulk API 2.0) on 127.0.0.1."""
+    from bulk_o2c.commands.sandboxes import run_salesforce_sandbox
+
+    try:
+        run_salesforce_sandbox(console, port, accounts, orders, page_latency, key_dir)
+    except BulkO2CError as exc:
+        raise fail(exc) from None
+
+
+@app.command()
+def extract(
+    flow: Annotated[str, typer.Argument(help="Account, Order or OrderItem")] = "Account",
+    sandbox: Annotated[str | None, typer.Option(help="base URL of a `bulk-o2c sandbox salesforce`")] = None,
+    key: Annotated[Path | None, typer.Option(help="the JWT private key file that sandbox printed")] = None,
+) -> None:
+    """Stream one flow from Salesforce into the checkpoint's staging table; killed, it resumes."""
+    from bulk_o2c.commands.extract import extract_to_staging
+    from bulk_o2c.commands.sandboxes import salesforce_sandbox_settings
+    from bulk_o2c.progress import show_progress
+
+    if (sandbox is None) != (key is None):
+        raise typer.BadParameter("--sandbox and --key go together")
+
+    async def watch(metrics: RunMetrics) -> None:
+        await show_progress(metrics, console)
+
+    def work() -> int:
+        current = settings()
+        if sandbox is not None and key is not None:
+            current = salesforce_sandbox_settings(current, sandbox, key)
+        report = anyio.run(partial(extract_to_staging, current, flow, watch=watch))
+        console.print(
+            f"{flow}: {report.rows_read:,} rows read in {report.seconds:.1f} s "
+            f"({report.rows_per_s:,.0f} rows/s), "
+            f"{report.rows:,} staged in {report.pages} pages for run {report.run_id}"
+            f"{'' if report.done else ' (not finished: run it again to continue)'}; "
+            f"peak RSS {report.peak_rss_mb:,.0f} MB; checkpoint {report.checkpoint}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return EXIT_OK
+
+    raise typer.Exit(_guarded(work))
 
 
 @app.command("load-customers")
