@@ -14,13 +14,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 from rich.console import Console
 
 from bulk_o2c.commands.ground_truth import expected_outcome
 from bulk_o2c.commands.run import print_outcome, run_with_progress
+from bulk_o2c.commands.sandboxes import new_jwt_key_pair
 from bulk_o2c.config import Settings
 from bulk_o2c.pipeline.report import write_report
 from bulk_o2c.pipeline.run import checkpoint_path
@@ -51,22 +50,16 @@ class Sandboxes:
 
 @asynccontextmanager
 async def sandboxes(options: DemoOptions) -> AsyncIterator[Sandboxes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    keys = new_jwt_key_pair()
     spec = DatasetSpec(seed=options.seed, n_accounts=options.accounts, n_orders=options.orders)
     products = Dataset(spec)
     items = frozenset(str(products.product(i)["ProductCode"]) for i in range(spec.n_products))
     sf_config = SalesforceSandboxConfig(
-        dataset=spec, jwt_public_key_pem=public_pem.decode(), page_latency_s=options.page_latency_s
+        dataset=spec, jwt_public_key_pem=keys.public_pem, page_latency_s=options.page_latency_s
     )
     ns_config = NetSuiteSandboxConfig(items=items, time_scale=options.time_scale, seed=options.seed)
     async with SalesforceSandbox(sf_config) as salesforce, NetSuiteSandbox(ns_config) as netsuite:
-        yield Sandboxes(salesforce, netsuite, private_pem.decode())
+        yield Sandboxes(salesforce, netsuite, keys.private_pem)
 
 
 def demo_settings(base: Settings, boxes: Sandboxes, state_dir: Path) -> Settings:

@@ -19,7 +19,6 @@ import sys
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import anyio
@@ -30,11 +29,8 @@ from bulk_o2c.pipeline.extract import extract_flow
 from bulk_o2c.pipeline.flows import extract_specs
 from bulk_o2c.pipeline.metrics import RunMetrics
 from bulk_o2c.pipeline.run import Watcher, checkpoint_path, choose_run
-from bulk_o2c.protocol.salesforce.soql import HighWaterMark
 from bulk_o2c.store.store import open_store
-from bulk_o2c.transport.retry import RetryPolicy
-from bulk_o2c.transport.salesforce.auth import SalesforceAuth
-from bulk_o2c.transport.salesforce.http import SalesforceHttp, client_session
+from bulk_o2c.transport.salesforce.connect import connect_salesforce
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,28 +82,10 @@ async def extract_to_staging(
         metrics = RunMetrics(run.run_id)
         counters = metrics.flow(flow)
         counters.started_at = metrics.clock()
-        # The window as the pipeline's extract step draws it: from the flow's high-water mark (less the
-        # overlap) to the run's start. A resumed extraction reads the window saved with it instead.
-        mark = HighWaterMark.from_text(await store.runs.high_water_mark(flow))
-        window = mark.window(
-            datetime.fromisoformat(run.started_at),
-            overlap=timedelta(seconds=settings.run.delta_overlap_s),
-            cursor_field=spec.window_field,
-        )
         before = await store.extraction.progress(run.run_id, flow)
         rows_before = before.rows_staged if before is not None else 0
-        retry = RetryPolicy(max_attempts=settings.netsuite.max_attempts)
-        async with client_session() as session:
-            auth = SalesforceAuth(session, settings.salesforce, retry=retry)
-            http = SalesforceHttp(
-                session,
-                auth.tokens,
-                api_version=settings.salesforce.api_version,
-                retry=retry,
-                accept_gzip=accept_gzip,
-            )
-            work = extract_flow(store, http, settings.salesforce, run.run_id, spec, window, counters)
-            await _watched(work, watch, metrics)
+        async with connect_salesforce(settings.salesforce, accept_gzip=accept_gzip) as http:
+            await _watched(extract_flow(store, http, settings, run, spec, counters), watch, metrics)
         counters.finished_at = metrics.clock()
         progress = await store.extraction.progress(run.run_id, flow)
     assert progress is not None  # extract_flow began it

@@ -12,12 +12,13 @@ Rules this stage owns:
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from bulk_o2c.config import SalesforceSettings
+from bulk_o2c.config import SalesforceSettings, Settings
 from bulk_o2c.pipeline.flows import ExtractSpec
 from bulk_o2c.pipeline.metrics import FlowCounters
-from bulk_o2c.protocol.salesforce.soql import DeltaWindow, select
+from bulk_o2c.protocol.salesforce.soql import DeltaWindow, HighWaterMark, select
+from bulk_o2c.store.runs import RunInfo
 from bulk_o2c.store.store import CheckpointStore
 from bulk_o2c.transport.salesforce.bulk_query import Resume, extract
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
@@ -29,12 +30,20 @@ log = logging.getLogger(__name__)
 async def extract_flow(
     store: CheckpointStore,
     http: SalesforceHttp,
-    settings: SalesforceSettings,
-    run_id: str,
+    settings: Settings,
+    run: RunInfo,
     spec: ExtractSpec,
-    window: DeltaWindow,
     counters: FlowCounters,
 ) -> None:
+    """Extract ``spec.flow`` for ``run``: from the flow's high-water mark (less the overlap) to the
+    run's start, or, resumed, over the window saved when it began."""
+    run_id = run.run_id
+    mark = HighWaterMark.from_text(await store.runs.high_water_mark(spec.flow))
+    window = mark.window(
+        datetime.fromisoformat(run.started_at),
+        overlap=timedelta(seconds=settings.run.delta_overlap_s),
+        cursor_field=spec.window_field,
+    )
     progress = await store.extraction.begin(
         run_id,
         spec.flow,
@@ -61,8 +70,8 @@ async def extract_flow(
     pages = extract(
         http,
         select(spec.flow, spec.columns, saved.where()),
-        page_size=settings.page_size,
-        polling=polling_for(settings),
+        page_size=settings.salesforce.page_size,
+        polling=polling_for(settings.salesforce),
         resume=resume,
     )
     # The saved locator is the one the next page was asked with: None for a job's first page, even

@@ -18,7 +18,6 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -34,15 +33,13 @@ from bulk_o2c.pipeline.load import FlowLoader, LoadSpec
 from bulk_o2c.pipeline.metrics import FlowCounters, RunMetrics
 from bulk_o2c.pipeline.sink import DryRunSink, RecordSink, SoapSink
 from bulk_o2c.pipeline.writeback import write_back_flow
-from bulk_o2c.protocol.salesforce.soql import HighWaterMark
 from bulk_o2c.store.fingerprint import fingerprint
 from bulk_o2c.store.runs import RunInfo
 from bulk_o2c.store.store import CHECKPOINT_FILE, CheckpointStore, open_store
 from bulk_o2c.transport.metrics import RequestMetrics
 from bulk_o2c.transport.netsuite.writer import open_writer
-from bulk_o2c.transport.retry import RetryPolicy
-from bulk_o2c.transport.salesforce.auth import SalesforceAuth
-from bulk_o2c.transport.salesforce.http import SalesforceHttp, client_session
+from bulk_o2c.transport.salesforce.connect import connect_salesforce
+from bulk_o2c.transport.salesforce.http import SalesforceHttp
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +104,10 @@ async def run_pipeline(
     async with open_store(path) as store:
         run = await choose_run(store, settings, run_id)
         metrics = RunMetrics(run.run_id, concurrency_peak=lambda: requests.peak_concurrency)
-        retry = RetryPolicy(max_attempts=settings.netsuite.max_attempts)
-        async with client_session() as session, _sink(settings, dry_run, requests) as sink:
-            auth = SalesforceAuth(session, settings.salesforce, retry=retry)
-            http = SalesforceHttp(
-                session, auth.tokens, api_version=settings.salesforce.api_version, retry=retry
-            )
+        async with (
+            connect_salesforce(settings.salesforce) as http,
+            _sink(settings, dry_run, requests) as sink,
+        ):
             metrics.concurrency_now = sink.in_flight
             async with anyio.create_task_group() as tg:
                 if watch is not None:
@@ -146,17 +141,10 @@ class _Steps:
         return not self.stop.is_set()
 
     async def extract(self) -> None:
-        run_start = datetime.fromisoformat(self.run.started_at)
-        overlap = timedelta(seconds=self.settings.run.delta_overlap_s)
         for spec in extract_specs(self.settings):
             if self.stop.is_set():
                 return
-            mark = HighWaterMark.from_text(await self.store.runs.high_water_mark(spec.flow))
-            window = mark.window(run_start, overlap=overlap, cursor_field=spec.window_field)
-            counters = self._started(spec.flow)
-            await extract_flow(
-                self.store, self.http, self.settings.salesforce, self.run.run_id, spec, window, counters
-            )
+            await extract_flow(self.store, self.http, self.settings, self.run, spec, self._started(spec.flow))
 
     async def load(self) -> None:
         mapping, run = self.settings.mapping, self.settings.run
