@@ -74,6 +74,6 @@ async def show_progress(metrics: RunMetrics, console: Console) -> None:
                 live.update(render_table(metrics))
             else:
                 for counters in metrics.flows.values():
-                    if counters.started_at is not None and counters.finished_at is None:
+                    if counters.active:
                         console.print(plain_line(counters, metrics), highlight=False, soft_wrap=True)
             await anyio.sleep(interval)

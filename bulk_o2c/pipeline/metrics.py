@@ -1,7 +1,8 @@
 """Live counters of a run, per flow: what the progress display, the report and the bench read.
 
 Counters are plain integers bumped by the single event loop, so they need no locks; rates come from
-a sliding window of (time, loaded) samples so the figure follows the current pace, not the average.
+the (time, settled) samples of the last ``RATE_WINDOW_S`` seconds, so the figure follows the current
+pace, not the average since the start.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+RATE_WINDOW_S = 30.0
 
 
 @dataclass
@@ -25,7 +28,7 @@ class FlowCounters:
     started_at: float | None = None  # extraction began
     load_started_at: float | None = None
     finished_at: float | None = None
-    _samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64), repr=False)
+    _samples: deque[tuple[float, int]] = field(default_factory=deque, repr=False)
 
     @property
     def done(self) -> int:
@@ -33,6 +36,15 @@ class FlowCounters:
 
     def sample(self, now: float) -> None:
         self._samples.append((now, self.done))
+        while self._samples[0][0] < now - RATE_WINDOW_S:
+            self._samples.popleft()
+
+    @property
+    def active(self) -> bool:
+        """Extracting (rows still coming) or loading (not finished)."""
+        extracting = self.started_at is not None and self.expected is None
+        loading = self.load_started_at is not None and self.finished_at is None
+        return extracting or loading
 
     def rate(self) -> float:
         """Records settled per second over the recent window."""
