@@ -84,7 +84,3 @@ def synthetic_sales_order(prefix: str, i: int, lines: int = 5, customers: int = 
             for n in range(lines)
         ),
     )
-
-
-def synthetic_sales_orders(n: int, prefix: str = "LOAD_", lines: int = 5) -> Iterator[SalesOrder]:
-    return (synthetic_sales_order(prefix, i, lines) for i in range(n))

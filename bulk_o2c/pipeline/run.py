@@ -18,6 +18,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from bulk_o2c.pipeline.load import FlowLoader, LoadSpec
 from bulk_o2c.pipeline.metrics import FlowCounters, RunMetrics
 from bulk_o2c.pipeline.sink import DryRunSink, RecordSink, SoapSink
 from bulk_o2c.pipeline.writeback import write_back_flow
+from bulk_o2c.protocol.salesforce.soql import HighWaterMark
 from bulk_o2c.store.fingerprint import fingerprint
 from bulk_o2c.store.runs import RunInfo
 from bulk_o2c.store.store import CHECKPOINT_FILE, CheckpointStore, open_store
@@ -194,8 +196,12 @@ class _Steps:
             )
 
     async def advance_marks(self) -> None:
+        run_start = datetime.fromisoformat(self.run.started_at)
         for flow in (ACCOUNT, ORDER, ORDER_ITEM):
-            await self.store.runs.advance_high_water_mark(self.run.run_id, flow, self.run.started_at)
+            mark = HighWaterMark.from_text(await self.store.runs.high_water_mark(flow)).advance_to(run_start)
+            text = mark.to_text()
+            assert text is not None  # advanced to this run's start at least
+            await self.store.runs.advance_high_water_mark(self.run.run_id, flow, text)
 
     def _started(self, flow: str) -> FlowCounters:
         counters = self.metrics.flow(flow)

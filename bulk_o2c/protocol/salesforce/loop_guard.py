@@ -15,11 +15,10 @@ Rules this module owns:
   The cost is that echoed records are still extracted and mapped once more (microseconds each);
   NetSuite never sees them. A change in the mapping code changes fingerprints, which re-sends
   records once: the safe direction.
-- ``exclude_changes_by(user_id)`` is an optional SOQL condition, ``LastModifiedById != '<id>'``,
-  that stops echoed records being extracted at all. Its price: a person's edit made between the
-  extraction and the write-back is hidden behind the write-back's ``LastModifiedById`` until
-  someone edits the record again, and so are real changes by anything else running as that user.
-  Use it only where that gap is acceptable, and keep the fingerprint on behind it.
+- Not used: a ``LastModifiedById != '<integration user>'`` condition, which would stop echoed
+  records being extracted at all, at a price: a person's edit made between the extraction and the
+  write-back hides behind the write-back's ``LastModifiedById`` until someone edits the record
+  again, and so do real changes by anything else running as that user.
 - Not used: a "synced at" stamp compared with ``SystemModstamp``. SOQL cannot compare two fields
   (only a field with a literal), so it needs a formula field in every org, and the stamp is
   written before Salesforce sets its own ``SystemModstamp``, so it needs a tolerance that hides
@@ -30,21 +29,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
 from datetime import date, datetime
 from decimal import Decimal
-
-from bulk_o2c.errors import ConfigError
-
-# User ids carry the 005 key prefix; 15 or 18 characters.
-_USER_ID = re.compile(r"005[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?")
-
-
-def exclude_changes_by(user_id: str) -> str:
-    """A SOQL condition that leaves out records last modified by ``user_id`` (the write-back's user)."""
-    if _USER_ID.fullmatch(user_id) is None:
-        raise ConfigError(f"not a Salesforce user id: {user_id!r}")
-    return f"LastModifiedById != '{user_id}'"
 
 
 def record_fingerprint(record: object) -> str:

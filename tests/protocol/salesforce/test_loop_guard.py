@@ -1,4 +1,4 @@
-"""Loop prevention helpers: the own-changes SOQL condition and the mapped-record fingerprint."""
+"""Loop prevention: the mapped-record fingerprint."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bulk_o2c.errors import ConfigError
 from bulk_o2c.protocol.netsuite.records import Address, AddressbookEntry, Customer, RecordRef
-from bulk_o2c.protocol.salesforce.loop_guard import exclude_changes_by, record_fingerprint
+from bulk_o2c.protocol.salesforce.loop_guard import record_fingerprint
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -26,19 +25,6 @@ def _customer() -> Customer:
         subsidiary=RecordRef(internal_id="1"),
         addressbook=(AddressbookEntry(Address(country="_switzerland", city="Zürich"), default_billing=True),),
     )
-
-
-@pytest.mark.parametrize("user_id", ["005000000000001", "005000000000001AAA", "005Hs00000ABCdeF"[:15]])
-def test_own_changes_condition(user_id: str) -> None:
-    assert exclude_changes_by(user_id) == f"LastModifiedById != '{user_id}'"
-
-
-@pytest.mark.parametrize(
-    "bad", ["", "001000000000001", "005000000000001' OR Name != '", "0050000000000", "005-0000000000"]
-)
-def test_a_value_that_is_not_a_user_id_never_reaches_soql(bad: str) -> None:
-    with pytest.raises(ConfigError, match="user id"):
-        exclude_changes_by(bad)
 
 
 def test_equal_records_have_equal_fingerprints() -> None:
