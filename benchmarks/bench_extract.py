@@ -41,6 +41,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -80,15 +81,19 @@ def bulk_o2c_child(base_url: str, key: Path, state_dir: Path) -> dict[str, Any]:
 
 
 def simple_salesforce_child(base_url: str, soql: str) -> dict[str, Any]:
-    from simple_salesforce import Salesforce
+    from simple_salesforce.api import Salesforce
+    from simple_salesforce.bulk2 import SFBulk2Handler
 
     cpu = _usage()["cpu_s"]
     started = time.perf_counter()
     sf = Salesforce(instance_url=base_url, session_id=os.environ[SESSION_VARIABLE], version=API_VERSION)
     # The adapter: simple-salesforce always builds https:// URLs; the sandbox speaks http on loopback.
     sf.bulk2_url = sf.bulk2_url.replace("https://", "http://", 1)
+    bulk2 = sf.bulk2  # typed as the union of everything Salesforce.__getattr__ can return
+    assert isinstance(bulk2, SFBulk2Handler)
     rows = pages = 0
-    for page in sf.bulk2.Account.query(soql, max_records=PAGE_SIZE, wait=0.5):  # type: ignore[arg-type]
+    # wait is annotated int but only reaches wait_for_job(wait: float), so half a second works.
+    for page in bulk2.Account.query(soql, max_records=PAGE_SIZE, wait=0.5):  # type: ignore[arg-type]
         reader = csv.reader(io.StringIO(str(page), newline=""))
         next(reader)  # every page starts with its header
         rows += sum(1 for _ in reader)
@@ -170,7 +175,7 @@ async def _case(
                     if client == "bulk-o2c"
                     else (client, base_url, soql)
                 )
-                got = await anyio.to_thread.run_sync(lambda a=args: _child(*a, env=env))
+                got = await anyio.to_thread.run_sync(partial(_child, *args, env=env))
                 if got["rows"] != rows:
                     raise RuntimeError(f"{client} read {got['rows']:,} rows of {rows:,}")
                 got["rows_per_s"] = rows / got["seconds"]

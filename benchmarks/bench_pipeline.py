@@ -40,6 +40,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import anyio
 from _machine import machine  # benchmarks/ is on sys.path when a script in it runs
@@ -77,18 +78,15 @@ async def child_run(job: dict[str, Any]) -> dict[str, Any]:
     from bulk_o2c.commands.sandboxes import describe_netsuite_sandbox, netsuite_sandbox_settings
     from bulk_o2c.config import Settings
     from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
-    from bulk_o2c.store.store import CheckpointStore
+    from bulk_o2c.store.store import CheckpointStore, open_store
 
     stores: list[CheckpointStore] = []
-    opened = pipeline_run.open_store
 
     @asynccontextmanager
     async def watched_store(path: Path) -> AsyncIterator[CheckpointStore]:
-        async with opened(path) as store:
+        async with open_store(path) as store:
             stores.append(store)
             yield store
-
-    pipeline_run.open_store = watched_store  # type: ignore[assignment]
 
     org = SalesforceSandboxConfig()
     base = Settings()
@@ -111,7 +109,8 @@ async def child_run(job: dict[str, Any]) -> dict[str, Any]:
     rss_before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cpu = time.process_time()
     started = time.perf_counter()
-    result = await pipeline_run.run_pipeline(settings)
+    with patch.object(pipeline_run, "open_store", watched_store):
+        result = await pipeline_run.run_pipeline(settings)
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu
     (store,) = stores

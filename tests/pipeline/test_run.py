@@ -10,6 +10,7 @@ from bulk_o2c.commands.demo import Sandboxes
 from bulk_o2c.commands.ground_truth import ExpectedOutcome
 from bulk_o2c.config import Settings
 from bulk_o2c.pipeline.run import run_pipeline
+from bulk_o2c.sandbox.netsuite.soap_request import FieldValue
 from bulk_o2c.store.store import open_store
 from tests.support.runs import ACCOUNTS, expected
 from tests.support.shared_files import soap_validator
@@ -18,6 +19,15 @@ from tests.support.shared_files import soap_validator
 async def _dlq(settings: Settings) -> dict[tuple[str, str], str]:
     async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
         return {(e.flow, e.sf_id): e.code for e in await store.dlq.entries(limit=100_000)}
+
+
+def _text_at(value: FieldValue, *keys: str) -> str:
+    """The text under nested keys of a parsed NetSuite field; any other shape fails the test."""
+    for key in keys:
+        assert isinstance(value, dict), value
+        value = value[key]
+    assert isinstance(value, str), value
+    return value
 
 
 def _assert_exactly_once(boxes: Sandboxes, want: ExpectedOutcome) -> None:
@@ -42,9 +52,11 @@ async def test_a_run_loads_every_good_record_once_and_files_every_bad_one(
     # Every order references a customer that was loaded, by external id, and lines keep their items.
     for order in boxes.netsuite.records("salesOrder"):
         entity = order.fields["entity"]
-        assert entity["type"] == "customer"
-        assert entity["externalId"] in want.customers
-        assert all(line["item"]["externalId"].startswith("SKU-") for line in order.fields["itemList"])
+        assert _text_at(entity, "type") == "customer"
+        assert _text_at(entity, "externalId") in want.customers
+        lines = order.fields["itemList"]
+        assert isinstance(lines, list)
+        assert all(_text_at(line, "item", "externalId").startswith("SKU-") for line in lines)
 
 
 async def test_write_back_puts_the_netsuite_ids_on_the_salesforce_records(

@@ -264,7 +264,7 @@ def test_bytes_are_counted_encoded_not_as_characters() -> None:
 def test_subset_keeps_the_header_and_the_rows_byte_for_byte() -> None:
     encoder = UploadEncoder(JOB, FIELDS)
     chunker = UploadChunker(encoder)
-    rows = [
+    rows: list[Row] = [
         {EXT: "a", "Description": "one\ntwo"},
         {EXT: "b", "NetSuite_Status__c": None},
         {EXT: "c", "Description": 'q"q'},

@@ -23,7 +23,7 @@ from bulk_o2c.protocol.salesforce.oauth import (
 
 
 @pytest.fixture(scope="module")
-def key_pair() -> tuple[str, object]:
+def key_pair() -> tuple[str, rsa.RSAPublicKey]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -31,7 +31,7 @@ def key_pair() -> tuple[str, object]:
     return pem, key.public_key()
 
 
-def test_assertion_claims_and_signature(key_pair: tuple[str, object]) -> None:
+def test_assertion_claims_and_signature(key_pair: tuple[str, rsa.RSAPublicKey]) -> None:
     pem, public = key_pair
     now = 1_700_000_000.0
     token = jwt_assertion(
@@ -48,7 +48,7 @@ def test_assertion_claims_and_signature(key_pair: tuple[str, object]) -> None:
         algorithms=["RS256"],
         audience="https://test.salesforce.com",
         options={"verify_exp": False},
-    )  # type: ignore[arg-type]
+    )
     assert claims == {
         "iss": "3MVG9",
         "sub": "int@example.com",
@@ -57,7 +57,7 @@ def test_assertion_claims_and_signature(key_pair: tuple[str, object]) -> None:
     }
 
 
-def test_assertion_lifetime_is_capped(key_pair: tuple[str, object]) -> None:
+def test_assertion_lifetime_is_capped(key_pair: tuple[str, rsa.RSAPublicKey]) -> None:
     with pytest.raises(ValueError, match="at most"):
         jwt_assertion(
             client_id="a", username="b", audience="c", private_key_pem=key_pair[0], now=0, lifetime_s=300

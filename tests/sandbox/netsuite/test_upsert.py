@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from bulk_o2c.sandbox.netsuite import NetSuiteSandbox
+from bulk_o2c.sandbox.netsuite.soap_request import FieldValue
 
 
 async def test_a_new_external_id_is_created_then_updated_in_place(
@@ -67,7 +68,10 @@ async def test_answers_come_one_per_record_in_input_order_with_per_type_internal
     orders = sandbox.records("salesOrder")
     assert [o.external_id for o in orders] == ["SO-1", "SO-2"]
     assert orders[1].fields["entity"] == {"externalId": "CUST-1", "type": "customer"}
-    assert [line["quantity"] for line in orders[1].fields["itemList"]] == ["1", "3.5"]
+    lines = orders[1].fields["itemList"]
+    assert isinstance(lines, list)
+    assert all(isinstance(line, dict) for line in lines)
+    assert [cast(dict[str, FieldValue], line)["quantity"] for line in lines] == ["1", "3.5"]
 
 
 async def test_soap_action_may_come_unquoted(client: Any, wire: SimpleNamespace) -> None:

@@ -12,14 +12,13 @@ from aiohttp import web
 from aioresponses import CallbackResult, aioresponses
 from yarl import URL
 
-from bulk_o2c.protocol.salesforce.csv_stream import CsvHeaderMismatchError
+from bulk_o2c.protocol.salesforce.csv_stream import CsvHeaderMismatchError, RowCountMismatchError
 from bulk_o2c.protocol.salesforce.errors import SalesforceProtocolError
 from bulk_o2c.transport.salesforce.bulk_query import (
     Page,
     QueryJobFailedError,
     QueryJobTimeoutError,
     Resume,
-    RowCountMismatchError,
     extract,
 )
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
@@ -184,7 +183,7 @@ async def test_empty_result(http: SalesforceHttp, mocked: aioresponses) -> None:
     pages = await collect(
         extract(http, SOQL, page_size=5, polling=Polling(0.001, 0.002, 10), parallel_pages=False)
     )
-    assert [(p.rows, p.header) for p in pages] == [([], ("Id", "Name", "Account.Name"))]
+    assert [(list(p.rows), p.header) for p in pages] == [([], ("Id", "Name", "Account.Name"))]
 
 
 async def test_result_pages_documented_shape(http: SalesforceHttp, mocked: aioresponses) -> None:
