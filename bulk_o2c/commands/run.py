@@ -64,6 +64,8 @@ def print_outcome(console: Console, result: RunResult, document: dict[str, objec
     console.print(f"report: {report_path}\ncheckpoint: {result.checkpoint}", highlight=False)
     run_id = result.run.run_id
     if not result.completed:
+        if result.stop_reason is not None:
+            console.print(f"[yellow]{result.stop_reason}[/yellow]", highlight=False)
         console.print(f"[yellow]stopped before the end.[/yellow] Continue with: bulk-o2c resume {run_id}")
         return EXIT_INTERRUPTED
     if int(str(document["dlq_open"])) > 0:

@@ -15,6 +15,9 @@ Rules this stage owns (the drain-then-checkpoint order):
   a slot freed is refilled at once. Staging is read in pages, so memory does not grow with the run.
 - ``stop`` (SIGINT/SIGTERM) ends chunk creation; chunks already handed to a worker finish and are
   settled. A hard cancel records an unfinished chunk as ``unknown``.
+- A record NetSuite kept refusing for transient reasons until the retries ran out (an outage, a
+  pool taken by others for long) is not the data's fault: it goes back to staging, not to the DLQ,
+  and ``halt`` stops the run with the reason, to be resumed once NetSuite is back.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ class FlowLoader:
         workers: int,
         counters: FlowCounters,
         stop: anyio.Event,
+        halt: Callable[[str], None],
     ) -> None:
         self._store = store
         self._sink = sink
@@ -94,6 +98,7 @@ class FlowLoader:
         self._workers = workers
         self._counters = counters
         self._stop = stop
+        self._halt = halt
         self._open_chunks = 0
         self._settled = anyio.Event()
 
@@ -277,14 +282,20 @@ class FlowLoader:
                     RecordOutcome(
                         item.sf_id,
                         item.encoded.external_id,
-                        "failed",
+                        "retry" if result.retryable else "failed",
                         code=result.code or "UNKNOWN",
                         message=result.message or "NetSuite gave no message",
                         warnings=item.warnings,
                     )
                 )
+        retry = next((o for o in outcomes if o.status == "retry"), None)
+        if retry is not None:
+            # Before the records go back to staging, so no new chunk picks them up meanwhile.
+            self._halt(
+                f"NetSuite kept refusing {self._spec.flow} records for transient reasons ({retry.code}: "
+                f"{retry.message}); they are staged again for when it recovers"
+            )
         settled = await self._store.chunks.complete(ready.chunk_id, outcomes)
-        loaded = sum(o.status == "loaded" for o in outcomes)
-        self._counters.loaded += loaded
-        self._counters.failed += len(outcomes) - loaded
+        self._counters.loaded += sum(o.status == "loaded" for o in outcomes)
+        self._counters.failed += sum(o.status == "failed" for o in outcomes)
         self._counters.parked += len(settled.parked)

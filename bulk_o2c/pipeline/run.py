@@ -57,6 +57,7 @@ class RunResult:
     checkpoint: Path
     checkpoint_write_s: float  # time spent in the checkpoint's write transactions
     checkpoint_transactions: int
+    stop_reason: str | None  # why an unfinished run stopped, when it was not a signal
 
 
 def checkpoint_path(settings: Settings, dry_run: Path | None = None) -> Path:
@@ -121,7 +122,7 @@ async def run_pipeline(
             await store.runs.finish(run.run_id, "completed")
             run = await store.runs.get(run.run_id) or run
         write_s, transactions = store.write_seconds(), store.write_transactions()
-    return RunResult(run, completed, metrics, requests, path, write_s, transactions)
+    return RunResult(run, completed, metrics, requests, path, write_s, transactions, steps.stop_reason)
 
 
 @dataclass
@@ -134,6 +135,13 @@ class _Steps:
     metrics: RunMetrics
     stop: anyio.Event
     writeback: bool
+    stop_reason: str | None = None
+
+    def halt(self, reason: str) -> None:
+        """Stop the run for a reason the user must hear (printed with the resume command)."""
+        log.warning("stopping the run: %s", reason)
+        self.stop_reason = reason
+        self.stop.set()
 
     async def all(self) -> bool:
         for step in (self.extract, self.load, self.write_back, self.advance_marks):
@@ -173,6 +181,7 @@ class _Steps:
                 workers=2 * concurrency,
                 counters=self._load_started(spec.flow),
                 stop=self.stop,
+                halt=self.halt,
             )
             await loader.run()
             self.metrics.flow(spec.flow).finished_at = self.metrics.clock()

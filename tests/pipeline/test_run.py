@@ -137,3 +137,30 @@ async def test_dry_run_payloads_are_valid_against_netsuites_schemas(
     await run_pipeline(settings, dry_run=tmp_path / "dry")
     for payload in sorted((tmp_path / "dry" / "payloads").glob("*.xml")):
         assert validate(payload.read_bytes()) == [], payload.name
+
+
+async def test_an_outage_stops_the_run_without_filing_good_records_and_a_resume_finishes(
+    boxes: Sandboxes, settings: Settings
+) -> None:
+    want = expected(boxes, settings)
+    short_retries = settings.model_copy(
+        update={"netsuite": settings.netsuite.model_copy(update={"max_attempts": 2})}
+    )
+    boxes.netsuite.faults.fail_requests(10_000, "unexpected")  # NetSuite is down for this run
+
+    stopped = await run_pipeline(short_retries)
+
+    assert not stopped.completed
+    assert stopped.stop_reason is not None
+    assert "UNEXPECTED_ERROR" in stopped.stop_reason
+    # The good records are staged for later, not in the DLQ: only the bad data is filed.
+    assert set(await _dlq(settings)) <= set(want.dlq)
+    assert not any(code.startswith("UNEXPECTED") for code in (await _dlq(settings)).values())
+
+    boxes.netsuite.faults.clear()
+    resumed = await run_pipeline(settings)
+
+    assert resumed.completed
+    assert resumed.run.run_id == stopped.run.run_id
+    _assert_exactly_once(boxes, want)
+    assert await _dlq(settings) == want.dlq

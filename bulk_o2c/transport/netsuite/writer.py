@@ -12,8 +12,8 @@ Rules this module owns:
   fails. After a record-count fault the writer pre-splits later requests below the size that failed,
   so a chunk size above the account's cap costs a few faults once, not on every chunk.
 * Any other ``PermanentError`` fails every record of that request with the fault's code and message;
-  so does a ``TransientError`` that outlived its retries (the records may or may not be saved; a
-  later run resends them and the upsert sorts it out).
+  so does a ``TransientError`` that outlived its retries, but its records are marked ``retryable``
+  (they may or may not be saved; sending them again later is harmless, the upsert sorts it out).
 * Records NetSuite reports as worth another try (``RecordDisposition.RETRY``) are resent, only
   they, in follow-up requests with backoff, up to the policy's attempt limit.
 * ``write_all`` runs twice as many chunks at once as the limiter may ever allow, so every slot stays
@@ -34,7 +34,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from bulk_o2c.config import NetSuiteSettings
-from bulk_o2c.errors import BulkO2CError, RequestTooLargeError
+from bulk_o2c.errors import BulkO2CError, RequestTooLargeError, TransientError
 from bulk_o2c.protocol.netsuite.envelope import EncodedRecord, Preferences
 from bulk_o2c.protocol.netsuite.faults import RecordCountFault, RecordDisposition, SoapFault, classify_outcome
 from bulk_o2c.protocol.netsuite.passport import PassportSigner, TbaCredentials
@@ -57,6 +57,9 @@ class RecordResult:
     message: str | None
     warnings: tuple[str, ...]
     attempts: int
+    # Not saved, but only because NetSuite kept failing transiently until the retries ran out: the
+    # data is fine and a later attempt should go through (the pipeline sends it again on resume).
+    retryable: bool = False
 
 
 @dataclass(slots=True)
@@ -120,12 +123,12 @@ class _Chunk:
         else:
             self._finish(i, False, None, None, NO_REASON, ())
 
-    def fail(self, i: int, code: str, message: str) -> None:
-        self._finish(i, False, None, code, message, ())
+    def fail(self, i: int, code: str, message: str, *, retryable: bool = False) -> None:
+        self._finish(i, False, None, code, message, (), retryable)
 
     def give_up_pending(self) -> None:
         for i in self.pending:
-            self.fail(i, *self.last_retry[i])
+            self.fail(i, *self.last_retry[i], retryable=True)
         self.pending = []
 
     def _finish(
@@ -136,10 +139,19 @@ class _Chunk:
         code: str | None,
         message: str | None,
         warnings: tuple[str, ...],
+        retryable: bool = False,
     ) -> None:
         record = self.records[i]
         self.results[i] = RecordResult(
-            record.external_id, record.record_type, ok, internal_id, code, message, warnings, self.attempts[i]
+            record.external_id,
+            record.record_type,
+            ok,
+            internal_id,
+            code,
+            message,
+            warnings,
+            self.attempts[i],
+            retryable,
         )
 
     def finished(self) -> list[RecordResult]:
@@ -232,7 +244,7 @@ class NetSuiteWriter:
             self._count(chunk, indices, attempts)
             code, message = _describe(exc)
             for i in indices:
-                chunk.fail(i, code, message)
+                chunk.fail(i, code, message, retryable=isinstance(exc, TransientError))
             return
         self._count(chunk, indices, attempts)
         for i, outcome in zip(indices, outcomes, strict=True):

@@ -144,11 +144,12 @@ async def test_a_record_that_keeps_coming_back_fails_after_the_attempt_limit() -
     client = ScriptedClient(lambda fs: [refused(f, error("UNEXPECTED_ERROR", "Error ID: 42")) for f in fs])
     policy = replace(FAST_RETRY, max_attempts=3)
     (result,) = await NetSuiteWriter(client, policy).write_chunk(customers(1))
-    assert (result.ok, result.code, result.message, result.attempts) == (
+    assert (result.ok, result.code, result.message, result.attempts, result.retryable) == (
         False,
         "UNEXPECTED_ERROR",
         "Error ID: 42",
         3,
+        True,
     )
 
 
@@ -158,8 +159,8 @@ async def test_transient_failures_that_outlive_the_retries_fail_the_request() ->
 
     client = ScriptedClient(script)
     results = await NetSuiteWriter(client, replace(FAST_RETRY, max_attempts=4)).write_chunk(customers(3))
-    assert {(r.ok, r.code, r.message, r.attempts) for r in results} == {
-        (False, "TransientError", "connection reset", 4)
+    assert {(r.ok, r.code, r.message, r.attempts, r.retryable) for r in results} == {
+        (False, "TransientError", "connection reset", 4, True)
     }
 
 
@@ -169,7 +170,9 @@ async def test_a_permanent_error_fails_every_record_without_a_retry() -> None:
 
     client = ScriptedClient(script)
     results = await NetSuiteWriter(client, FAST_RETRY).write_chunk(customers(3))
-    assert [(r.ok, r.code, r.attempts) for r in results] == [(False, "PermanentError", 1)] * 3
+    assert [(r.ok, r.code, r.attempts, r.retryable) for r in results] == [
+        (False, "PermanentError", 1, False)
+    ] * 3
 
 
 async def test_too_many_records_split_in_halves_and_the_cap_is_remembered() -> None:
