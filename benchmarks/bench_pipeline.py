@@ -44,8 +44,6 @@ from unittest.mock import patch
 
 import anyio
 from _machine import machine  # benchmarks/ is on sys.path when a script in it runs
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "pipeline.json"
@@ -54,17 +52,6 @@ RSS_LIMIT_MB = 300.0
 RSS_GROWTH_LIMIT = 0.20
 CHECKPOINT_SHARE_LIMIT = 0.05
 RUN_TIMEOUT_S = 3600.0
-
-
-def key_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return public.decode(), private.decode()
 
 
 # The run's own process: reads its job as JSON on stdin (the private key never goes on argv),
@@ -141,8 +128,10 @@ def child_main() -> None:
 
 async def measure(accounts: int, time_scale: float) -> dict[str, Any]:
     from bulk_o2c.bench.sandbox_process import NetSuiteSpec, SalesforceSpec, SandboxSpec, sandbox_process
+    from bulk_o2c.commands.sandboxes import new_jwt_key_pair
 
-    public, private = key_pair()
+    keys = new_jwt_key_pair()
+    public, private = keys.public_pem, keys.private_pem
     spec = SandboxSpec(
         netsuite=NetSuiteSpec(time_scale=time_scale),
         salesforce=SalesforceSpec(jwt_public_key_pem=public, accounts=accounts, orders=0),

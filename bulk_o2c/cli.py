@@ -187,11 +187,11 @@ def load_customers(
         highlight=False,
     )
     if account is not None:
-        chunk = netsuite.effective_chunk_size
-        ceiling = account.ceiling(min(netsuite.concurrency, account.concurrency_limit), chunk)
+        ceiling = account.ceiling(netsuite.concurrency, netsuite.effective_chunk_size)
+        concurrency, chunk = account.effective(netsuite.concurrency, netsuite.effective_chunk_size)
         console.print(
             f"ceiling of the sandbox latency model: {ceiling:,.0f} records/s "
-            f"(concurrency {min(netsuite.concurrency, account.concurrency_limit)} x chunk {chunk} / "
+            f"(concurrency {concurrency} x chunk {chunk} / "
             f"{account.request_seconds(chunk):.3f} s); achieved {report.records_per_s / ceiling:.1%}",
             highlight=False,
         )

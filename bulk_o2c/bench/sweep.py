@@ -85,12 +85,6 @@ class Recommendation:
     reason: str
 
 
-def sandbox_ceiling(account: SandboxAccount, setting: Setting) -> float:
-    return account.ceiling(
-        min(setting.concurrency, account.concurrency_limit), min(setting.chunk_size, account.max_records)
-    )
-
-
 async def measure(
     settings: NetSuiteSettings,
     setting: Setting,
@@ -112,7 +106,7 @@ async def measure(
         latency_p95_s=report.latency_p95_s,
         peak_concurrency=report.peak_concurrency,
         faults=report.faults,
-        ceiling=sandbox_ceiling(account, setting) if account is not None else None,
+        ceiling=account.ceiling(setting.concurrency, setting.chunk_size) if account is not None else None,
     )
 
 

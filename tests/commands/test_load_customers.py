@@ -41,3 +41,9 @@ async def test_load_stores_every_customer_once_and_reports_it(sandbox: NetSuiteS
 async def test_describe_refuses_a_port_where_no_sandbox_listens() -> None:
     with pytest.raises(ConfigError, match="no NetSuite sandbox"):
         await describe_netsuite_sandbox("http://127.0.0.1:9")
+
+
+async def test_the_ceiling_is_bounded_by_the_accounts_pool_and_record_cap(sandbox: NetSuiteSandbox) -> None:
+    account = await describe_netsuite_sandbox(sandbox.base_url)  # pool 3, 100 records per request
+    assert account.effective(10, 500) == (3, 100)
+    assert account.ceiling(10, 500) == account.ceiling(3, 100)
