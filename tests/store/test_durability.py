@@ -37,12 +37,16 @@ CHILD = textwrap.dedent(
     def die():
         os.kill(os.getpid(), signal.SIGKILL)
 
-    original = aiosqlite.Connection.executemany
-    async def executemany_then_die(self, sql, parameters):
-        await original(self, sql, parameters)
-        if point == "inside" and sql.lstrip().startswith(("INSERT INTO staged", "INSERT INTO outcomes")):
-            die()  # the statement ran; COMMIT never will
-    aiosqlite.Connection.executemany = executemany_then_die
+    def then_die(original):
+        async def run_then_die(self, sql, parameters=None):
+            result = await original(self, sql, parameters)
+            # The page's last statement, or a chunk's big one, ran; COMMIT never will.
+            if point == "inside" and sql.lstrip().startswith(("UPDATE extractions", "INSERT INTO outcomes")):
+                die()
+            return result
+        return run_then_die
+    aiosqlite.Connection.execute = then_die(aiosqlite.Connection.execute)
+    aiosqlite.Connection.executemany = then_die(aiosqlite.Connection.executemany)
 
     async def main():
         async with open_store(path) as store:

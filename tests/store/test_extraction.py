@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 
 import pytest
@@ -106,7 +107,7 @@ async def test_a_page_that_fails_midway_leaves_no_row_and_the_old_locator(
     await store.extraction.stage_page(begun, "Account", accounts(2), after=None, next_locator="L1")
     broken = accounts(5, start=2)
     del broken[3]["Id"]  # the fourth row cannot be staged: the transaction is rolled back, not committed
-    with pytest.raises(KeyError):
+    with pytest.raises(sqlite3.IntegrityError, match=r"staged\.sf_id"):
         await store.extraction.stage_page(begun, "Account", broken, after="L1", next_locator="L2")
     progress = await store.extraction.progress(begun, "Account")
     assert progress is not None
