@@ -20,7 +20,10 @@ Rules this module owns:
 - Every page's header must equal the first page's; it is checked before the page is yielded.
 - With ``parallel_pages`` (API 58.0+) the ``resultPages`` listing is fetched and up to
   ``max_parallel`` pages download at once, yielded in page order (so at most that many bodies are
-  held besides the one yielded). A listing that is missing (404), refused or unreadable before any
+  held besides the one yielded). The next listing is asked for as soon as every link in hand has
+  started downloading, so pages already downloaded are not held back while it comes; only the last
+  page of a listing, whose resume locator is in the next one, waits for it. A listing that is
+  missing (404), refused or unreadable before any
   page was yielded falls back to sequential locator paging; a resumed extraction always pages by
   locator. The listing is asked for ``maxRecords`` too (whether Salesforce honours it there is not
   documented).
@@ -36,7 +39,7 @@ from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import aiohttp
 import anyio
@@ -261,31 +264,46 @@ class _Job:
 
         links = deque(batch.pages)
         next_listing = batch.next_url
+        listing: asyncio.Task[ResultPagesBatch] | None = None
         pending: deque[tuple[ResultPageLink, asyncio.Task[_Body]]] = deque()
 
-        async def more_links() -> None:
-            nonlocal next_listing
-            assert next_listing is not None
-            listing = await self._listing(next_listing)
-            links.extend(listing.pages)
-            next_listing = listing.next_url
+        def ask_listing() -> None:
+            nonlocal listing
+            if listing is None and next_listing is not None:
+                listing = asyncio.create_task(self._listing(next_listing))
+
+        async def take_listing() -> None:
+            nonlocal listing, next_listing
+            assert listing is not None
+            batch = await listing
+            listing = None
+            links.extend(batch.pages)
+            next_listing = batch.next_url
 
         try:
             while True:
-                while len(pending) < max_parallel and (links or next_listing):
-                    if not links:
-                        await more_links()
-                        continue
+                if listing is not None and listing.done():
+                    await take_listing()
+                while len(pending) < max_parallel and links:
                     link = links.popleft()
                     pending.append(
                         (link, asyncio.create_task(self._fetch(link.url, None, follow_locator=False)))
                     )
+                # The next listing is asked for in the background, so a page already downloaded
+                # is staged while it comes instead of waiting for it.
+                if not links:
+                    ask_listing()
                 if not pending:
-                    return
+                    if listing is None:
+                        return
+                    await take_listing()  # a listing without pages, and more to come
+                    continue
                 link, task = pending.popleft()
                 body = await task
-                while not pending and not links and next_listing is not None:
-                    await more_links()
+                # The page after this one is in a listing still to come.
+                while not pending and not links and (listing is not None or next_listing is not None):
+                    ask_listing()
+                    await take_listing()
                 following = pending[0][0] if pending else (links[0] if links else None)
                 if following is not None and following.locator is None:
                     raise SalesforceProtocolError(
@@ -296,9 +314,12 @@ class _Job:
                 yield link.locator, replace(body, next_locator=resume_at)
                 del body
         finally:
-            for _, task in pending:
+            unfinished: list[asyncio.Task[Any]] = [task for _, task in pending]
+            if listing is not None:
+                unfinished.append(listing)
+            for task in unfinished:
                 task.cancel()
-            await asyncio.gather(*(task for _, task in pending), return_exceptions=True)
+            await asyncio.gather(*unfinished, return_exceptions=True)
 
     async def _listing(self, url: str) -> ResultPagesBatch:
         # Ask for our page size; a continuation link that already names one is left alone.

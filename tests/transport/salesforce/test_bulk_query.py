@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -409,7 +409,11 @@ def _app(*, cut_first: bool, state: dict[str, int] | None = None) -> web.Applica
 
 
 async def _run_against(
-    app: web.Application, *, parallel_pages: bool = False, accept_gzip: bool = True
+    app: web.Application,
+    *,
+    parallel_pages: bool = False,
+    accept_gzip: bool = True,
+    consume: Callable[[AsyncIterator[Page]], Awaitable[list[Page]]] = collect,
 ) -> list[Page]:
     runner = web.AppRunner(app)
     await runner.setup()
@@ -422,7 +426,7 @@ async def _run_against(
             http = SalesforceHttp(
                 session, tokens.manager(), api_version="62.0", retry=quick_retry(), accept_gzip=accept_gzip
             )
-            return await collect(
+            return await consume(
                 extract(
                     http,
                     SOQL,
@@ -469,6 +473,49 @@ async def test_parallel_pages_download_together_and_arrive_in_order() -> None:
     assert [p.rows[0][0] for p in pages] == ["P1", "P2", "P3"]
     assert sorted(started) == ["P1", "P2", "P3"]
     assert [(p.locator, p.next_locator) for p in pages] == [("P1", "P2"), ("P2", "P3"), ("P3", None)]
+
+
+async def test_downloaded_pages_are_yielded_while_the_next_listing_is_still_coming() -> None:
+    two_pages_out = asyncio.Event()
+
+    async def listing(request: web.Request) -> web.Response:
+        def link(n: int) -> dict[str, str]:
+            return {"resultUrl": f"/services/data/v62.0/jobs/query/{JOB_ID}/results?locator=P{n}"}
+
+        if "locator" not in request.query:
+            following = f"/services/data/v62.0/jobs/query/{JOB_ID}/resultPages?locator=P4"
+            links = [link(1), link(2), link(3)]
+            return web.json_response({"resultPages": links, "nextRecordsUrl": following, "done": False})
+        # Answered only once page 2 reached the caller: holding page 2 back for it would hang.
+        await asyncio.wait_for(two_pages_out.wait(), 5)
+        return web.json_response({"resultPages": [link(4)], "nextRecordsUrl": None, "done": True})
+
+    async def results(request: web.Request) -> web.Response:
+        locator = request.query["locator"]
+        return web.Response(body=page_body(f'"{locator}","a","b"'), headers={"Sforce-Locator": "null"})
+
+    async def create(request: web.Request) -> web.Response:
+        return web.json_response(job("JobComplete", 4))
+
+    async def delete(request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
+    async def consume(pages: AsyncIterator[Page]) -> list[Page]:
+        got = []
+        async for page in pages:
+            got.append(page)
+            if len(got) == 2:
+                two_pages_out.set()
+        return got
+
+    app = web.Application()
+    app.router.add_post("/services/data/v62.0/jobs/query", create)
+    app.router.add_get(f"/services/data/v62.0/jobs/query/{JOB_ID}/resultPages", listing)
+    app.router.add_get(f"/services/data/v62.0/jobs/query/{JOB_ID}/results", results)
+    app.router.add_delete(f"/services/data/v62.0/jobs/query/{JOB_ID}", delete)
+    pages = await _run_against(app, parallel_pages=True, consume=consume)
+    resume_points = [(p.locator, p.next_locator) for p in pages]
+    assert resume_points == [("P1", "P2"), ("P2", "P3"), ("P3", "P4"), ("P4", None)]
 
 
 @pytest.mark.parametrize("accept_gzip", [True, False])
