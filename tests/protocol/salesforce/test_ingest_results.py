@@ -47,7 +47,8 @@ JOB_ID = "7505e000000XXXXAAA"
         (
             "DUPLICATE_VALUE:duplicate value found: Ext__c duplicates value on id: 001x:Ext__c, Name --",
             RecordError(
-                "DUPLICATE_VALUE", "duplicate value found: Ext__c duplicates value on id: 001x",
+                "DUPLICATE_VALUE",
+                "duplicate value found: Ext__c duplicates value on id: 001x",
                 ("Ext__c", "Name"),
             ),
         ),
