@@ -22,9 +22,6 @@ the end of COMMIT, lock waits excluded; transactions never overlap) over the run
 Targets: peak RSS of a 1M run at most 300 MB and at most 20 % above the 100k run's; checkpoint
 writes at most 5 % of run time (judged on the run NetSuite paces; the client-bound share is
 reported beside it). All figures go to benchmarks/results/pipeline.json.
-
-Until ``RunResult`` carries the store's write time, the child reads it from the store the run
-opened, by wrapping ``open_store`` where ``bulk_o2c.pipeline.run`` looks it up.
 """
 
 from __future__ import annotations
@@ -36,11 +33,8 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
 import anyio
 from _machine import machine  # benchmarks/ is on sys.path when a script in it runs
@@ -61,19 +55,10 @@ RUN_TIMEOUT_S = 3600.0
 async def child_run(job: dict[str, Any]) -> dict[str, Any]:
     from pydantic import SecretStr
 
-    import bulk_o2c.pipeline.run as pipeline_run
     from bulk_o2c.commands.sandboxes import describe_netsuite_sandbox, netsuite_sandbox_settings
     from bulk_o2c.config import Settings
+    from bulk_o2c.pipeline.run import run_pipeline
     from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
-    from bulk_o2c.store.store import CheckpointStore, open_store
-
-    stores: list[CheckpointStore] = []
-
-    @asynccontextmanager
-    async def watched_store(path: Path) -> AsyncIterator[CheckpointStore]:
-        async with open_store(path) as store:
-            stores.append(store)
-            yield store
 
     org = SalesforceSandboxConfig()
     base = Settings()
@@ -96,11 +81,9 @@ async def child_run(job: dict[str, Any]) -> dict[str, Any]:
     rss_before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cpu = time.process_time()
     started = time.perf_counter()
-    with patch.object(pipeline_run, "open_store", watched_store):
-        result = await pipeline_run.run_pipeline(settings)
+    result = await run_pipeline(settings)
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu
-    (store,) = stores
     flows = {
         name: {"extracted": c.extracted, "loaded": c.loaded, "failed": c.failed}
         for name, c in result.metrics.flows.items()
@@ -111,8 +94,8 @@ async def child_run(job: dict[str, Any]) -> dict[str, Any]:
         "client_cpu_s": round(cpu, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "rss_before_run_mb": round(rss_before_mb, 1),
-        "store_write_s": round(store.write_seconds(), 2),
-        "store_write_transactions": store.write_transactions(),
+        "store_write_s": round(result.checkpoint_write_s, 2),
+        "store_write_transactions": result.checkpoint_transactions,
         "netsuite_requests": result.requests.attempts,
         "flows": flows,
     }
