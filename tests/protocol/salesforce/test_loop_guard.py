@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from dataclasses import dataclass, field, replace
@@ -108,3 +109,23 @@ def test_fingerprints_stay_those_of_checkpoints_already_written() -> None:
     # A changed digest would re-send every record of the next delta once: pin one, taken before the
     # per-type field cache existed.
     assert record_fingerprint(_customer()) == "9c165275729c900513c199e31de74601"
+
+
+def test_the_digested_text_is_the_repr_of_the_nested_canonical_tuples() -> None:
+    # The digests checkpoints hold were taken of this repr; edge shapes of tuples must match it.
+    @dataclass(frozen=True)
+    class Empty:
+        pass
+
+    @dataclass(frozen=True)
+    class One:
+        only: object
+
+    value = One((Empty(), [Decimal("1.50"), None], ("x",), (), "{}"))
+    canonical = (
+        One.__qualname__,
+        (("only", ((Empty.__qualname__, ()), (Decimal("1.50"), None), ("x",), (), "{}")),),
+    )
+    expected = hashlib.blake2b(repr(canonical).encode("utf-8"), digest_size=16).hexdigest()
+
+    assert record_fingerprint(value) == expected
