@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bulk_o2c.store import CheckpointConflictError, CheckpointStore
+from bulk_o2c.store import CheckpointConflictError, CheckpointStore, extraction
 from tests.store.conftest import Rows
 
 WINDOW = {"window_start": "2025-03-01T00:00:00+00:00", "window_end": "2025-03-02T00:00:00+00:00"}
@@ -140,3 +140,23 @@ async def test_hostile_values_are_stored_and_returned_unchanged(store: Checkpoin
     await store.extraction.stage_page(begun, "Account", [row], after=None, next_locator=None)
     (staged,) = await store.staging.ready(begun, "Account")
     assert staged.row == row
+
+
+async def test_a_page_larger_than_a_batch_keeps_its_order_and_parents(
+    store: CheckpointStore, run_id: str, orders: Callable[..., Rows], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(extraction, "STAGE_BATCH_ROWS", 2)  # five rows: three INSERTs, one transaction
+    page = orders(["001A", "", "001C", "001A", "001E"])
+    await store.extraction.begin(run_id, "Order", **WINDOW)
+    await store.extraction.set_job(run_id, "Order", "750B")
+    staged_count = await store.extraction.stage_page(
+        run_id, "Order", iter(page), after=None, next_locator=None, parent_column="AccountId"
+    )
+    assert staged_count == 5
+    progress = await store.extraction.progress(run_id, "Order")
+    assert progress is not None
+    assert (progress.pages_staged, progress.rows_staged, progress.done) == (1, 5, True)
+    staged = await store.staging.ready(run_id, "Order")
+    assert [(r.seq, r.sf_id, r.parent_id, r.row) for r in staged] == [
+        (n, row["Id"], row["AccountId"] or None, row) for n, row in enumerate(page)
+    ]
