@@ -117,6 +117,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (run_id, job_id)
     );
     """,
+    # Write-back picks pending records in sf_id order: with sf_id in the index that is a range read,
+    # where the old index left a walk over every outcome of the flow, each time, written back or not.
+    """
+    DROP INDEX outcomes_writeback;
+    CREATE INDEX outcomes_writeback ON outcomes (run_id, flow, writeback, sf_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

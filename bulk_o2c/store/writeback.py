@@ -65,8 +65,10 @@ class Writeback:
 
     async def open_jobs(self, run_id: str) -> list[WritebackJob]:
         rows = await self._db.fetch_all(
-            "SELECT j.job_id, j.flow, o.sf_id, o.internal_id FROM writeback_jobs j JOIN outcomes o "
-            "ON o.run_id = j.run_id AND o.writeback_job = j.job_id AND o.writeback = 'sent' "
+            # CROSS JOIN keeps the few open jobs as the outer loop: each reads only its 'sent' records.
+            "SELECT j.job_id, j.flow, o.sf_id, o.internal_id FROM writeback_jobs j CROSS JOIN outcomes o "
+            "ON o.run_id = j.run_id AND o.flow = j.flow AND o.writeback = 'sent' "
+            "AND o.writeback_job = j.job_id "
             "WHERE j.run_id = ? AND j.state = 'open' ORDER BY j.created_at, j.job_id, o.sf_id",
             (run_id,),
         )
@@ -89,8 +91,9 @@ class Writeback:
             failed = json_ids([f.sf_id for f in failures])
             await tx.execute(
                 "UPDATE outcomes SET writeback = CASE WHEN sf_id IN (SELECT value FROM json_each(?)) "
-                "THEN 'failed' ELSE 'done' END WHERE run_id = ? AND writeback_job = ? AND writeback = 'sent'",
-                (failed, run_id, job_id),
+                "THEN 'failed' ELSE 'done' END "
+                "WHERE run_id = ? AND flow = ? AND writeback = 'sent' AND writeback_job = ?",
+                (failed, run_id, flow, job_id),
             )
             await file_failures(tx, run_id, flow, "writeback", failures)
             await tx.execute(
