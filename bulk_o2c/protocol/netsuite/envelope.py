@@ -53,7 +53,7 @@ from bulk_o2c.protocol.netsuite.records import (
     SalesOrder,
     SalesOrderLine,
 )
-from bulk_o2c.protocol.netsuite.xml_text import escape_attribute, escape_text, is_clean_text
+from bulk_o2c.protocol.netsuite.xml_text import escape_attribute, escape_text, is_clean_key
 
 SOAP_ACTION_UPSERT_LIST: str = '"upsertList"'
 CONTENT_TYPE: str = "text/xml; charset=utf-8"
@@ -129,6 +129,8 @@ def _datetime(value: datetime | date, path: str) -> str:
 
 
 def _key(value: str, path: str) -> str:
+    if is_clean_key(value):
+        return value
     escaped, removed = escape_attribute(value)
     if removed:
         raise RecordEncodingError(f"{path}: contains characters XML cannot carry")
@@ -153,11 +155,17 @@ class _Fragment:
             self.removed.append(path + name)
         return escaped
 
-    def element(self, prefix: str, name: str, value: str | None, path: str) -> None:
-        if value is not None:
-            # Most values need no escaping: telling so first skips two calls per field.
-            text = value if is_clean_text(value) else self.text(value, path, name)
-            self.parts.append(f"<{prefix}:{name}>{text}</{prefix}:{name}>")
+    def elements(self, prefix: str, fields: tuple[tuple[str, str | None], ...], path: str) -> None:
+        """Text elements in the order given; a run of them per call, as they are most of a record."""
+        parts = self.parts
+        for name, value in fields:
+            if value is None:
+                continue
+            # Most values need no escaping: telling so first (is_clean_text, inlined: it runs for
+            # every field of every record) skips the escaping calls.
+            if not (value.isprintable() and "&" not in value and "<" not in value and ">" not in value):
+                value = self.text(value, path, name)
+            parts.append(f"<{prefix}:{name}>{value}</{prefix}:{name}>")
 
     def flag(self, prefix: str, name: str, value: bool | None) -> None:
         if value is not None:
@@ -220,22 +228,28 @@ class _Fragment:
         parts.append("<listRel:addressbook>")
         self.flag("listRel", "defaultShipping", entry.default_shipping)
         self.flag("listRel", "defaultBilling", entry.default_billing)
-        self.element("listRel", "label", entry.label, path)
+        self.elements("listRel", (("label", entry.label),), path)
         parts.append("<listRel:addressbookAddress>")
         path += "addressbookAddress."
         if address.country is not None:
             if address.country not in SOAP_COUNTRY_ENUM:
                 raise RecordEncodingError(f"{path}country: not a NetSuite Country enum value")
             parts.append(f"<platformCommon:country>{address.country}</platformCommon:country>")
-        self.element("platformCommon", "attention", address.attention, path)
-        self.element("platformCommon", "addressee", address.addressee, path)
-        self.element("platformCommon", "addrPhone", address.addr_phone, path)
-        self.element("platformCommon", "addr1", address.addr1, path)
-        self.element("platformCommon", "addr2", address.addr2, path)
-        self.element("platformCommon", "addr3", address.addr3, path)
-        self.element("platformCommon", "city", address.city, path)
-        self.element("platformCommon", "state", address.state, path)
-        self.element("platformCommon", "zip", address.zip, path)
+        self.elements(
+            "platformCommon",
+            (
+                ("attention", address.attention),
+                ("addressee", address.addressee),
+                ("addrPhone", address.addr_phone),
+                ("addr1", address.addr1),
+                ("addr2", address.addr2),
+                ("addr3", address.addr3),
+                ("city", address.city),
+                ("state", address.state),
+                ("zip", address.zip),
+            ),
+            path,
+        )
         parts.append("</listRel:addressbookAddress></listRel:addressbook>")
 
     def line(self, line: SalesOrderLine, path: str) -> None:
@@ -243,7 +257,7 @@ class _Fragment:
         parts.append("<tranSales:item>")
         self.ref("tranSales", "item", line.item, path)
         parts.append(f"<tranSales:quantity>{_decimal(line.quantity, path + 'quantity')}</tranSales:quantity>")
-        self.element("tranSales", "description", line.description, path)
+        self.elements("tranSales", (("description", line.description),), path)
         self.ref("tranSales", "price", line.price, path)
         if line.rate is not None:
             parts.append(f"<tranSales:rate>{_decimal(line.rate, path + 'rate')}</tranSales:rate>")
@@ -293,9 +307,7 @@ class RecordEncoder:
         f.parts.append(_record_open("listRel:Customer", c.external_id))
         f.ref("listRel", "customForm", c.custom_form, "")
         f.flag("listRel", "isPerson", c.is_person)
-        f.element("listRel", "companyName", c.company_name, "")
-        f.element("listRel", "phone", c.phone, "")
-        f.element("listRel", "email", c.email, "")
+        f.elements("listRel", (("companyName", c.company_name), ("phone", c.phone), ("email", c.email)), "")
         f.ref("listRel", "subsidiary", c.subsidiary, "")
         f.ref("listRel", "currency", c.currency, "")
         if c.addressbook:
@@ -320,8 +332,7 @@ class RecordEncoder:
             if so.order_status not in SALES_ORDER_STATUSES:
                 raise RecordEncodingError("orderStatus: not a SalesOrderOrderStatus enum value")
             parts.append(f"<tranSales:orderStatus>{so.order_status}</tranSales:orderStatus>")
-        f.element("tranSales", "otherRefNum", so.other_ref_num, "")
-        f.element("tranSales", "memo", so.memo, "")
+        f.elements("tranSales", (("otherRefNum", so.other_ref_num), ("memo", so.memo)), "")
         f.ref("tranSales", "subsidiary", so.subsidiary, "")
         if so.lines:
             parts.append('<tranSales:itemList replaceAll="true">')

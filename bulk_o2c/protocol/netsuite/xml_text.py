@@ -38,6 +38,11 @@ def is_clean_text(value: str) -> bool:
     return value.isprintable() and "&" not in value and "<" not in value and ">" not in value
 
 
+def is_clean_key(value: str) -> bool:
+    """True when ``value`` goes into a double-quoted attribute as it is (ids, types, script ids)."""
+    return is_clean_text(value) and '"' not in value
+
+
 def escape_text(value: str) -> tuple[str, str]:
     """Return ``value`` as element content, and the forbidden characters that were removed."""
     if is_clean_text(value) or _TEXT_NEEDS_WORK.search(value) is None:
@@ -49,7 +54,7 @@ def escape_text(value: str) -> tuple[str, str]:
 
 def escape_attribute(value: str) -> tuple[str, str]:
     """Return ``value`` for a double-quoted attribute, and the forbidden characters that were removed."""
-    if (is_clean_text(value) and '"' not in value) or _ATTRIBUTE_NEEDS_WORK.search(value) is None:
+    if is_clean_key(value) or _ATTRIBUTE_NEEDS_WORK.search(value) is None:
         return value, ""
     value, removed = remove_forbidden(value)
     value = (
