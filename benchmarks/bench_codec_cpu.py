@@ -2,8 +2,10 @@
 
     .venv/bin/python benchmarks/bench_codec_cpu.py
 
-Figures are CPU microseconds per record (``time.process_time``), best of several repeats of loops
-long enough to swamp timer resolution, for customers and for sales orders of 5 lines:
+Figures are CPU microseconds per record (``time.process_time``), best of five rounds of loops
+long enough to swamp timer resolution, for customers and for sales orders of 5 lines. bulk-o2c's
+and zeep's build and parse are timed in turns within each round, so a shared machine that changes
+speed during the run weighs on both sides of the ratio alike:
 - CSV parse: Bulk API 2.0 result pages as the Salesforce sandbox writes them (every value quoted;
   its hazards included: quotes, line breaks, non-ASCII), 5,000 rows a page, fed to
   ``CsvPageReader`` in 64 KiB network chunks; a sales order is its Order row plus its 5 OrderItem rows;
@@ -151,24 +153,37 @@ def read_page(page: bytes) -> Callable[[], int]:
     return work
 
 
-def cpu_us_per_record(
-    work: Callable[[], object], records: int, min_seconds: float = 0.4, repeats: int = 5
-) -> float:
+def _loops_for(work: Callable[[], object], seconds: float) -> int:
+    """How many calls of ``work`` take at least ``seconds`` of CPU: long enough to swamp the timer."""
     loops = 1
     while True:
         start = time.process_time()
         for _ in range(loops):
             work()
-        if time.process_time() - start >= min_seconds / repeats or loops >= 1 << 20:
-            break
+        if time.process_time() - start >= seconds or loops >= 1 << 20:
+            return loops
         loops *= 2
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.process_time()
-        for _ in range(loops):
-            work()
-        best = min(best, (time.process_time() - start) / loops)
-    return round(best / records * 1e6, 2)
+
+
+def cpu_us_per_record_in_turns(
+    works: dict[str, Callable[[], object]], records: int, min_seconds: float = 0.4, rounds: int = 5
+) -> dict[str, float]:
+    """Best CPU microseconds per record of each work, timed in turns: every round runs each work
+    once, so a machine that slows down or speeds up during the run (it is shared) weighs on all of
+    them alike instead of on whichever was measured at the time."""
+    loops = {key: _loops_for(work, min_seconds / rounds) for key, work in works.items()}
+    best = dict.fromkeys(works, float("inf"))
+    for _ in range(rounds):
+        for key, work in works.items():
+            start = time.process_time()
+            for _ in range(loops[key]):
+                work()
+            best[key] = min(best[key], (time.process_time() - start) / loops[key])
+    return {key: round(seconds / records * 1e6, 2) for key, seconds in best.items()}
+
+
+def cpu_us_per_record(work: Callable[[], object], records: int) -> float:
+    return cpu_us_per_record_in_turns({"work": work}, records)["work"]
 
 
 def build_chunk(records: list[NetSuiteRecord]) -> Callable[[], bytes]:
@@ -336,11 +351,15 @@ def main() -> int:
     assert len(parse_upsert_list_response(response)) == CHUNK
 
     ours = stage_figures()
-    ours |= {
-        "build_customer": cpu_us_per_record(build_chunk(customers), CHUNK),
-        "build_sales_order_5_lines": cpu_us_per_record(build_chunk(orders), CHUNK),
-        "parse_response_100": cpu_us_per_record(lambda: parse_upsert_list_response(response), CHUNK),
+    codec: dict[str, Callable[[], object]] = {
+        "build_customer": build_chunk(customers),
+        "build_sales_order_5_lines": build_chunk(orders),
+        "parse_response_100": lambda: parse_upsert_list_response(response),
     }
+    zeep_setup = zeep_works(customers, orders, response)
+    theirs = {} if zeep_setup is None else {f"zeep {key}": work for key, work in zeep_setup[1].items()}
+    timed = cpu_us_per_record_in_turns(codec | theirs, CHUNK)
+    ours |= {key: timed[key] for key in codec}
     ours["total_customer"] = round(
         ours["csv_parse_account"] + ours["map_account"] + ours["build_customer"] + ours["parse_response_100"],
         2,
@@ -368,25 +387,27 @@ def main() -> int:
     result: dict[str, Any] = {
         "benchmark": "client CPU per record by stage, and zeep building and parsing the same upsertList",
         "command": "python benchmarks/bench_codec_cpu.py",
-        "unit": "CPU microseconds per record (time.process_time, best of 3-5 repeats)",
+        "unit": "CPU microseconds per record (time.process_time, best of 5 rounds; "
+        "build and parse timed in turns with zeep's)",
         "machine": machine(),
         "chunk_records": CHUNK,
         "lxml": ".".join(map(str, etree.LXML_VERSION)),
         "bulk_o2c": ours,
         "zeep": None,
     }
-    zeep_figures = run_zeep(customers, orders, response, ours)
-    if zeep_figures is not None:
-        result["zeep"] = zeep_figures
+    if zeep_setup is not None:
+        result["zeep"] = zeep_figures(zeep_setup[0], {key: timed[f"zeep {key}"] for key in codec}, ours)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {RESULTS.relative_to(REPO)}")
     return 0
 
 
-def run_zeep(
-    customers: list[NetSuiteRecord], orders: list[NetSuiteRecord], response: bytes, ours: dict[str, float]
-) -> dict[str, Any] | None:
+def zeep_works(
+    customers: list[NetSuiteRecord], orders: list[NetSuiteRecord], response: bytes
+) -> tuple[dict[str, Any], dict[str, Callable[[], object]]] | None:
+    """zeep's version and WSDL load time, and its build and parse works keyed as ours; None without
+    the WSDL or zeep."""
     if not WSDL.is_file():
         print(f"zeep comparison skipped: NetSuite WSDL not found at {WSDL}")
         return None
@@ -400,14 +421,18 @@ def run_zeep(
     zeep_orders = [z.sales_order(o) for o in orders if isinstance(o, SalesOrder)]
     parsed = z.parse_response(response)()
     assert len(parsed.body.writeResponseList.writeResponse) == CHUNK
-    figures: dict[str, Any] = {
-        "version": zeep.__version__,
-        "wsdl_load_s": round(z.wsdl_load_s, 3),
-        "build_customer": cpu_us_per_record(z.build_chunk(zeep_customers), CHUNK, repeats=3),
-        "build_sales_order_5_lines": cpu_us_per_record(z.build_chunk(zeep_orders), CHUNK, repeats=3),
-        "parse_response_100": cpu_us_per_record(z.parse_response(response), CHUNK, repeats=3),
+    meta = {"version": zeep.__version__, "wsdl_load_s": round(z.wsdl_load_s, 3)}
+    works = {
+        "build_customer": z.build_chunk(zeep_customers),
+        "build_sales_order_5_lines": z.build_chunk(zeep_orders),
+        "parse_response_100": z.parse_response(response),
     }
-    print(f"zeep {zeep.__version__} WSDL load (one-off): {figures['wsdl_load_s']:8.2f} s")
+    return meta, works
+
+
+def zeep_figures(meta: dict[str, Any], timed: dict[str, float], ours: dict[str, float]) -> dict[str, Any]:
+    figures: dict[str, Any] = meta | timed
+    print(f"zeep {meta['version']} WSDL load (one-off): {meta['wsdl_load_s']:8.2f} s")
     print(f"zeep response parse (100 records): {figures['parse_response_100']:8.1f} us/record")
     met = True
     for key, label in (
