@@ -84,7 +84,8 @@ async def extract_flow(
         await store.extraction.stage_page(
             run_id,
             spec.flow,
-            page.dicts(),
+            page.header,
+            page.rows,
             after=after,
             next_locator=page.next_locator,
             parent_column=spec.parent_column,

@@ -21,6 +21,7 @@ import aiosqlite
 import orjson
 
 from bulk_o2c.store.database import Database, Params, fetch_all
+from bulk_o2c.store.rows import decode_row
 from bulk_o2c.store.runs import utc_now
 from bulk_o2c.store.settle import DlqStage, Failure, file_failures, json_ids
 
@@ -42,13 +43,14 @@ class DeadLetter:
 
 _SELECT = (
     "SELECT d.dlq_id, d.run_id, d.flow, d.sf_id, d.stage, d.code, d.message, d.chunk_id, d.created_at, "
-    "d.retried_at, s.row FROM dlq d LEFT JOIN staged s ON s.run_id = d.run_id AND s.flow = d.flow "
-    "AND s.sf_id = d.sf_id"
+    "d.retried_at, s.row, e.header FROM dlq d LEFT JOIN staged s ON s.run_id = d.run_id "
+    "AND s.flow = d.flow AND s.sf_id = d.sf_id "
+    "LEFT JOIN extractions e ON e.run_id = d.run_id AND e.flow = d.flow"
 )
 
 
 def _letter(row: Params) -> DeadLetter:
-    dlq_id, run_id, flow, sf_id, stage, code, message, chunk_id, created_at, retried_at, source = row
+    dlq_id, run_id, flow, sf_id, stage, code, message, chunk_id, created_at, retried_at, source, header = row
     return DeadLetter(
         dlq_id,
         run_id,
@@ -60,7 +62,7 @@ def _letter(row: Params) -> DeadLetter:
         chunk_id,
         created_at,
         retried_at,
-        None if source is None else orjson.loads(source),
+        None if source is None else decode_row(source, header),
     )
 
 

@@ -12,7 +12,9 @@ Rules this module owns:
   already finds the row: the state index would scan every record of the flow in that state.
 - No foreign keys: every write goes through this package's API, which keeps the references whole,
   and enforcing them costs about 15% of a chunk's checkpoint time.
-- Timestamps are ISO-8601 UTC text; Salesforce rows are compact JSON (orjson) in a BLOB.
+- Timestamps are ISO-8601 UTC text. A staged Salesforce row is a compact JSON array of its values
+  in the order of its extraction's ``header`` (a JSON array of column names); a checkpoint written
+  before headers were kept holds JSON objects instead, and both are read.
 """
 
 from __future__ import annotations
@@ -122,6 +124,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     DROP INDEX outcomes_writeback;
     CREATE INDEX outcomes_writeback ON outcomes (run_id, flow, writeback, sf_id);
+    """,
+    # Staged rows become JSON arrays in the order of their flow's header, kept once per extraction:
+    # half the bytes of objects that repeat every column name. Rows staged before keep their
+    # object form (header NULL) and are read as they are.
+    """
+    ALTER TABLE extractions ADD COLUMN header TEXT;
     """,
 )
 

@@ -18,9 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-import orjson
-
 from bulk_o2c.store.database import Database, Params, fetch_all
+from bulk_o2c.store.rows import decode_row
 from bulk_o2c.store.settle import Failure, file_failures, json_ids, parent_failure
 
 
@@ -39,14 +38,20 @@ class StagedRecord:
     row: dict[str, str]
 
 
-def _record(row: Params) -> StagedRecord:
+def _record(row: Params, header: str | None) -> StagedRecord:
     sf_id, parent_id, seq, data = row
-    return StagedRecord(sf_id, parent_id, seq, orjson.loads(data))
+    return StagedRecord(sf_id, parent_id, seq, decode_row(data, header))
 
 
 class Staging:
     def __init__(self, database: Database) -> None:
         self._db = database
+
+    async def _header(self, run_id: str, flow: str) -> str | None:
+        found = await self._db.fetch_one(
+            "SELECT header FROM extractions WHERE run_id = ? AND flow = ?", (run_id, flow)
+        )
+        return None if found is None else found[0]
 
     async def ready(
         self, run_id: str, flow: str, *, after_seq: int = -1, limit: int = 1000
@@ -57,7 +62,8 @@ class Staging:
             "WHERE run_id = ? AND flow = ? AND state = 'staged' AND seq > ? ORDER BY seq LIMIT ?",
             (run_id, flow, after_seq, limit),
         )
-        return [_record(row) for row in rows]
+        header = await self._header(run_id, flow)
+        return [_record(row, header) for row in rows]
 
     async def records(self, run_id: str, flow: str, sf_ids: Sequence[str]) -> list[StagedRecord]:
         """These records, in the order asked (a chunk's, to send it again)."""
@@ -66,7 +72,8 @@ class Staging:
             "WHERE run_id = ? AND flow = ? AND sf_id IN (SELECT value FROM json_each(?))",
             (run_id, flow, json_ids(sf_ids)),
         )
-        found = {row[0]: _record(row) for row in rows}
+        header = await self._header(run_id, flow)
+        found = {row[0]: _record(row, header) for row in rows}
         return [found[sf_id] for sf_id in sf_ids if sf_id in found]
 
     async def children(
@@ -78,9 +85,10 @@ class Staging:
             "WHERE run_id = ? AND parent_id IN (SELECT value FROM json_each(?)) AND flow = ? ORDER BY seq",
             (run_id, json_ids(parent_ids), flow),
         )
+        header = await self._header(run_id, flow)
         grouped: dict[str, list[dict[str, str]]] = {parent_id: [] for parent_id in parent_ids}
         for parent_id, data in rows:
-            grouped[parent_id].append(orjson.loads(data))
+            grouped[parent_id].append(decode_row(data, header))
         return grouped
 
     async def hold_for_parents(

@@ -16,6 +16,12 @@ Row = dict[str, str]
 Rows = list[Row]
 
 
+def as_page(rows: Rows) -> tuple[list[str], list[list[str]]]:
+    """Dict rows as a results page: the first row's columns, and each row's values in that order."""
+    header = list(rows[0]) if rows else ["Id"]
+    return header, [[row[column] for column in header] for row in rows]
+
+
 def _accounts(count: int, start: int = 0) -> Rows:
     return [
         {"Id": f"001{n:015d}", "Name": f"Account {n}", "SystemModstamp": "2025-03-01T10:00:00.000+0000"}
@@ -75,7 +81,7 @@ def stage(store: CheckpointStore, run_id: str) -> Stage:
         await store.extraction.begin(into, flow, window_start=None, window_end="2025-03-02T00:00:00+00:00")
         await store.extraction.set_job(into, flow, f"750{flow}")
         await store.extraction.stage_page(
-            into, flow, page, after=None, next_locator=None, parent_column=parent_column
+            into, flow, *as_page(page), after=None, next_locator=None, parent_column=parent_column
         )
 
     return stage_rows

@@ -18,7 +18,7 @@ import anyio
 import pytest
 
 from bulk_o2c.store import Fingerprint, RecordOutcome, Settled, open_store
-from tests.store.conftest import Rows
+from tests.store.conftest import Rows, as_page
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")
 
@@ -52,8 +52,12 @@ CHILD = textwrap.dedent(
         async with open_store(path) as store:
             run = await store.runs.latest()
             if action == "stage":
-                rows = [{"Id": f"001{n:015d}", "Name": "x" * 300} for n in range(100, 100 + int(sys.argv[4]))]
-                await store.extraction.stage_page(run.run_id, "Account", rows, after="L1", next_locator="L2")
+                header = ["Id", "Name", "SystemModstamp"]
+                stamp = "2025-03-01T10:00:00.000+0000"
+                rows = [[f"001{n:015d}", "x" * 300, stamp] for n in range(100, 100 + int(sys.argv[4]))]
+                await store.extraction.stage_page(
+                    run.run_id, "Account", header, rows, after="L1", next_locator="L2"
+                )
             elif action == "send":
                 (chunk,) = await store.chunks.open(run.run_id)
                 await store.chunks.mark_in_flight(chunk.chunk_id)
@@ -87,7 +91,9 @@ async def page_one(checkpoint: Path, accounts: Callable[..., Rows], settings_fin
             run.run_id, "Account", window_start=None, window_end="2025-03-02T00:00:00Z"
         )
         await store.extraction.set_job(run.run_id, "Account", "750A")
-        await store.extraction.stage_page(run.run_id, "Account", accounts(5), after=None, next_locator="L1")
+        await store.extraction.stage_page(
+            run.run_id, "Account", *as_page(accounts(5)), after=None, next_locator="L1"
+        )
     return run.run_id
 
 
@@ -104,8 +110,11 @@ async def test_a_kill_inside_the_page_transaction_loses_the_page_and_keeps_the_l
         assert (progress.locator, progress.pages_staged, progress.rows_staged) == ("L1", 1, 5)
         assert len(await store.staging.ready(page_one, "Account", limit=100_000)) == 5
         # Resume: the same page, read again from the saved locator, stages once.
-        rows = [{"Id": f"001{n:015d}", "Name": "x"} for n in range(100, 110)]
-        await store.extraction.stage_page(page_one, "Account", rows, after="L1", next_locator=None)
+        rows = [
+            {"Id": f"001{n:015d}", "Name": "x", "SystemModstamp": "2025-03-01T10:00:00.000+0000"}
+            for n in range(100, 110)
+        ]
+        await store.extraction.stage_page(page_one, "Account", *as_page(rows), after="L1", next_locator=None)
         assert len(await store.staging.ready(page_one, "Account", limit=100_000)) == 15
 
 

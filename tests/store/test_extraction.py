@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from typing import cast
 
 import pytest
 
 from bulk_o2c.store import CheckpointConflictError, CheckpointStore, extraction
-from tests.store.conftest import Rows
+from tests.store.conftest import Rows, as_page
 
 WINDOW = {"window_start": "2025-03-01T00:00:00+00:00", "window_end": "2025-03-02T00:00:00+00:00"}
 
@@ -36,7 +37,7 @@ async def test_begin_records_the_window_once(store: CheckpointStore, run_id: str
 async def test_pages_are_staged_in_order_with_their_locator(
     store: CheckpointStore, begun: str, accounts: Callable[..., Rows]
 ) -> None:
-    await store.extraction.stage_page(begun, "Account", accounts(3), after=None, next_locator="L1")
+    await store.extraction.stage_page(begun, "Account", *as_page(accounts(3)), after=None, next_locator="L1")
     progress = await store.extraction.progress(begun, "Account")
     assert progress is not None
     assert (
@@ -52,7 +53,9 @@ async def test_pages_are_staged_in_order_with_their_locator(
         3,
         False,
     )
-    await store.extraction.stage_page(begun, "Account", accounts(2, start=3), after="L1", next_locator=None)
+    await store.extraction.stage_page(
+        begun, "Account", *as_page(accounts(2, start=3)), after="L1", next_locator=None
+    )
     progress = await store.extraction.progress(begun, "Account")
     assert progress is not None
     assert (progress.locator, progress.pages_staged, progress.rows_staged, progress.done) == (
@@ -69,14 +72,14 @@ async def test_pages_are_staged_in_order_with_their_locator(
 async def test_a_page_staged_twice_is_refused_and_changes_nothing(
     store: CheckpointStore, begun: str, accounts: Callable[..., Rows]
 ) -> None:
-    await store.extraction.stage_page(begun, "Account", accounts(3), after=None, next_locator="L1")
+    await store.extraction.stage_page(begun, "Account", *as_page(accounts(3)), after=None, next_locator="L1")
     with pytest.raises(CheckpointConflictError):
         await store.extraction.stage_page(
-            begun, "Account", accounts(3, start=10), after=None, next_locator="L1"
+            begun, "Account", *as_page(accounts(3, start=10)), after=None, next_locator="L1"
         )
     with pytest.raises(CheckpointConflictError):
         await store.extraction.stage_page(
-            begun, "Account", accounts(3, start=10), after="L0", next_locator="L2"
+            begun, "Account", *as_page(accounts(3, start=10)), after="L0", next_locator="L2"
         )
     progress = await store.extraction.progress(begun, "Account")
     assert progress is not None
@@ -89,14 +92,16 @@ async def test_nothing_is_staged_before_the_job_is_recorded(
 ) -> None:
     await store.extraction.begin(run_id, "Account", **WINDOW)
     with pytest.raises(CheckpointConflictError):
-        await store.extraction.stage_page(run_id, "Account", accounts(1), after=None, next_locator=None)
+        await store.extraction.stage_page(
+            run_id, "Account", *as_page(accounts(1)), after=None, next_locator=None
+        )
 
 
 async def test_the_job_cannot_change_once_pages_are_staged(
     store: CheckpointStore, begun: str, accounts: Callable[..., Rows]
 ) -> None:
     await store.extraction.set_job(begun, "Account", "750B")  # no page yet: a new job is fine
-    await store.extraction.stage_page(begun, "Account", accounts(1), after=None, next_locator="L1")
+    await store.extraction.stage_page(begun, "Account", *as_page(accounts(1)), after=None, next_locator="L1")
     with pytest.raises(CheckpointConflictError):
         await store.extraction.set_job(begun, "Account", "750C")
 
@@ -104,26 +109,29 @@ async def test_the_job_cannot_change_once_pages_are_staged(
 async def test_a_page_that_fails_midway_leaves_no_row_and_the_old_locator(
     store: CheckpointStore, begun: str, accounts: Callable[..., Rows]
 ) -> None:
-    await store.extraction.stage_page(begun, "Account", accounts(2), after=None, next_locator="L1")
-    broken = accounts(5, start=2)
-    del broken[3]["Id"]  # the fourth row cannot be staged: the transaction is rolled back, not committed
+    await store.extraction.stage_page(begun, "Account", *as_page(accounts(2)), after=None, next_locator="L1")
+    header, broken = as_page(accounts(5, start=2))
+    # The fourth row cannot be staged (no id): the transaction is rolled back, not committed.
+    broken[3][header.index("Id")] = cast(str, None)
     with pytest.raises(sqlite3.IntegrityError, match=r"staged\.sf_id"):
-        await store.extraction.stage_page(begun, "Account", broken, after="L1", next_locator="L2")
+        await store.extraction.stage_page(begun, "Account", header, broken, after="L1", next_locator="L2")
     progress = await store.extraction.progress(begun, "Account")
     assert progress is not None
     assert (progress.locator, progress.pages_staged, progress.rows_staged) == ("L1", 1, 2)
     assert [r.sf_id for r in await store.staging.ready(begun, "Account")] == [a["Id"] for a in accounts(2)]
-    await store.extraction.stage_page(begun, "Account", accounts(5, start=2), after="L1", next_locator=None)
+    await store.extraction.stage_page(
+        begun, "Account", *as_page(accounts(5, start=2)), after="L1", next_locator=None
+    )
     assert len(await store.staging.ready(begun, "Account")) == 7
 
 
 async def test_a_record_staged_again_keeps_its_newest_row(
     store: CheckpointStore, begun: str, accounts: Callable[..., Rows]
 ) -> None:
-    await store.extraction.stage_page(begun, "Account", accounts(2), after=None, next_locator="L1")
+    await store.extraction.stage_page(begun, "Account", *as_page(accounts(2)), after=None, next_locator="L1")
     newer = accounts(1)
     newer[0]["Name"] = "Renamed"
-    await store.extraction.stage_page(begun, "Account", newer, after="L1", next_locator=None)
+    await store.extraction.stage_page(begun, "Account", *as_page(newer), after="L1", next_locator=None)
     staged = await store.staging.ready(begun, "Account")
     assert [(r.sf_id, r.row["Name"]) for r in staged] == [
         (accounts(2)[1]["Id"], "Account 1"),
@@ -137,7 +145,7 @@ async def test_hostile_values_are_stored_and_returned_unchanged(store: Checkpoin
         "Name": "Robert'); DROP TABLE staged;--\n\x00\u202e🚀",
         "Note": "\"'\\",
     }
-    await store.extraction.stage_page(begun, "Account", [row], after=None, next_locator=None)
+    await store.extraction.stage_page(begun, "Account", *as_page([row]), after=None, next_locator=None)
     (staged,) = await store.staging.ready(begun, "Account")
     assert staged.row == row
 
@@ -149,8 +157,9 @@ async def test_a_page_larger_than_a_batch_keeps_its_order_and_parents(
     page = orders(["001A", "", "001C", "001A", "001E"])
     await store.extraction.begin(run_id, "Order", **WINDOW)
     await store.extraction.set_job(run_id, "Order", "750B")
+    header, values = as_page(page)
     staged_count = await store.extraction.stage_page(
-        run_id, "Order", iter(page), after=None, next_locator=None, parent_column="AccountId"
+        run_id, "Order", header, iter(values), after=None, next_locator=None, parent_column="AccountId"
     )
     assert staged_count == 5
     progress = await store.extraction.progress(run_id, "Order")
@@ -160,3 +169,31 @@ async def test_a_page_larger_than_a_batch_keeps_its_order_and_parents(
     assert [(r.seq, r.sf_id, r.parent_id, r.row) for r in staged] == [
         (n, row["Id"], row["AccountId"] or None, row) for n, row in enumerate(page)
     ]
+
+
+async def test_a_page_with_other_columns_than_the_pages_before_is_refused(
+    store: CheckpointStore, begun: str, accounts: Callable[..., Rows]
+) -> None:
+    await store.extraction.stage_page(begun, "Account", *as_page(accounts(2)), after=None, next_locator="L1")
+    header, values = as_page(accounts(2, start=2))
+    with pytest.raises(CheckpointConflictError, match="differ from the pages staged before"):
+        await store.extraction.stage_page(
+            begun, "Account", header[::-1], [v[::-1] for v in values], after="L1", next_locator=None
+        )
+    with pytest.raises(CheckpointConflictError, match="no Id column"):
+        await store.extraction.stage_page(begun, "Account", ["Name"], [["x"]], after="L1", next_locator=None)
+    progress = await store.extraction.progress(begun, "Account")
+    assert progress is not None
+    assert (progress.locator, progress.rows_staged) == ("L1", 2)
+
+
+async def test_rows_staged_as_objects_by_an_older_version_are_still_read(
+    store: CheckpointStore, begun: str, accounts: Callable[..., Rows]
+) -> None:
+    # A checkpoint from before headers were kept: object rows, no header on the extraction.
+    await store.extraction.stage_page(begun, "Account", *as_page(accounts(2)), after=None, next_locator=None)
+    connection = store._database._connection
+    await connection.execute("UPDATE extractions SET header = NULL")
+    await connection.execute("UPDATE staged SET row = json_object('Id', sf_id, 'Name', 'Old ' || seq)")
+    staged = await store.staging.ready(begun, "Account")
+    assert [r.row for r in staged] == [{"Id": a["Id"], "Name": f"Old {n}"} for n, a in enumerate(accounts(2))]

@@ -167,40 +167,6 @@ class CsvPageReader:
         return fixed
 
 
-class RowDicts(Sequence[dict[str, str]]):
-    """Rows keyed by column name, for callers that prefer that to positions.
-
-    A view: each dict is made when it is read, so a page's rows are never held a second time as
-    dicts (50,000 of them are several megabytes more for as long as the page is in hand).
-    """
-
-    __slots__ = ("_header", "_rows")
-
-    def __init__(self, header: Sequence[str], rows: Sequence[Row]) -> None:
-        self._header = tuple(header)
-        self._rows = rows
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    @overload
-    def __getitem__(self, index: int) -> dict[str, str]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[dict[str, str]]: ...
-
-    def __getitem__(self, index: int | slice) -> dict[str, str] | list[dict[str, str]]:
-        if isinstance(index, slice):
-            return [self._dict(row) for row in self._rows[index]]
-        return self._dict(self._rows[index])
-
-    def __iter__(self) -> Iterator[dict[str, str]]:
-        return map(self._dict, self._rows)
-
-    def _dict(self, row: Row) -> dict[str, str]:
-        return dict(zip(self._header, row, strict=True))
-
-
 class CsvPage(Sequence[Row]):
     """One results page held as the chunks of bytes it arrived in; its records parsed on each pass.
 

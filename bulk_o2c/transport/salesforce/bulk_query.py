@@ -49,7 +49,6 @@ from bulk_o2c.protocol.salesforce.csv_stream import (
     CsvHeaderMismatchError,
     CsvPage,
     RowCountMismatchError,
-    RowDicts,
 )
 from bulk_o2c.protocol.salesforce.errors import RequestRejectedError, SalesforceProtocolError
 from bulk_o2c.protocol.salesforce.jobs import (
@@ -110,10 +109,6 @@ class Page:
     header: tuple[str, ...]
     rows: CsvPage
     rows_before: int  # rows of the job before this page (from the resume point if rows_done was unknown)
-
-    def dicts(self) -> RowDicts:
-        """The rows keyed by column name, each made as it is read (a page is not held twice)."""
-        return RowDicts(self.header, self.rows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,6 @@ from bulk_o2c.protocol.salesforce.csv_stream import (
     CsvPageReader,
     Row,
     RowCountMismatchError,
-    RowDicts,
 )
 
 TRICKY = (
@@ -148,22 +147,6 @@ def test_feed_after_close_is_refused() -> None:
     assert reader.close() == []
     with pytest.raises(ValueError, match="after close"):
         reader.feed(b"2\n")
-
-
-def test_row_dicts_is_a_view_keyed_by_column() -> None:
-    rows = [["1", "Acme"], ["2", "Beta"]]
-    dicts = RowDicts(("Id", "Account.Name"), rows)
-    assert len(dicts) == 2
-    assert list(dicts) == [{"Id": "1", "Account.Name": "Acme"}, {"Id": "2", "Account.Name": "Beta"}]
-    assert dicts[-1] == {"Id": "2", "Account.Name": "Beta"}
-    assert dicts[:1] == [{"Id": "1", "Account.Name": "Acme"}]
-    rows[0][1] = "Acme Corp"  # made when read, not copied when the view was made
-    assert dicts[0]["Account.Name"] == "Acme Corp"
-
-
-def test_row_dicts_refuses_a_row_of_another_width() -> None:
-    with pytest.raises(ValueError, match="shorter"):
-        list(RowDicts(("Id", "Name"), [["1"]]))
 
 
 def test_bad_delimiter() -> None:

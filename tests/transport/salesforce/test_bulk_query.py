@@ -112,7 +112,7 @@ async def test_sequential_extraction(http: SalesforceHttp, mocked: aioresponses)
     ]
     assert all(p.job_id == JOB_ID and p.header == ("Id", "Name", "Account.Name") for p in pages)
     assert pages[0].rows == [["003A", "Ann", "Acme, Inc"], ["003B", "Bob", ""]]
-    assert pages[1].dicts()[0] == {"Id": "003C", "Name": "Cy", "Account.Name": "line\nbreak"}
+    assert pages[1].rows[0] == ["003C", "Cy", "line\nbreak"]
     assert len(requests_to(mocked, "GET", JOB_URL)) == 2
     assert len(requests_to(mocked, "DELETE", JOB_URL)) == 1
 
