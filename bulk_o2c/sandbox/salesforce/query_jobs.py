@@ -240,7 +240,7 @@ class QueryJobService(JobService[QueryJob]):
             if start is None:
                 break
             starts.append(start)
-            start = job.results.page(start, size)[1]
+            start = job.results.measure(start, size)
         prefix = f"/services/data/v{version}/"
         links = [f"jobs/query/{job.id}/results?locator={encode_locator(s)}&maxRecords={size}" for s in starts]
         following = (

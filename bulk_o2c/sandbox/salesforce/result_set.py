@@ -10,6 +10,8 @@ Rules this module owns:
   ``maxRecords`` can follow any other.
 - Parent fields (``Product2.ProductCode``) are read from the parent's current row; a null foreign
   key gives an empty value, and the column is present either way.
+- A page a ``resultPages`` listing measured is kept (the last ``MEASURED_PAGES_KEPT``) until it
+  is downloaded, so a client that lists and then downloads does not make the server walk twice.
 - Counting scans only SystemModstamp values and yields to the event loop every ``SCAN_STEP`` slots,
   so a million-row count does not freeze the server.
 """
@@ -17,6 +19,7 @@ Rules this module owns:
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -26,6 +29,7 @@ from bulk_o2c.sandbox.salesforce.soql import Column, ModstampWindow, SoqlQuery
 from bulk_o2c.sandbox.salesforce.writes import ObjectWrites, WriteOverlay
 
 SCAN_STEP = 20_000
+MEASURED_PAGES_KEPT = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,7 @@ class ResultSet:
             for name, window in query.parent_windows.items()
         )
         self._slot_count = dataset.slot_count(query.sobject)
+        self._measured: OrderedDict[tuple[int, int], tuple[list[int], int | None]] = OrderedDict()
         # Dense objects without a window match every slot: no scan needed.
         self._dense = (
             query.window.is_everything and not self._parent_windows and query.sobject != ORDER_ITEM.name
@@ -97,9 +102,22 @@ class ResultSet:
 
     def page(self, start: int, max_records: int) -> tuple[list[int], int | None]:
         """Up to ``max_records`` matching slots from ``start``, and the slot the next page starts at."""
+        measured = self._measured.pop((start, max_records), None)
+        if measured is not None:
+            return measured
         walk = self.slots(start)
         page = [slot for _, slot in zip(range(max_records), walk, strict=False)]
         return page, next(walk, None)
+
+    def measure(self, start: int, max_records: int) -> int | None:
+        """Where the page after the one at ``start`` begins (for a ``resultPages`` listing). The page
+        is kept until it is downloaded, so listing and downloading walk the slots once, not twice."""
+        key = (start, max_records)
+        if key not in self._measured:
+            self._measured[key] = self.page(start, max_records)
+            while len(self._measured) > MEASURED_PAGES_KEPT:
+                self._measured.popitem(last=False)  # listed long ago and never downloaded
+        return self._measured[key][1]
 
     def values(self, slot: int, parents: dict[tuple[str, str], Row]) -> list[str | None]:
         """The selected values of one row; ``parents`` caches parent rows for one page."""
