@@ -9,7 +9,10 @@ Rules this module owns:
   the json1 functions are required (``json_each`` passes id lists as one parameter, with no limit
   on the number of ids).
 - A state test written ``+state`` keeps SQLite from picking the state index when the primary key
-  already finds the row: the state index would scan every record of the flow in that state.
+  already finds the row: the state index would scan every record of the flow in that state. A flow
+  test written ``+flow`` does the same for the primary key's ``(run_id, flow)`` prefix where the
+  parent or waiting index finds a handful of rows: without statistics SQLite prefers the prefix,
+  which walks every record of the flow.
 - No foreign keys: every write goes through this package's API, which keeps the references whole,
   and enforcing them costs about 15% of a chunk's checkpoint time.
 - Timestamps are ISO-8601 UTC text. A staged Salesforce row is a compact JSON array of its values

@@ -82,7 +82,7 @@ class Staging:
         """The ``flow`` rows of each parent, in staging order (an order's lines)."""
         rows = await self._db.fetch_all(
             "SELECT parent_id, row FROM staged "
-            "WHERE run_id = ? AND parent_id IN (SELECT value FROM json_each(?)) AND flow = ? ORDER BY seq",
+            "WHERE run_id = ? AND parent_id IN (SELECT value FROM json_each(?)) AND +flow = ? ORDER BY seq",
             (run_id, json_ids(parent_ids), flow),
         )
         header = await self._header(run_id, flow)
@@ -151,7 +151,7 @@ class Staging:
         """(record, parent) for the records waiting for their parent."""
         rows = await self._db.fetch_all(
             "SELECT sf_id, parent_id FROM staged "
-            "WHERE run_id = ? AND flow = ? AND state = 'waiting' ORDER BY seq",
+            "WHERE run_id = ? AND +flow = ? AND state = 'waiting' ORDER BY seq",
             (run_id, flow),
         )
         return [(sf_id, parent_id) for sf_id, parent_id in rows]

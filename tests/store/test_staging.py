@@ -11,7 +11,7 @@ from bulk_o2c.store import (
     RecordOutcome,
     Settled,
 )
-from tests.store.conftest import Rows, Stage
+from tests.store.conftest import Rows, Stage, as_page
 
 
 async def load(store: CheckpointStore, run_id: str, flow: str, outcomes: dict[str, str | None]) -> Settled:
@@ -164,3 +164,57 @@ async def test_unchanged_records_are_skipped(
     await store.staging.skip(run_id, "Account", [rows[0]["Id"], rows[2]["Id"]])
     assert [r.sf_id for r in await store.staging.ready(run_id, "Account")] == [rows[1]["Id"]]
     assert await store.staging.counts(run_id) == {"Account": {"skipped": 2, "staged": 1}}
+
+
+def _items(orders: range, lines: int) -> Rows:
+    return [
+        {"Id": f"802{order:09d}{line:06d}", "OrderId": f"801{order:015d}", "Quantity": "1"}
+        for order in orders
+        for line in range(lines)
+    ]
+
+
+async def test_reading_an_orders_lines_does_not_walk_the_other_staged_lines(
+    store: CheckpointStore, run_id: str
+) -> None:
+    # SQLite's virtual-machine steps per call, counted by its progress handler: a walk over the
+    # flow's staged lines would grow with them, a search of the parent index does not.
+    steps = 0
+
+    def step() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    async def steps_to_read(order_ids: list[str]) -> int:
+        nonlocal steps
+        steps = 0
+        lines = await store.staging.children(run_id, "OrderItem", order_ids)
+        assert [len(lines[o]) for o in order_ids] == [2] * len(order_ids)
+        steps_with_waiting = steps
+        await store.staging.waiting(run_id, "OrderItem")
+        return steps_with_waiting + steps
+
+    await store.extraction.begin(run_id, "OrderItem", window_start=None, window_end="2025-03-02T00:00:00Z")
+    await store.extraction.set_job(run_id, "OrderItem", "750I")
+    await store.extraction.stage_page(
+        run_id,
+        "OrderItem",
+        *as_page(_items(range(5), 2)),
+        after=None,
+        next_locator="L1",
+        parent_column="OrderId",
+    )
+    await store._database._connection.set_progress_handler(step, 1)
+    asked = [f"801{order:015d}" for order in (1, 3)]
+    first = await steps_to_read(asked)
+    await store.extraction.stage_page(
+        run_id,
+        "OrderItem",
+        *as_page(_items(range(5, 1_005), 2)),
+        after="L1",
+        next_locator=None,
+        parent_column="OrderId",
+    )
+    last = await steps_to_read(asked)
+    assert last < first * 1.5
