@@ -16,6 +16,26 @@ Row = dict[str, str]
 Rows = list[Row]
 
 
+async def vm_steps(store: CheckpointStore, work: Awaitable[object]) -> int:
+    """SQLite virtual-machine steps the store's connection runs for ``work``, counted by its progress
+    handler: a measure of how much a query reads that, unlike time, does not depend on the machine."""
+    steps = 0
+
+    def step() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    connection = store._database._connection
+    await connection.set_progress_handler(step, 1)
+    try:
+        await work
+    finally:
+        # sqlite3 removes the handler on None; aiosqlite's annotation leaves that out.
+        await connection.set_progress_handler(None, 1)  # type: ignore[arg-type]
+    return steps
+
+
 def as_page(rows: Rows) -> tuple[list[str], list[list[str]]]:
     """Dict rows as a results page: the first row's columns, and each row's values in that order."""
     header = list(rows[0]) if rows else ["Id"]

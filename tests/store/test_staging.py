@@ -11,7 +11,7 @@ from bulk_o2c.store import (
     RecordOutcome,
     Settled,
 )
-from tests.store.conftest import Rows, Stage, as_page
+from tests.store.conftest import Rows, Stage, as_page, vm_steps
 
 
 async def load(store: CheckpointStore, run_id: str, flow: str, outcomes: dict[str, str | None]) -> Settled:
@@ -177,23 +177,11 @@ def _items(orders: range, lines: int) -> Rows:
 async def test_reading_an_orders_lines_does_not_walk_the_other_staged_lines(
     store: CheckpointStore, run_id: str
 ) -> None:
-    # SQLite's virtual-machine steps per call, counted by its progress handler: a walk over the
-    # flow's staged lines would grow with them, a search of the parent index does not.
-    steps = 0
-
-    def step() -> int:
-        nonlocal steps
-        steps += 1
-        return 0
-
-    async def steps_to_read(order_ids: list[str]) -> int:
-        nonlocal steps
-        steps = 0
+    # A walk over the flow's staged lines would grow with them; a search of the parent index does not.
+    async def read(order_ids: list[str]) -> None:
         lines = await store.staging.children(run_id, "OrderItem", order_ids)
         assert [len(lines[o]) for o in order_ids] == [2] * len(order_ids)
-        steps_with_waiting = steps
         await store.staging.waiting(run_id, "OrderItem")
-        return steps_with_waiting + steps
 
     await store.extraction.begin(run_id, "OrderItem", window_start=None, window_end="2025-03-02T00:00:00Z")
     await store.extraction.set_job(run_id, "OrderItem", "750I")
@@ -205,9 +193,8 @@ async def test_reading_an_orders_lines_does_not_walk_the_other_staged_lines(
         next_locator="L1",
         parent_column="OrderId",
     )
-    await store._database._connection.set_progress_handler(step, 1)
     asked = [f"801{order:015d}" for order in (1, 3)]
-    first = await steps_to_read(asked)
+    first = await vm_steps(store, read(asked))
     await store.extraction.stage_page(
         run_id,
         "OrderItem",
@@ -216,5 +203,5 @@ async def test_reading_an_orders_lines_does_not_walk_the_other_staged_lines(
         next_locator=None,
         parent_column="OrderId",
     )
-    last = await steps_to_read(asked)
+    last = await vm_steps(store, read(asked))
     assert last < first * 1.5

@@ -12,7 +12,7 @@ from bulk_o2c.store import (
     WritebackItem,
     WritebackJob,
 )
-from tests.store.conftest import Rows, Stage
+from tests.store.conftest import Rows, Stage, vm_steps
 
 
 @pytest.fixture
@@ -76,33 +76,21 @@ async def _load(store: CheckpointStore, run_id: str, sf_ids: list[str]) -> None:
 async def test_picking_and_settling_a_job_does_not_walk_records_already_written_back(
     store: CheckpointStore, run_id: str, stage: Stage, accounts: Callable[..., Rows]
 ) -> None:
-    # SQLite's virtual-machine steps per call, counted by its progress handler: a walk over the
-    # outcomes written back earlier would grow with them, a range read on the index does not.
-    steps = 0
-
-    def step() -> int:
-        nonlocal steps
-        steps += 1
-        return 0
-
-    async def steps_of_one_job(job_id: str) -> int:
-        nonlocal steps
-        steps = 0
+    # A walk over the outcomes written back earlier would grow with them; a range read does not.
+    async def one_job(job_id: str) -> None:
         items = await store.writeback.pending(run_id, "Account", limit=10)
         await store.writeback.assign(run_id, "Account", job_id, [i.sf_id for i in items])
         await store.writeback.complete(run_id, job_id)
-        return steps
 
     rows = accounts(2_010)
     await stage("Account", rows)
     sf_ids = [row["Id"] for row in rows]
     await _load(store, run_id, sf_ids[:10])
-    await store._database._connection.set_progress_handler(step, 1)
-    first = await steps_of_one_job("750A")
+    first = await vm_steps(store, one_job("750A"))
     await _load(store, run_id, sf_ids[10:])
     for n in range(199):  # 1,990 records written back before the last job
-        await steps_of_one_job(f"750B{n}")
-    last = await steps_of_one_job("750C")
+        await one_job(f"750B{n}")
+    last = await vm_steps(store, one_job("750C"))
 
     assert await store.writeback.pending(run_id, "Account") == []
     assert last < first * 1.5
