@@ -90,4 +90,3 @@ def _canonical_text(value: object) -> str:
     if isinstance(value, set | frozenset | dict):
         raise TypeError("a fingerprinted record may not hold sets or dicts: their order is not stable")
     return repr(value)
-
