@@ -1,4 +1,4 @@
-"""A fresh checkpoint per test, a run in it, and helpers to stage Salesforce rows."""
+"""A fresh checkpoint per test, a run in it, and helpers to stage Salesforce rows and load them."""
 
 from __future__ import annotations
 
@@ -7,13 +7,27 @@ from pathlib import Path
 
 import pytest
 
-from bulk_o2c.store import CheckpointStore, Fingerprint, open_store
+from bulk_o2c.store import CheckpointStore, Fingerprint, RecordOutcome, Settled, open_store
 
 Stage = Callable[..., Awaitable[None]]
 
 
 Row = dict[str, str]
 Rows = list[Row]
+
+
+async def load(store: CheckpointStore, run_id: str, flow: str, outcomes: dict[str, str | None]) -> Settled:
+    """Send the given records in one chunk: an internal id means loaded, None means refused."""
+    chunk = await store.chunks.create(run_id, flow, list(outcomes), in_flight=True)
+    return await store.chunks.complete(
+        chunk.chunk_id,
+        [
+            RecordOutcome(sf_id, "X_" + sf_id, "loaded", internal_id=internal_id)
+            if internal_id
+            else RecordOutcome(sf_id, "X_" + sf_id, "failed", code="INVALID_FLD_VALUE", message="bad country")
+            for sf_id, internal_id in outcomes.items()
+        ],
+    )
 
 
 async def vm_steps(store: CheckpointStore, work: Awaitable[object]) -> int:

@@ -8,24 +8,8 @@ from bulk_o2c.store import (
     Failure,
     Fingerprint,
     Readiness,
-    RecordOutcome,
-    Settled,
 )
-from tests.store.conftest import Rows, Stage, as_page, vm_steps
-
-
-async def load(store: CheckpointStore, run_id: str, flow: str, outcomes: dict[str, str | None]) -> Settled:
-    """Send the given records in one chunk: an internal id means loaded, None means refused."""
-    chunk = await store.chunks.create(run_id, flow, list(outcomes), in_flight=True)
-    return await store.chunks.complete(
-        chunk.chunk_id,
-        [
-            RecordOutcome(sf_id, "X_" + sf_id, "loaded", internal_id=internal_id)
-            if internal_id
-            else RecordOutcome(sf_id, "X_" + sf_id, "failed", code="INVALID_FLD_VALUE", message="bad country")
-            for sf_id, internal_id in outcomes.items()
-        ],
-    )
+from tests.store.conftest import Rows, Stage, as_page, load, vm_steps
 
 
 async def test_ready_pages_through_staged_records_in_order(

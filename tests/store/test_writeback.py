@@ -12,7 +12,7 @@ from bulk_o2c.store import (
     WritebackItem,
     WritebackJob,
 )
-from tests.store.conftest import Rows, Stage, vm_steps
+from tests.store.conftest import Rows, Stage, load, vm_steps
 
 
 @pytest.fixture
@@ -66,13 +66,6 @@ async def test_job_results_settle_each_record(store: CheckpointStore, run_id: st
         await store.writeback.complete(run_id, "750J")
 
 
-async def _load(store: CheckpointStore, run_id: str, sf_ids: list[str]) -> None:
-    chunk = await store.chunks.create(run_id, "Account", sf_ids, in_flight=True)
-    await store.chunks.complete(
-        chunk.chunk_id, [RecordOutcome(i, "SF_ACCT_" + i, "loaded", internal_id=i[-4:]) for i in sf_ids]
-    )
-
-
 async def test_picking_and_settling_a_job_does_not_walk_records_already_written_back(
     store: CheckpointStore, run_id: str, stage: Stage, accounts: Callable[..., Rows]
 ) -> None:
@@ -85,9 +78,9 @@ async def test_picking_and_settling_a_job_does_not_walk_records_already_written_
     rows = accounts(2_010)
     await stage("Account", rows)
     sf_ids = [row["Id"] for row in rows]
-    await _load(store, run_id, sf_ids[:10])
+    await load(store, run_id, "Account", {i: i[-4:] for i in sf_ids[:10]})
     first = await vm_steps(store, one_job("750A"))
-    await _load(store, run_id, sf_ids[10:])
+    await load(store, run_id, "Account", {i: i[-4:] for i in sf_ids[10:]})
     for n in range(199):  # 1,990 records written back before the last job
         await one_job(f"750B{n}")
     last = await vm_steps(store, one_job("750C"))
