@@ -4,7 +4,7 @@ Stages share state only through this store, and each step's progress is committe
 step acts on it, so a run killed at any moment resumes without losing or repeating a record.
 """
 
-from bulk_o2c.store.chunks import Chunk, ChunkState, Settled
+from bulk_o2c.store.chunks import Chunk, ChunkState, Completion, Settled
 from bulk_o2c.store.database import CheckpointConflictError
 from bulk_o2c.store.dlq import DeadLetter
 from bulk_o2c.store.export import export
@@ -24,6 +24,7 @@ __all__ = [
     "CheckpointStore",
     "Chunk",
     "ChunkState",
+    "Completion",
     "CrossReference",
     "DeadLetter",
     "ExtractionProgress",

@@ -42,13 +42,43 @@ class Chunk:
 
 
 @dataclass(frozen=True, slots=True)
+class Completion:
+    """The outcome of each record of a chunk NetSuite answered."""
+
+    chunk_id: int
+    outcomes: tuple[RecordOutcome, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Settled:
     """What completing a chunk changed for records waiting on its records."""
 
     released: tuple[str, ...] = ()  # back to staged: their parent loaded
     parked: tuple[str, ...] = ()  # parked: their parent failed
-    already_done: bool = False
+    already_done: bool = False  # every chunk named was done before: nothing was written
 
+
+_Answered = tuple[Chunk, Sequence[RecordOutcome]]
+
+# A chunk's settled outcomes travel as one JSON array of [sf_id, external_id, internal_id, status,
+# warnings, chunk_id, writeback, digest] that SQLite takes apart itself: one statement step for all
+# rows, where executemany would hand the interpreter lock back and forth once per row.
+_RECORD_OUTCOMES = (
+    "INSERT INTO outcomes (run_id, flow, sf_id, external_id, internal_id, status, warnings, chunk_id, "
+    "writeback) SELECT ?1, ?2, json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+    "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), "
+    "json_extract(value, '$[5]'), json_extract(value, '$[6]') FROM json_each(?3) WHERE true "
+    "ON CONFLICT (run_id, flow, sf_id) DO UPDATE SET external_id = excluded.external_id, "
+    "internal_id = excluded.internal_id, status = excluded.status, warnings = excluded.warnings, "
+    "chunk_id = excluded.chunk_id, writeback = excluded.writeback, writeback_job = NULL"
+)
+_CROSS_REFERENCE = (
+    "INSERT INTO xref (flow, sf_id, external_id, internal_id, digest, run_id) "
+    "SELECT ?2, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+    "json_extract(value, '$[7]'), ?1 FROM json_each(?3) WHERE json_extract(value, '$[3]') = 'loaded' "
+    "ON CONFLICT (flow, sf_id) DO UPDATE SET external_id = excluded.external_id, "
+    "internal_id = excluded.internal_id, digest = excluded.digest, run_id = excluded.run_id"
+)
 
 _COLUMNS = "chunk_id, run_id, flow, sf_ids, attempts, state"
 
@@ -80,7 +110,7 @@ class Chunks:
             raise ValueError("each chunk holds one or more records, and no record is in two chunks")
         state: ChunkState = "in_flight" if in_flight else "pending"
         now = utc_now()
-        chunks: list[Chunk] = []
+        attempts = int(in_flight)
         async with self._db.transaction() as tx:
             cursor = await tx.execute(
                 "UPDATE staged SET state = 'queued' WHERE run_id = ? AND flow = ? AND +state = 'staged' "
@@ -90,14 +120,17 @@ class Chunks:
             if cursor.rowcount != len(every):
                 # Already queued in another chunk, settled, or never staged: sending it would be a bug.
                 raise CheckpointConflictError(f"{flow}: a chunk names records that are not ready in {run_id}")
-            for group in groups:
-                cursor = await tx.execute(
-                    "INSERT INTO chunks (run_id, flow, sf_ids, attempts, state, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (run_id, flow, json_ids(group), int(in_flight), state, now),
-                )
-                assert cursor.lastrowid is not None
-                chunks.append(Chunk(cursor.lastrowid, run_id, flow, tuple(group), int(in_flight), state))
+            # The write lock is held, so the ids after the largest are this transaction's to give.
+            ((last,),) = await fetch_all(tx, "SELECT coalesce(max(chunk_id), 0) FROM chunks")
+            chunks = [
+                Chunk(last + n, run_id, flow, tuple(group), attempts, state)
+                for n, group in enumerate(groups, start=1)
+            ]
+            await tx.executemany(
+                "INSERT INTO chunks (chunk_id, run_id, flow, sf_ids, attempts, state, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(c.chunk_id, run_id, flow, json_ids(c.sf_ids), attempts, state, now) for c in chunks],
+            )
         return chunks
 
     async def mark_in_flight(self, chunk_id: int) -> None:
@@ -165,28 +198,57 @@ class Chunks:
 
     async def complete(self, chunk_id: int, outcomes: Sequence[RecordOutcome]) -> Settled:
         """Commit every record's outcome, its DLQ row or cross-reference, and the chunk's end."""
+        return await self.complete_many([Completion(chunk_id, tuple(outcomes))])
+
+    async def complete_many(self, completions: Sequence[Completion]) -> Settled:
+        """Complete several chunks in one transaction (a group commit): each statement covers every
+        chunk, so the cost of a commit is shared. All or nothing: one chunk whose outcomes do not fit
+        it writes nothing for any. Returns what changed for all of them together."""
+        ids = [c.chunk_id for c in completions]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a chunk is completed once per call")
         async with self._db.transaction() as tx:
-            rows = await fetch_all(tx, f"SELECT {_COLUMNS} FROM chunks WHERE chunk_id = ?", (chunk_id,))  # noqa: S608
-            if not rows:
-                raise CheckpointConflictError(f"chunk {chunk_id} does not exist")
-            chunk = _chunk(rows[0])
-            if chunk.state == "done":
+            found = {
+                chunk.chunk_id: chunk
+                for chunk in map(
+                    _chunk,
+                    await fetch_all(
+                        tx,
+                        f"SELECT {_COLUMNS} FROM chunks WHERE chunk_id IN (SELECT value FROM json_each(?))",  # noqa: S608
+                        (orjson.dumps(ids).decode(),),
+                    ),
+                )
+            }
+            todo: list[_Answered] = []
+            for completion in completions:
+                chunk = found.get(completion.chunk_id)
+                if chunk is None:
+                    raise CheckpointConflictError(f"chunk {completion.chunk_id} does not exist")
+                if sorted(o.sf_id for o in completion.outcomes) != sorted(chunk.sf_ids):
+                    raise ValueError(
+                        f"chunk {chunk.chunk_id}: the outcomes do not name each of its records once"
+                    )
+                if chunk.state != "done":
+                    todo.append((chunk, completion.outcomes))
+            if not todo:
                 return Settled(already_done=True)
-            if sorted(o.sf_id for o in outcomes) != sorted(chunk.sf_ids):
-                raise ValueError(f"chunk {chunk_id}: the outcomes do not name each of its records once")
-            run_id, flow = chunk.run_id, chunk.flow
-            settled = [o for o in outcomes if o.status != "retry"]
-            loaded = [o for o in outcomes if o.status == "loaded"]
-            await tx.executemany(
-                "INSERT INTO outcomes (run_id, flow, sf_id, external_id, internal_id, status, warnings, "
-                "chunk_id, writeback) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (run_id, flow, sf_id) DO UPDATE SET external_id = excluded.external_id, "
-                "internal_id = excluded.internal_id, status = excluded.status, warnings = excluded.warnings, "
-                "chunk_id = excluded.chunk_id, writeback = excluded.writeback, writeback_job = NULL",
+            settled = await self._settle(tx, todo)
+            await tx.execute(
+                "UPDATE chunks SET state = 'done', updated_at = ? "
+                "WHERE chunk_id IN (SELECT value FROM json_each(?))",
+                (utc_now(), orjson.dumps([chunk.chunk_id for chunk, _ in todo]).decode()),
+            )
+        return settled
+
+    @staticmethod
+    async def _settle(tx: aiosqlite.Connection, todo: Sequence[_Answered]) -> Settled:
+        by_flow: dict[tuple[str, str], list[tuple[int, RecordOutcome]]] = {}
+        for chunk, answered in todo:
+            by_flow.setdefault((chunk.run_id, chunk.flow), []).extend((chunk.chunk_id, o) for o in answered)
+        for (run_id, flow), records in by_flow.items():
+            settled = orjson.dumps(
                 [
                     (
-                        run_id,
-                        flow,
                         o.sf_id,
                         o.external_id,
                         o.internal_id,
@@ -194,29 +256,35 @@ class Chunks:
                         orjson.dumps(o.warnings).decode() if o.warnings else None,
                         chunk_id,
                         "pending" if o.status == "loaded" and o.needs_writeback else "not_needed",
+                        o.digest,
                     )
-                    for o in settled
-                ],
+                    for chunk_id, o in records
+                    if o.status != "retry"
+                ]
+            ).decode()
+            await tx.execute(_RECORD_OUTCOMES, (run_id, flow, settled))
+            await tx.execute(_CROSS_REFERENCE, (run_id, flow, settled))
+        released: list[str] = []
+        parked: list[str] = []
+        for (run_id, flow), records in by_flow.items():
+            loaded = [o.sf_id for _, o in records if o.status == "loaded"]
+            retried = [o.sf_id for _, o in records if o.status == "retry"]
+            if loaded or retried:
+                # One statement for both states: a retried record goes back to staged.
+                await tx.execute(
+                    "UPDATE staged SET state = CASE WHEN sf_id IN (SELECT value FROM json_each(?)) "
+                    "THEN 'staged' ELSE 'loaded' END "
+                    "WHERE run_id = ? AND flow = ? AND sf_id IN (SELECT value FROM json_each(?))",
+                    (json_ids(retried), run_id, flow, json_ids(loaded + retried)),
+                )
+            failed = [(chunk_id, o) for chunk_id, o in records if o.status == "failed"]
+            parked += await file_failures(
+                tx,
+                run_id,
+                flow,
+                "load",
+                [Failure(o.sf_id, o.code or "", o.message or "") for _, o in failed],
+                {o.sf_id: chunk_id for chunk_id, o in failed},
             )
-            await tx.executemany(
-                "INSERT INTO xref (flow, sf_id, external_id, internal_id, digest, run_id) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (flow, sf_id) DO UPDATE SET "
-                "external_id = excluded.external_id, internal_id = excluded.internal_id, "
-                "digest = excluded.digest, run_id = excluded.run_id",
-                [(flow, o.sf_id, o.external_id, o.internal_id, o.digest, run_id) for o in loaded],
-            )
-            for state, status in (("loaded", "loaded"), ("staged", "retry")):
-                ids = [o.sf_id for o in outcomes if o.status == status]
-                if ids:
-                    await tx.execute(
-                        "UPDATE staged SET state = ? "
-                        "WHERE run_id = ? AND flow = ? AND sf_id IN (SELECT value FROM json_each(?))",
-                        (state, run_id, flow, json_ids(ids)),
-                    )
-            failures = [
-                Failure(o.sf_id, o.code or "", o.message or "") for o in outcomes if o.status == "failed"
-            ]
-            parked = await file_failures(tx, run_id, flow, "load", failures, chunk_id)
-            released = await release_dependants(tx, run_id, [o.sf_id for o in loaded])
-            await self._move(tx, chunk_id, "done")
+            released += await release_dependants(tx, run_id, loaded)
         return Settled(tuple(released), tuple(parked))

@@ -12,7 +12,7 @@ Rules this module owns:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -47,16 +47,18 @@ async def file_failures(
     flow: str,
     stage: DlqStage,
     failures: Sequence[Failure],
-    chunk_id: int | None = None,
+    chunk_ids: Mapping[str, int] | None = None,
 ) -> list[str]:
-    """DLQ rows for ``failures`` and their staging state; returns the dependants parked as a result."""
+    """DLQ rows for ``failures`` and their staging state; returns the dependants parked as a result.
+    ``chunk_ids`` names the chunk each record was refused in (a load)."""
     if not failures:
         return []
     now = utc_now()
+    chunk_of = chunk_ids or {}
     await tx.executemany(
         "INSERT INTO dlq (run_id, flow, sf_id, stage, code, message, chunk_id, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(run_id, flow, f.sf_id, stage, f.code, f.message, chunk_id, now) for f in failures],
+        [(run_id, flow, f.sf_id, stage, f.code, f.message, chunk_of.get(f.sf_id), now) for f in failures],
     )
     if stage == "writeback":  # the NetSuite record exists: nothing changes for the record or its dependants
         return []

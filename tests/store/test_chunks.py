@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bulk_o2c.store import CheckpointConflictError, CheckpointStore, RecordOutcome, Settled
+from bulk_o2c.store import CheckpointConflictError, CheckpointStore, Completion, RecordOutcome, Settled
 from tests.store.conftest import Rows, Stage
 
 
@@ -118,6 +118,43 @@ async def test_outcomes_must_name_each_record_of_the_chunk_once(
             await store.chunks.complete(chunk.chunk_id, wrong)
     assert [c.chunk_id for c in await store.chunks.open(run_id)] == [chunk.chunk_id]
     assert await store.outcomes.cross_reference("Account", ids) == {}
+
+
+async def test_many_chunks_complete_in_one_transaction_all_or_nothing(
+    store: CheckpointStore, run_id: str, ids: list[str]
+) -> None:
+    first, second, third = await store.chunks.create_many(
+        run_id, "Account", [ids[:2], ids[2:3], ids[3:]], in_flight=True
+    )
+    refused = RecordOutcome(ids[1], "SF_ACCT_" + ids[1], "failed", code="INVALID_FLD_VALUE", message="bad")
+    with pytest.raises(ValueError, match="once"):
+        await store.chunks.complete_many(
+            [Completion(first.chunk_id, (loaded(ids[0], "100"), refused)), Completion(second.chunk_id, ())]
+        )
+    assert len(await store.chunks.open(run_id)) == 3  # the good chunk was not completed either
+    await store.chunks.complete(third.chunk_id, [loaded(ids[3], "103")])
+    before = store.write_transactions()
+    settled = await store.chunks.complete_many(
+        [
+            Completion(first.chunk_id, (loaded(ids[0], "100"), refused)),
+            Completion(second.chunk_id, (loaded(ids[2], "102"),)),
+            Completion(third.chunk_id, (loaded(ids[3], "999"),)),  # done already: left as it was
+        ]
+    )
+    assert settled == Settled()
+    assert store.write_transactions() == before + 1
+    assert await store.chunks.open(run_id) == []
+    xref = await store.outcomes.cross_reference("Account", ids)
+    assert {sf_id: x.internal_id for sf_id, x in xref.items()} == {
+        ids[0]: "100",
+        ids[2]: "102",
+        ids[3]: "103",
+    }
+    assert await store.staging.counts(run_id) == {"Account": {"loaded": 3, "failed": 1}}
+    (letter,) = await store.dlq.entries(run_id)
+    assert (letter.sf_id, letter.chunk_id) == (ids[1], first.chunk_id)
+    with pytest.raises(ValueError, match="once per call"):
+        await store.chunks.complete_many([Completion(first.chunk_id, ()), Completion(first.chunk_id, ())])
 
 
 async def test_a_chunk_is_split_in_halves_that_start_over(
