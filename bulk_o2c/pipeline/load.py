@@ -2,9 +2,9 @@
 
 Rules this stage owns (the drain-then-checkpoint order):
 - A chunk is entered in the ledger as ``in_flight`` (committed) before its request leaves, and
-  counts as done only once every record's outcome is committed with it (``chunks.complete``).
-  A kill at any point leaves chunks that are not done; the next run sends them again first, which
-  the upsert by external id makes harmless.
+  counts as done only once every record's outcome is committed with it (the ``Settler``'s group
+  commit). A kill at any point leaves chunks that are not done; the next run sends them again
+  first, which the upsert by external id makes harmless.
 - Records that cannot be sent never reach NetSuite: a mapping or encoding failure goes to the DLQ
   at stage ``map``; an order whose customer failed is parked with the customer's reason; one whose
   customer is neither in NetSuite nor in this run is parked as ``PARENT_NOT_IN_NETSUITE``
@@ -14,7 +14,7 @@ Rules this stage owns (the drain-then-checkpoint order):
 - Requests are bounded by the writer's limiter alone; ``2 x concurrency`` chunks are kept ready so
   a slot freed is refilled at once. Staging is read in pages, so memory does not grow with the run.
 - ``stop`` (SIGINT/SIGTERM) ends chunk creation; chunks already handed to a worker finish and are
-  settled. A hard cancel records an unfinished chunk as ``unknown``.
+  settled. A hard cancel records a chunk still being sent as ``unknown``.
 - A record NetSuite kept refusing for transient reasons until the retries ran out (an outage, a
   pool taken by others for long) is not the data's fault: it goes back to staging, not to the DLQ,
   and ``halt`` stops the run with the reason, to be resumed once NetSuite is back.
@@ -32,10 +32,11 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from bulk_o2c.errors import PermanentError
 from bulk_o2c.mapping import MappedRecord
 from bulk_o2c.pipeline.metrics import FlowCounters
+from bulk_o2c.pipeline.settler import Settler
 from bulk_o2c.pipeline.sink import RecordSink
 from bulk_o2c.protocol.netsuite.envelope import EncodedRecord
 from bulk_o2c.protocol.salesforce.loop_guard import record_fingerprint
-from bulk_o2c.store.chunks import Chunk
+from bulk_o2c.store.chunks import Chunk, Completion, Settled
 from bulk_o2c.store.outcomes import RecordOutcome
 from bulk_o2c.store.settle import Failure
 from bulk_o2c.store.staging import Readiness, StagedRecord
@@ -104,12 +105,15 @@ class FlowLoader:
 
     async def run(self) -> None:
         send, receive = anyio.create_memory_object_stream[_Ready](self._workers)
-        async with anyio.create_task_group() as tg:
-            for _ in range(self._workers):
-                tg.start_soon(self._work, receive.clone())
-            receive.close()
-            async with send:
-                await self._produce(send)
+        settler = Settler(self._store, self._on_settled)
+        async with anyio.create_task_group() as settling:
+            settling.start_soon(settler.run)
+            async with settler, anyio.create_task_group() as working:
+                for _ in range(self._workers):
+                    working.start_soon(self._work, receive.clone(), settler)
+                receive.close()
+                async with send:
+                    await self._produce(send)
 
     # -- producing chunks ------------------------------------------------------------------------
 
@@ -242,17 +246,22 @@ class FlowLoader:
 
     # -- writing chunks --------------------------------------------------------------------------
 
-    async def _work(self, receive: MemoryObjectReceiveStream[_Ready]) -> None:
+    async def _work(self, receive: MemoryObjectReceiveStream[_Ready], settler: Settler) -> None:
         async with receive:
             async for ready in receive:
-                try:
-                    await self._write(ready)
-                finally:
-                    self._open_chunks -= 1
-                    self._settled.set()
-                    self._settled = anyio.Event()
+                await settler.hand_over(await self._write(ready))
 
-    async def _write(self, ready: _Ready) -> None:
+    def _on_settled(self, completions: Sequence[Completion], settled: Settled) -> None:
+        for completion in completions:
+            self._counters.loaded += sum(o.status == "loaded" for o in completion.outcomes)
+            self._counters.failed += sum(o.status == "failed" for o in completion.outcomes)
+        self._counters.parked += len(settled.parked)
+        self._open_chunks -= len(completions)
+        self._settled.set()  # settled chunks may have released waiting records
+        self._settled = anyio.Event()
+
+    async def _write(self, ready: _Ready) -> Completion:
+        """Send the chunk; the outcome of each of its records."""
         try:
             results = await self._sink.write_chunk([item.encoded for item in ready.items])
         except BaseException:
@@ -295,7 +304,4 @@ class FlowLoader:
                 f"NetSuite kept refusing {self._spec.flow} records for transient reasons ({retry.code}: "
                 f"{retry.message}); they are staged again for when it recovers"
             )
-        settled = await self._store.chunks.complete(ready.chunk_id, outcomes)
-        self._counters.loaded += sum(o.status == "loaded" for o in outcomes)
-        self._counters.failed += sum(o.status == "failed" for o in outcomes)
-        self._counters.parked += len(settled.parked)
+        return Completion(ready.chunk_id, tuple(outcomes))
