@@ -10,6 +10,8 @@ Rules this module owns:
 - A chunk is made of ``staged`` records only, so no record is in two open chunks.
 - Every record of the chunk needs exactly one outcome; anything else is a caller bug and nothing is
   written.
+- Several chunks may be completed in one transaction (``complete_many``, the pipeline's group
+  commit): one statement per table covers them all, and it is all or nothing.
 - A chunk that was too large for NetSuite is split in two halves, both ``pending`` with no attempts:
   the first keeps the chunk id, the second gets a new one.
 """
