@@ -104,16 +104,29 @@ class FlowLoader:
         self._settled = anyio.Event()
 
     async def run(self) -> None:
-        send, receive = anyio.create_memory_object_stream[_Ready](self._workers)
         settler = Settler(self._store, self._on_settled)
+        failure: Exception | None = None
         async with anyio.create_task_group() as settling:
             settling.start_soon(settler.run)
-            async with settler, anyio.create_task_group() as working:
-                for _ in range(self._workers):
-                    working.start_soon(self._work, receive.clone(), settler)
-                receive.close()
-                async with send:
-                    await self._produce(send)
+            async with settler:
+                try:
+                    await self._send_chunks(settler)
+                except Exception as error:
+                    # Raised again once the settler has committed the chunks NetSuite already
+                    # answered, so resume need not send them again. Leaving this block closes the
+                    # hand-over side.
+                    failure = error
+        if failure is not None:
+            raise failure
+
+    async def _send_chunks(self, settler: Settler) -> None:
+        send, receive = anyio.create_memory_object_stream[_Ready](self._workers)
+        async with anyio.create_task_group() as working:
+            for _ in range(self._workers):
+                working.start_soon(self._work, receive.clone(), settler)
+            receive.close()
+            async with send:
+                await self._produce(send)
 
     # -- producing chunks ------------------------------------------------------------------------
 

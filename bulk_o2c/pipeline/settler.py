@@ -12,8 +12,11 @@ Rules this module owns:
 - At most ``MAX_CHUNKS`` handed-over chunks wait for a commit; one more waits for room, so a slow
   disk slows the workers down instead of growing memory.
 - A chunk handed over but not committed when the process dies is in flight in the checkpoint, and
-  resume sends it again, as any chunk whose answer was lost. After a stop the settler commits every
-  chunk handed over before it returns.
+  resume sends it again, as any chunk whose answer was lost. Once the hand-over side is closed (a
+  stop, the end of the flow, or an error elsewhere in the loader) the settler commits every chunk
+  handed over before it returns; only a cancellation leaves them to resume.
+- The linger cancels a ``receive`` that is waiting: anyio 4.4 made that safe (a sender no longer
+  hands an item to a receiver being cancelled, where 4.3 lost it), hence ``anyio>=4.4``.
 """
 
 from __future__ import annotations

@@ -226,12 +226,13 @@ class Chunks:
                 chunk = found.get(completion.chunk_id)
                 if chunk is None:
                     raise CheckpointConflictError(f"chunk {completion.chunk_id} does not exist")
+                if chunk.state == "done":
+                    continue  # sent again and answered again: its first outcomes stand
                 if sorted(o.sf_id for o in completion.outcomes) != sorted(chunk.sf_ids):
                     raise ValueError(
                         f"chunk {chunk.chunk_id}: the outcomes do not name each of its records once"
                     )
-                if chunk.state != "done":
-                    todo.append((chunk, completion.outcomes))
+                todo.append((chunk, completion.outcomes))
             if not todo:
                 return Settled(already_done=True)
             settled = await self._settle(tx, todo)

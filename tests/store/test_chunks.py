@@ -102,6 +102,8 @@ async def test_completing_a_chunk_twice_records_each_outcome_once(
     failed = [RecordOutcome(ids[0], "SF_ACCT_" + ids[0], "failed", code="X", message="no")]
     await store.chunks.complete(chunk.chunk_id, failed)
     assert await store.chunks.complete(chunk.chunk_id, failed) == Settled(already_done=True)
+    # A late answer from an earlier attempt, whatever it says, leaves the first outcomes standing.
+    assert await store.chunks.complete(chunk.chunk_id, []) == Settled(already_done=True)
     assert len(await store.dlq.entries(run_id)) == 1
 
 
@@ -155,6 +157,40 @@ async def test_many_chunks_complete_in_one_transaction_all_or_nothing(
     assert (letter.sf_id, letter.chunk_id) == (ids[1], first.chunk_id)
     with pytest.raises(ValueError, match="once per call"):
         await store.chunks.complete_many([Completion(first.chunk_id, ()), Completion(first.chunk_id, ())])
+
+
+async def test_one_transaction_completes_chunks_of_different_flows(
+    store: CheckpointStore, run_id: str, ids: list[str], stage: Stage, orders: Callable[..., Rows]
+) -> None:
+    order_rows = orders(ids[:2])
+    await stage("Order", order_rows, parent_column="AccountId")
+    order_ids = [row["Id"] for row in order_rows]
+    account_chunk = await store.chunks.create(run_id, "Account", ids[:1], in_flight=True)
+    order_chunk = await store.chunks.create(run_id, "Order", order_ids, in_flight=True)
+    await store.chunks.complete_many(
+        [
+            Completion(account_chunk.chunk_id, (loaded(ids[0], "100"),)),
+            Completion(
+                order_chunk.chunk_id,
+                (
+                    RecordOutcome(order_ids[0], "SF_ORD_" + order_ids[0], "loaded", internal_id="900"),
+                    RecordOutcome(order_ids[1], "SF_ORD_" + order_ids[1], "failed", code="X", message="no"),
+                ),
+            ),
+        ]
+    )
+    assert await store.outcomes.counts(run_id) == {
+        "Account": {"loaded": 1},
+        "Order": {"loaded": 1, "failed": 1},
+    }
+    assert await store.staging.counts(run_id) == {
+        "Account": {"loaded": 1, "staged": 3},
+        "Order": {"loaded": 1, "failed": 1},
+    }
+    assert set(await store.outcomes.cross_reference("Order", order_ids)) == {order_ids[0]}
+    assert [(e.flow, e.sf_id, e.chunk_id) for e in await store.dlq.entries(run_id)] == [
+        ("Order", order_ids[1], order_chunk.chunk_id)
+    ]
 
 
 async def test_a_chunk_is_split_in_halves_that_start_over(

@@ -1,0 +1,159 @@
+"""``FlowLoader`` against a scripted sink: what a stop, a failing request and a refused parent leave
+in the checkpoint and the counters."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+
+import anyio
+import pytest
+
+from bulk_o2c.mapping import MappedRecord
+from bulk_o2c.pipeline import load as load_module
+from bulk_o2c.pipeline.load import FlowLoader, LoadSpec
+from bulk_o2c.pipeline.metrics import FlowCounters
+from bulk_o2c.protocol.netsuite.envelope import EncodedRecord, RecordEncoder
+from bulk_o2c.protocol.netsuite.records import Customer, NetSuiteRecord
+from bulk_o2c.store import CheckpointStore, Fingerprint, open_store
+from bulk_o2c.transport.netsuite.writer import RecordResult
+
+ACCOUNTS = 40
+CHUNK = 4
+ACCOUNT_IDS = [f"001{n:015d}" for n in range(ACCOUNTS)]
+
+
+class ScriptedSink:
+    """Saves every record (internal id = its position) unless ``refuse`` names its external id;
+    ``on_request(n)`` runs as request ``n`` (from 1) is sent."""
+
+    def __init__(self, on_request: Callable[[int], None] = lambda n: None, refuse: set[str] | None = None):
+        self._encoder = RecordEncoder("2023_2")
+        self._on_request = on_request
+        self._refuse = refuse or set()
+        self.requests = 0
+
+    def encode(self, record: NetSuiteRecord) -> EncodedRecord:
+        return self._encoder.encode(record)
+
+    async def write_chunk(self, records: Sequence[EncodedRecord]) -> list[RecordResult]:
+        self.requests += 1
+        self._on_request(self.requests)
+        await anyio.sleep(0.01)  # on the wire
+        return [
+            RecordResult(r.external_id, r.record_type, False, None, "INVALID_FLD_VALUE", "no", (), 1)
+            if r.external_id in self._refuse
+            else RecordResult(r.external_id, r.record_type, True, str(n), None, None, (), 1)
+            for n, r in enumerate(records)
+        ]
+
+    def in_flight(self) -> int:
+        return 0
+
+
+def _customer(row: dict[str, str], _: Sequence[dict[str, str]]) -> MappedRecord:
+    return MappedRecord(row["Id"], Customer("SF_" + row["Id"], company_name=row["Name"]))
+
+
+SPEC = LoadSpec("Account", _customer, "NetSuite_Customer_ID__c")
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[CheckpointStore]:
+    async with open_store(tmp_path / "checkpoint.sqlite") as opened:
+        yield opened
+
+
+@pytest.fixture
+async def run_id(store: CheckpointStore) -> str:
+    run_id = (await store.runs.start(Fingerprint("d" * 64, "{}"))).run_id
+    await stage(
+        store, run_id, "Account", [[sf_id, f"Account {sf_id}"] for sf_id in ACCOUNT_IDS], ["Id", "Name"]
+    )
+    return run_id
+
+
+async def stage(
+    store: CheckpointStore,
+    run_id: str,
+    flow: str,
+    rows: list[list[str]],
+    header: list[str],
+    parent: str | None = None,
+) -> None:
+    await store.extraction.begin(run_id, flow, window_start=None, window_end="2025-03-02T00:00:00+00:00")
+    await store.extraction.set_job(run_id, flow, "750" + flow)
+    await store.extraction.stage_page(
+        run_id, flow, header, rows, after=None, next_locator=None, parent_column=parent
+    )
+
+
+async def load(store: CheckpointStore, run_id: str, sink: ScriptedSink, stop: anyio.Event) -> FlowCounters:
+    counters = FlowCounters("Account")
+    loader = FlowLoader(
+        store,
+        sink,
+        run_id,
+        SPEC,
+        chunk_size=CHUNK,
+        workers=3,
+        counters=counters,
+        stop=stop,
+        halt=lambda _: None,
+    )
+    with anyio.fail_after(10):
+        await loader.run()
+    return counters
+
+
+async def test_a_stop_settles_every_chunk_already_sent(
+    store: CheckpointStore, run_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(load_module, "STAGING_PAGE", 2 * CHUNK)  # a stop is seen between pages
+    stop = anyio.Event()
+    sink = ScriptedSink(on_request=lambda n: stop.set() if n == 3 else None)
+
+    counters = await load(store, run_id, sink, stop)
+
+    # Requests already handed to a worker when the stop came were sent, and every one is committed.
+    sent = sink.requests * CHUNK
+    assert CHUNK * 3 <= sent < ACCOUNTS
+    assert await store.chunks.counts(run_id) == {"done": sink.requests}
+    assert (counters.loaded, counters.failed) == (sent, 0)
+    assert (await store.outcomes.counts(run_id))["Account"] == {"loaded": sent}
+    assert len(await store.staging.ready(run_id, "Account", limit=ACCOUNTS)) == ACCOUNTS - sent
+
+
+async def test_a_failing_request_is_left_to_resume_after_the_answered_ones_are_committed(
+    store: CheckpointStore, run_id: str
+) -> None:
+    def fail_fifth(n: int) -> None:
+        if n == 5:
+            raise ConnectionResetError("the proxy went away")
+
+    with pytest.raises(ExceptionGroup) as raised:
+        await load(store, run_id, ScriptedSink(on_request=fail_fifth), anyio.Event())
+
+    assert raised.group_contains(ConnectionResetError)
+    counts = await store.chunks.counts(run_id)
+    # Requests 1 and 2 were answered before request 5 failed (3 workers): committed, not sent again
+    # on resume. The failed one and any cut short with it are unknown; the rest were never sent.
+    assert counts["done"] >= 2
+    assert counts["unknown"] >= 1
+    assert sum(counts.values()) == ACCOUNTS // CHUNK
+    assert (await store.outcomes.counts(run_id))["Account"] == {"loaded": counts["done"] * CHUNK}
+
+
+async def test_orders_waiting_for_a_refused_account_are_parked_and_counted(
+    store: CheckpointStore, run_id: str
+) -> None:
+    refused = ACCOUNT_IDS[5]
+    orders = [[f"801{n:015d}", account] for n, account in enumerate([refused, refused, ACCOUNT_IDS[6]])]
+    await stage(store, run_id, "Order", orders, ["Id", "AccountId"], parent="AccountId")
+    await store.staging.hold_for_parents(run_id, "Order", "Account", dict(orders))
+
+    counters = await load(store, run_id, ScriptedSink(refuse={"SF_" + refused}), anyio.Event())
+
+    assert (counters.loaded, counters.failed, counters.parked) == (ACCOUNTS - 1, 1, 2)
+    staged = await store.staging.counts(run_id)
+    assert staged["Order"] == {"parked": 2, "staged": 1}
