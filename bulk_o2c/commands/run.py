@@ -31,7 +31,8 @@ async def _stop_on_signals(stop: anyio.Event, scope: anyio.CancelScope, console:
         async for signum in signals:
             if not stop.is_set():
                 console.print(
-                    f"{signal.Signals(signum).name}: finishing the chunks on the wire; again to stop at once",
+                    f"{signal.Signals(signum).name}: stopping after the requests under way; "
+                    "again to stop at once",
                     highlight=False,
                 )
                 stop.set()

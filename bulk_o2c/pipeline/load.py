@@ -13,8 +13,9 @@ Rules this stage owns (the drain-then-checkpoint order):
   row already holds the NetSuite id, is skipped: that is the write-back's own echo in the next delta.
 - Requests are bounded by the writer's limiter alone; ``2 x concurrency`` chunks are kept ready so
   a slot freed is refilled at once. Staging is read in pages, so memory does not grow with the run.
-- ``stop`` (SIGINT/SIGTERM) ends chunk creation; chunks already handed to a worker finish and are
-  settled. A hard cancel records a chunk still being sent as ``unknown``.
+- ``stop`` (SIGINT/SIGTERM) sends no chunk it finds not yet sent: such chunks go back to
+  ``pending`` for resume. Requests already started (or waiting in the writer for a concurrency
+  slot) finish and are settled. A hard cancel records a chunk still being sent as ``unknown``.
 - A record NetSuite kept refusing for transient reasons until the retries ran out (an outage, a
   pool taken by others for long) is not the data's fault: it goes back to staging, not to the DLQ,
   and ``halt`` stops the run with the reason, to be resumed once NetSuite is back.
@@ -166,7 +167,10 @@ class FlowLoader:
             chunks = await self._store.chunks.create_many(
                 self._run_id, self._spec.flow, [[i.sf_id for i in group] for group in groups], in_flight=True
             )
-            for chunk, group in zip(chunks, groups, strict=True):
+            for n, (chunk, group) in enumerate(zip(chunks, groups, strict=True)):
+                if self._stop.is_set():
+                    await self._store.chunks.unsend([c.chunk_id for c in chunks[n:]])
+                    return True
                 await self._hand_over(send, _Ready(chunk.chunk_id, tuple(group)))
             made = True
         return made
@@ -262,6 +266,10 @@ class FlowLoader:
     async def _work(self, receive: MemoryObjectReceiveStream[_Ready], settler: Settler) -> None:
         async with receive:
             async for ready in receive:
+                if self._stop.is_set():  # not sent yet: leave it to resume
+                    await self._store.chunks.unsend([ready.chunk_id])
+                    self._open_chunks -= 1
+                    continue
                 await settler.hand_over(await self._write(ready))
 
     def _on_settled(self, completions: Sequence[Completion], settled: Settled) -> None:

@@ -3,8 +3,9 @@
 Rules this module owns:
 - ``pending`` (recorded, not sent) -> ``in_flight`` (about to be sent; attempts + 1, committed
   before the request leaves) -> ``done`` (every record's outcome committed in the same transaction)
-  or ``unknown`` (sent, but the answer was lost: timeout, dropped connection). On resume, every chunk
-  not ``done`` is sent again: an upsert by external id makes a repeat harmless.
+  or ``unknown`` (sent, but the answer was lost: timeout, dropped connection). An ``in_flight`` chunk
+  that was never sent (a stop came first) goes back to ``pending`` with the attempt taken back. On
+  resume, every chunk not ``done`` is sent again: an upsert by external id makes a repeat harmless.
 - Completing a chunk is idempotent: a second completion of a done chunk writes nothing, so a
   record's outcome and DLQ row exist once however often its chunk was sent.
 - A chunk is made of ``staged`` records only, so no record is in two open chunks.
@@ -139,6 +140,18 @@ class Chunks:
         """Record an attempt about to be sent (attempts + 1)."""
         async with self._db.transaction() as tx:
             await self._move(tx, chunk_id, "in_flight", "attempts = attempts + 1, ")
+
+    async def unsend(self, chunk_ids: Sequence[int]) -> None:
+        """Chunks entered in flight that were never sent (a stop came first): pending again, with
+        that attempt taken back."""
+        async with self._db.transaction() as tx:
+            cursor = await tx.execute(
+                "UPDATE chunks SET state = 'pending', attempts = attempts - 1, updated_at = ? "
+                "WHERE chunk_id IN (SELECT value FROM json_each(?)) AND state = 'in_flight'",
+                (utc_now(), orjson.dumps(list(chunk_ids)).decode()),
+            )
+            if cursor.rowcount != len(set(chunk_ids)):
+                raise CheckpointConflictError(f"chunks {list(chunk_ids)} are not all in flight")
 
     async def mark_unknown(self, chunk_id: int) -> None:
         async with self._db.transaction() as tx:

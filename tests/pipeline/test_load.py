@@ -106,22 +106,27 @@ async def load(store: CheckpointStore, run_id: str, sink: ScriptedSink, stop: an
     return counters
 
 
-async def test_a_stop_settles_every_chunk_already_sent(
+async def test_a_stop_sends_nothing_new_and_settles_what_was_sent(
     store: CheckpointStore, run_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(load_module, "STAGING_PAGE", 2 * CHUNK)  # a stop is seen between pages
+    monkeypatch.setattr(load_module, "STAGING_PAGE", 2 * CHUNK)  # pages of two chunks
     stop = anyio.Event()
     sink = ScriptedSink(on_request=lambda n: stop.set() if n == 3 else None)
 
     counters = await load(store, run_id, sink, stop)
 
-    # Requests already handed to a worker when the stop came were sent, and every one is committed.
-    sent = sink.requests * CHUNK
-    assert CHUNK * 3 <= sent < ACCOUNTS
-    assert await store.chunks.counts(run_id) == {"done": sink.requests}
-    assert (counters.loaded, counters.failed) == (sent, 0)
-    assert (await store.outcomes.counts(run_id))["Account"] == {"loaded": sent}
-    assert len(await store.staging.ready(run_id, "Account", limit=ACCOUNTS)) == ACCOUNTS - sent
+    # Three workers: requests 1 to 3 had started when the stop came, and no other one left. Chunks
+    # already made (waiting for a worker, or taken by one after the stop) are pending, attempt
+    # taken back, for resume to send; the rest of the records were never put in a chunk.
+    assert sink.requests == 3
+    counts = await store.chunks.counts(run_id)
+    assert counts["done"] == 3
+    assert set(counts) <= {"done", "pending"}
+    assert all(c.attempts == 0 for c in await store.chunks.open(run_id))
+    assert (counters.loaded, counters.failed) == (3 * CHUNK, 0)
+    assert (await store.outcomes.counts(run_id))["Account"] == {"loaded": 3 * CHUNK}
+    ready = await store.staging.ready(run_id, "Account", limit=ACCOUNTS)
+    assert len(ready) == ACCOUNTS - CHUNK * sum(counts.values())
 
 
 async def test_a_failing_request_is_left_to_resume_after_the_answered_ones_are_committed(

@@ -193,6 +193,20 @@ async def test_one_transaction_completes_chunks_of_different_flows(
     ]
 
 
+async def test_a_chunk_never_sent_goes_back_to_pending_without_the_attempt(
+    store: CheckpointStore, run_id: str, ids: list[str]
+) -> None:
+    sent, unsent = await store.chunks.create_many(run_id, "Account", [ids[:2], ids[2:]], in_flight=True)
+    await store.chunks.unsend([unsent.chunk_id])
+    assert [(c.chunk_id, c.state, c.attempts) for c in await store.chunks.open(run_id)] == [
+        (sent.chunk_id, "in_flight", 1),
+        (unsent.chunk_id, "pending", 0),
+    ]
+    with pytest.raises(CheckpointConflictError):
+        await store.chunks.unsend([sent.chunk_id, unsent.chunk_id])  # the second is not in flight
+    assert (await store.chunks.open(run_id))[0].state == "in_flight"  # the refusal wrote nothing
+
+
 async def test_a_chunk_is_split_in_halves_that_start_over(
     store: CheckpointStore, run_id: str, ids: list[str]
 ) -> None:
