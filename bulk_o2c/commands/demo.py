@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from rich.console import Console
 
 from bulk_o2c.commands.ground_truth import expected_outcome
-from bulk_o2c.commands.run import print_outcome, run_with_progress
+from bulk_o2c.commands.run import StoppedAtOnce, print_outcome, print_stopped_at_once, run_with_progress
 from bulk_o2c.commands.sandboxes import new_jwt_key_pair
 from bulk_o2c.config import Settings
 from bulk_o2c.pipeline.report import write_report
@@ -119,7 +119,10 @@ async def run_demo(base: Settings, console: Console, options: DemoOptions) -> in
     )
     async with sandboxes(options) as boxes:
         settings = demo_settings(base, boxes, options.state_dir)
-        result, document = await run_with_progress(settings, console)
+        try:
+            result, document = await run_with_progress(settings, console)
+        except StoppedAtOnce as stopped:
+            return print_stopped_at_once(console, stopped)
         report_path = write_report(document, options.state_dir)
         code = print_outcome(console, result, document, report_path)
         check = await _check_against_ground_truth(boxes, settings)

@@ -1,8 +1,9 @@
 """``bulk-o2c run`` / ``resume``: the pipeline with live progress, signals and the report.
 
-The first SIGINT or SIGTERM asks the run to stop: no new chunk is started, chunks on the wire
-finish and are settled, and the command exits 4 printing how to continue. A second one cancels
-at once; chunks still on the wire are recorded as ``unknown`` and sent again on resume.
+The first SIGINT or SIGTERM asks the run to stop: no chunk that is not under way is sent, the
+requests under way finish and are settled, and the command exits 4 printing the summary and how to
+continue. A second one cancels at once: requests cut short are recorded as ``unknown`` and sent
+again on resume, and the command exits 4 printing how to continue (there is no summary then).
 """
 
 from __future__ import annotations
@@ -41,23 +42,50 @@ async def _stop_on_signals(stop: anyio.Event, scope: anyio.CancelScope, console:
                 return
 
 
+class StoppedAtOnce(Exception):
+    """A second signal cancelled the run: there is no summary, only how to continue it."""
+
+    def __init__(self, run_id: str | None) -> None:
+        super().__init__(run_id)
+        self.run_id = run_id
+
+
 async def run_with_progress(
     settings: Settings, console: Console, *, run_id: str | None = None, dry_run: Path | None = None
 ) -> tuple[RunResult, dict[str, object]]:
+    """Raises ``StoppedAtOnce`` when a second signal cancelled the run."""
     stop = anyio.Event()
     started = time.perf_counter()
+    watched: list[str] = []
 
     async def watch(metrics: RunMetrics) -> None:
+        watched.append(metrics.run_id)
         await show_progress(metrics, console)
 
+    result: RunResult | None = None
     async with anyio.create_task_group() as tg:
         tg.start_soon(_stop_on_signals, stop, tg.cancel_scope, console)
         result = await run_pipeline(settings, run_id=run_id, dry_run=dry_run, stop=stop, watch=watch)
         tg.cancel_scope.cancel()
+    if result is None:
+        raise StoppedAtOnce(watched[0] if watched else run_id)
     async with open_store(result.checkpoint) as store:
         summary = await store.summary(result.run)
     document = report_document(summary, result, time.perf_counter() - started)
     return result, document
+
+
+def print_stopped_at_once(console: Console, stopped: StoppedAtOnce) -> int:
+    how = (
+        f"Continue with: bulk-o2c resume {stopped.run_id}"
+        if stopped.run_id
+        else "Continue with: bulk-o2c run"
+    )
+    console.print(
+        f"[yellow]stopped at once[/yellow]: requests cut short are recorded as unknown and sent again. {how}",
+        highlight=False,
+    )
+    return EXIT_INTERRUPTED
 
 
 def print_outcome(console: Console, result: RunResult, document: dict[str, object], report_path: Path) -> int:
@@ -83,7 +111,10 @@ def print_outcome(console: Console, result: RunResult, document: dict[str, objec
 async def run_command(
     settings: Settings, console: Console, *, run_id: str | None = None, dry_run: Path | None = None
 ) -> int:
-    result, document = await run_with_progress(settings, console, run_id=run_id, dry_run=dry_run)
+    try:
+        result, document = await run_with_progress(settings, console, run_id=run_id, dry_run=dry_run)
+    except StoppedAtOnce as stopped:
+        return print_stopped_at_once(console, stopped)
     report_path = write_report(document, result.checkpoint.parent)
     if dry_run is not None:
         console.print(f"dry run: the payloads it would send are in {dry_run / 'payloads'}", highlight=False)

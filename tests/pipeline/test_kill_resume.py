@@ -126,3 +126,33 @@ async def test_a_signal_stops_gracefully_and_prints_the_resume_command(
     assert await _run_to_the_end(config, env) == 3
     assert sorted(r.external_id for r in boxes.netsuite.records("customer")) == sorted(want.customers)
     assert sorted(r.external_id for r in boxes.netsuite.records("salesOrder")) == sorted(want.sales_orders)
+
+
+async def test_a_second_signal_stops_at_once_and_prints_the_resume_command(
+    boxes: Sandboxes, settings: Settings, tmp_path: Path
+) -> None:
+    want = expected(boxes, settings)
+    config, env = write_config(settings, boxes, tmp_path)
+    process = await anyio.open_process(
+        [sys.executable, "-m", "bulk_o2c", "--config", str(config), "run"], env=env, stderr=None
+    )
+    assert process.stdout is not None
+    # Other integrations hold the whole pool: the first requests keep backing off, so the first
+    # signal cannot end the run before the second one comes.
+    boxes.netsuite.set_pressure(boxes.netsuite.config.concurrency_limit)
+    await _reach(process, lambda: boxes.netsuite.stats.blocked >= 1)
+    process.send_signal(signal.SIGINT)
+    await anyio.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    with anyio.fail_after(RUN_TIMEOUT_S):
+        output = b"".join([chunk async for chunk in process.stdout]).decode()
+        code = await process.wait()
+
+    assert code == 4
+    assert "Traceback" not in output
+    assert "stopped at once" in output
+    assert "bulk-o2c resume" in output
+    boxes.netsuite.clear_pressure()
+    assert await _run_to_the_end(config, env) == 3
+    assert sorted(r.external_id for r in boxes.netsuite.records("customer")) == sorted(want.customers)
+    assert sorted(r.external_id for r in boxes.netsuite.records("salesOrder")) == sorted(want.sales_orders)
