@@ -1,6 +1,7 @@
 """The ``bulk-o2c`` command line: argument parsing only; the work lives in ``bulk_o2c.commands``.
 
-Exit codes: 0 success; 1 failure; 2 usage error; 3 partial success (records in the DLQ);
+Exit codes: 0 success; 1 failure (a run that stops itself, NetSuite down or refusing the setup,
+prints the reason and the resume command); 2 usage error; 3 partial success (records in the DLQ);
 4 stopped by a signal before the end (the resume command is printed).
 """
 
@@ -39,7 +40,9 @@ app.add_typer(sandbox_app, name="sandbox")
 dlq_app = typer.Typer(no_args_is_help=True, help="Inspect, retry and export the dead-letter queue.")
 app.add_typer(dlq_app, name="dlq")
 
-console = Console()
+# Lines are never folded: the commands printed for the user (resume, dlq retry) must survive
+# copy and paste from a log or a narrow terminal.
+console = Console(soft_wrap=True)
 
 
 class ExportFormat(StrEnum):

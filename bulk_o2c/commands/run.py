@@ -23,6 +23,7 @@ from bulk_o2c.progress import show_progress
 from bulk_o2c.store.store import open_store
 
 EXIT_OK = 0
+EXIT_FAILURE = 1
 EXIT_PARTIAL = 3
 EXIT_INTERRUPTED = 4
 
@@ -93,10 +94,14 @@ def print_outcome(console: Console, result: RunResult, document: dict[str, objec
     console.print(f"report: {report_path}\ncheckpoint: {result.checkpoint}", highlight=False)
     run_id = result.run.run_id
     if not result.completed:
-        if result.stop_reason is not None:
-            console.print(f"[yellow]{result.stop_reason}[/yellow]", highlight=False)
-        console.print(f"[yellow]stopped before the end.[/yellow] Continue with: bulk-o2c resume {run_id}")
-        return EXIT_INTERRUPTED
+        if result.stop_reason is None:  # a signal
+            console.print(f"[yellow]stopped before the end.[/yellow] Continue with: bulk-o2c resume {run_id}")
+            return EXIT_INTERRUPTED
+        console.print(
+            f"[red]the run stopped:[/red] {result.stop_reason}. Continue with: bulk-o2c resume {run_id}",
+            highlight=False,
+        )
+        return EXIT_FAILURE
     if int(str(document["dlq_open"])) > 0:
         console.print(
             f"{document['dlq_open']} records in the DLQ: bulk-o2c dlq list --run {run_id}; "

@@ -16,9 +16,10 @@ Rules this stage owns (the drain-then-checkpoint order):
 - ``stop`` (SIGINT/SIGTERM) sends no chunk it finds not yet sent: such chunks go back to
   ``pending`` for resume. Requests already started (or waiting in the writer for a concurrency
   slot) finish and are settled. A hard cancel records a chunk still being sent as ``unknown``.
-- A record NetSuite kept refusing for transient reasons until the retries ran out (an outage, a
-  pool taken by others for long) is not the data's fault: it goes back to staging, not to the DLQ,
-  and ``halt`` stops the run with the reason, to be resumed once NetSuite is back.
+- A record NetSuite did not take for a reason outside the record (transient refusals until the
+  retries ran out: an outage, a pool taken by others for long; or the request refused as a whole:
+  credentials, role, a wrong URL) is not the data's fault: it goes back to staging, not to the
+  DLQ, and ``halt`` stops the run with the reason, to be resumed once NetSuite or the setup is fixed.
 """
 
 from __future__ import annotations
@@ -322,7 +323,8 @@ class FlowLoader:
         if retry is not None:
             # Before the records go back to staging, so no new chunk picks them up meanwhile.
             self._halt(
-                f"NetSuite kept refusing {self._spec.flow} records for transient reasons ({retry.code}: "
-                f"{retry.message}); they are staged again for when it recovers"
+                f"NetSuite did not take {self._spec.flow} records, for a reason not in the records "
+                f"({retry.code}: {retry.message}); they are staged again: resume once NetSuite is "
+                "back or the setup is fixed"
             )
         return Completion(ready.chunk_id, tuple(outcomes))

@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from subprocess import STDOUT
 
 import anyio
 import pytest
@@ -156,3 +157,26 @@ async def test_a_second_signal_stops_at_once_and_prints_the_resume_command(
     assert await _run_to_the_end(config, env) == 3
     assert sorted(r.external_id for r in boxes.netsuite.records("customer")) == sorted(want.customers)
     assert sorted(r.external_id for r in boxes.netsuite.records("salesOrder")) == sorted(want.sales_orders)
+
+
+async def test_refused_credentials_exit_1_with_the_reason_and_a_resume_that_works(
+    boxes: Sandboxes, settings: Settings, tmp_path: Path
+) -> None:
+    want = expected(boxes, settings)
+    config, env = write_config(settings, boxes, tmp_path)
+    wrong = {**env, "BULK_O2C_NETSUITE__TOKEN_SECRET": "not-the-token-secret"}
+    process = await anyio.open_process(
+        [sys.executable, "-m", "bulk_o2c", "--config", str(config), "run"], env=wrong, stderr=STDOUT
+    )
+    assert process.stdout is not None
+    with anyio.fail_after(RUN_TIMEOUT_S):
+        output = b"".join([chunk async for chunk in process.stdout]).decode()
+        code = await process.wait()
+
+    assert code == 1
+    assert "Invalid login attempt" in output
+    assert "bulk-o2c resume" in output
+    assert "Traceback" not in output
+    assert "not-the-token-secret" not in output
+    assert await _run_to_the_end(config, env) == 3
+    assert sorted(r.external_id for r in boxes.netsuite.records("customer")) == sorted(want.customers)

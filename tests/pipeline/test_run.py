@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import anyio
+from pydantic import SecretStr
 
 from bulk_o2c.commands.demo import Sandboxes
 from bulk_o2c.commands.ground_truth import ExpectedOutcome
@@ -158,6 +159,34 @@ async def test_an_outage_stops_the_run_without_filing_good_records_and_a_resume_
     assert not any(code.startswith("UNEXPECTED") for code in (await _dlq(settings)).values())
 
     boxes.netsuite.faults.clear()
+    resumed = await run_pipeline(settings)
+
+    assert resumed.completed
+    assert resumed.run.run_id == stopped.run.run_id
+    _assert_exactly_once(boxes, want)
+    assert await _dlq(settings) == want.dlq
+
+
+async def test_refused_credentials_stop_the_run_at_once_without_filing_a_record(
+    boxes: Sandboxes, settings: Settings
+) -> None:
+    want = expected(boxes, settings)
+    wrong = settings.model_copy(
+        update={
+            "netsuite": settings.netsuite.model_copy(update={"token_secret": SecretStr("not-the-secret")})
+        }
+    )
+
+    stopped = await run_pipeline(wrong)
+
+    assert not stopped.completed
+    assert stopped.stop_reason is not None
+    assert "Invalid login attempt" in stopped.stop_reason
+    assert "not-the-secret" not in stopped.stop_reason
+    # No good record is filed for a setup problem, and the run did not go on sending.
+    assert not any(code.startswith("INVALID_LOGIN") for code in (await _dlq(settings)).values())
+    assert boxes.netsuite.stats.requests <= 2 * settings.netsuite.concurrency
+
     resumed = await run_pipeline(settings)
 
     assert resumed.completed

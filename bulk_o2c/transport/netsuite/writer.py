@@ -11,9 +11,10 @@ Rules this module owns:
 * ``RequestTooLargeError`` splits the request in halves, recursively; a lone record still too large
   fails. After a record-count fault the writer pre-splits later requests below the size that failed,
   so a chunk size above the account's cap costs a few faults once, not on every chunk.
-* Any other ``PermanentError`` fails every record of that request with the fault's code and message;
-  so does a ``TransientError`` that outlived its retries, but its records are marked ``retryable``
-  (they may or may not be saved; sending them again later is harmless, the upsert sorts it out).
+* Any other error of the request as a whole fails every record of that request with its code and
+  message, marked ``retryable``: a ``TransientError`` that outlived its retries (the records may or
+  may not be saved; sending them again later is harmless, the upsert sorts it out), or a permanent
+  one (credentials, role, account, a wrong URL), which is the setup's fault, not the records'.
 * Records NetSuite reports as worth another try (``RecordDisposition.RETRY``) are resent, only
   they, in follow-up requests with backoff, up to the policy's attempt limit.
 * ``write_all`` runs twice as many chunks at once as the limiter may ever allow, so every slot stays
@@ -34,7 +35,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from bulk_o2c.config import NetSuiteSettings
-from bulk_o2c.errors import BulkO2CError, RequestTooLargeError, TransientError
+from bulk_o2c.errors import BulkO2CError, RequestTooLargeError
 from bulk_o2c.protocol.netsuite.envelope import EncodedRecord, Preferences
 from bulk_o2c.protocol.netsuite.faults import RecordCountFault, RecordDisposition, SoapFault, classify_outcome
 from bulk_o2c.protocol.netsuite.passport import PassportSigner, TbaCredentials
@@ -57,8 +58,9 @@ class RecordResult:
     message: str | None
     warnings: tuple[str, ...]
     attempts: int
-    # Not saved, but only because NetSuite kept failing transiently until the retries ran out: the
-    # data is fine and a later attempt should go through (the pipeline sends it again on resume).
+    # Not saved, but not for anything in the record: NetSuite kept failing transiently until the
+    # retries ran out, or refused the request as a whole (credentials, role, URL). The record is
+    # to be sent again once that is over or fixed (the pipeline stages it again for resume).
     retryable: bool = False
 
 
@@ -244,7 +246,7 @@ class NetSuiteWriter:
             self._count(chunk, indices, attempts)
             code, message = _describe(exc)
             for i in indices:
-                chunk.fail(i, code, message, retryable=isinstance(exc, TransientError))
+                chunk.fail(i, code, message, retryable=True)
             return
         self._count(chunk, indices, attempts)
         for i, outcome in zip(indices, outcomes, strict=True):

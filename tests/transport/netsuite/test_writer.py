@@ -164,14 +164,15 @@ async def test_transient_failures_that_outlive_the_retries_fail_the_request() ->
     }
 
 
-async def test_a_permanent_error_fails_every_record_without_a_retry() -> None:
+async def test_a_request_refused_as_a_whole_fails_every_record_once_as_not_theirs() -> None:
     def script(fragments: Sequence[bytes]) -> list[WriteOutcome]:
         raise PermanentError("HTTP 404 without a SOAP fault")
 
     client = ScriptedClient(script)
     results = await NetSuiteWriter(client, FAST_RETRY).write_chunk(customers(3))
+    # Not retried (it would fail the same way), and retryable: the setup is at fault, not the records.
     assert [(r.ok, r.code, r.attempts, r.retryable) for r in results] == [
-        (False, "PermanentError", 1, False)
+        (False, "PermanentError", 1, True)
     ] * 3
 
 
