@@ -17,7 +17,7 @@ import anyio
 import typer
 from rich.console import Console
 
-from bulk_o2c.config import Settings, load_settings
+from bulk_o2c.config import Settings, load_settings, load_settings_without_secrets
 from bulk_o2c.errors import BulkO2CError
 from bulk_o2c.logs import configure_logging
 
@@ -63,6 +63,11 @@ _state = _State()
 
 def settings(**overrides: dict[str, Any]) -> Settings:
     return load_settings(_state.config_path, **overrides)
+
+
+def checkpoint_settings() -> Settings:
+    """Settings for a command that only reads or marks the checkpoint: no secret is read."""
+    return load_settings_without_secrets(_state.config_path)
 
 
 @app.callback()
@@ -236,7 +241,7 @@ def status(run_id: Annotated[str | None, typer.Argument(help="default: the lates
     """Where a run stands: extraction, loads, write-back, DLQ."""
     from bulk_o2c.commands.checkpoint import show_status
 
-    raise typer.Exit(_guarded(lambda: anyio.run(show_status, settings(), console, run_id)))
+    raise typer.Exit(_guarded(lambda: anyio.run(show_status, checkpoint_settings(), console, run_id)))
 
 
 @dlq_app.command("list")
@@ -247,7 +252,7 @@ def dlq_list(
     """Show the open DLQ entries with their reasons."""
     from bulk_o2c.commands.checkpoint import list_dlq
 
-    raise typer.Exit(_guarded(lambda: anyio.run(list_dlq, settings(), console, run_id, limit)))
+    raise typer.Exit(_guarded(lambda: anyio.run(list_dlq, checkpoint_settings(), console, run_id, limit)))
 
 
 @dlq_app.command("retry")
@@ -259,7 +264,9 @@ def dlq_retry(
     """Mark entries for another attempt; the next `run`/`resume` of their run sends them again."""
     from bulk_o2c.commands.checkpoint import retry_dlq
 
-    raise typer.Exit(_guarded(lambda: anyio.run(retry_dlq, settings(), console, run_id, code, dlq_id)))
+    raise typer.Exit(
+        _guarded(lambda: anyio.run(retry_dlq, checkpoint_settings(), console, run_id, code, dlq_id))
+    )
 
 
 @dlq_app.command("export")
@@ -271,7 +278,9 @@ def dlq_export(
     """Export the DLQ with the Salesforce rows, for a spreadsheet or a program."""
     from bulk_o2c.commands.checkpoint import export_dlq
 
-    raise typer.Exit(_guarded(lambda: anyio.run(export_dlq, settings(), console, out, fmt.literal, run_id)))
+    raise typer.Exit(
+        _guarded(lambda: anyio.run(export_dlq, checkpoint_settings(), console, out, fmt.literal, run_id))
+    )
 
 
 @app.command()

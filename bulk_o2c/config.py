@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -35,10 +36,18 @@ DEFAULT_CONFIG_FILE = Path("bulk-o2c.toml")
 ENV_PREFIX = "BULK_O2C_"
 
 
+# Commands that only read the checkpoint (status, dlq) load settings without reading any secret,
+# so a shell without the secrets exported can still look at a run.
+_resolving_secrets: ContextVar[bool] = ContextVar("resolving_secrets", default=True)
+
+
 def _resolve_secret(value: Any) -> Any:
-    """Turn ``{env = NAME}`` / ``{file = PATH}`` references into the secret's text."""
+    """Turn ``{env = NAME}`` / ``{file = PATH}`` references into the secret's text (None when
+    settings are loaded without secrets)."""
     if not isinstance(value, dict):
         return value
+    if not _resolving_secrets.get():
+        return None
     if set(value) == {"env"}:
         name = str(value["env"])
         if name not in os.environ:
@@ -53,7 +62,8 @@ def _resolve_secret(value: Any) -> Any:
     raise ValueError("a secret reference is a table with exactly one key: env or file")
 
 
-Secret = Annotated[SecretStr, BeforeValidator(_resolve_secret)]
+# Every secret is optional: which ones a run needs depends on the auth flow chosen.
+Secret = Annotated[SecretStr | None, BeforeValidator(_resolve_secret)]
 
 
 def check_endpoint(url: str) -> str:
@@ -74,10 +84,10 @@ class NetSuiteSettings(_Section):
     account_id: str = Field("1234567_SB1", pattern=r"^[A-Za-z0-9_]+$")
     endpoint_version: str = Field("2025_2", pattern=r"^20\d\d_[12]$")
     soap_url: str | None = None
-    consumer_key: Secret | None = None
-    consumer_secret: Secret | None = None
-    token_id: Secret | None = None
-    token_secret: Secret | None = None
+    consumer_key: Secret = None
+    consumer_secret: Secret = None
+    token_id: Secret = None
+    token_secret: Secret = None
     concurrency: int = Field(5, ge=1, le=200, description="this integration's share of the account pool")
     chunk_size: int | None = Field(
         None, ge=1, le=1000, description="records per upsertList; default: the operation's cap"
@@ -87,7 +97,7 @@ class NetSuiteSettings(_Section):
     # OAuth 2.0 machine-to-machine, for REST calls.
     m2m_client_id: str | None = None
     m2m_certificate_id: str | None = None
-    m2m_private_key: Secret | None = None
+    m2m_private_key: Secret = None
     m2m_algorithm: Literal["PS256", "ES256"] = "PS256"
     m2m_scopes: tuple[str, ...] = ("rest_webservices",)
 
@@ -143,9 +153,9 @@ class SalesforceSettings(_Section):
     auth_flow: Literal["jwt", "client_credentials", "refresh_token"] = "jwt"
     client_id: str | None = None
     username: str | None = None
-    private_key: Secret | None = None
-    client_secret: Secret | None = None
-    refresh_token: Secret | None = None
+    private_key: Secret = None
+    client_secret: Secret = None
+    refresh_token: Secret = None
     refresh_token_file: Path | None = Field(None, description="where a rotated refresh token is saved")
     session_timeout_s: float = Field(7200.0, gt=60, description="the org's session timeout")
     refresh_margin: float = Field(0.25, gt=0, lt=1, description="renew when this share of the life is left")
@@ -214,6 +224,16 @@ def load_settings(path: Path | None = None, **overrides: dict[str, Any]) -> Sett
         return Settings(**values)
     except ValueError as exc:
         raise ConfigError(_describe_validation_error(exc)) from None
+
+
+def load_settings_without_secrets(path: Path | None = None) -> Settings:
+    """``load_settings`` for the commands that only read or mark the checkpoint: every ``{env}`` /
+    ``{file}`` secret reference is left unread (None)."""
+    token = _resolving_secrets.set(False)
+    try:
+        return load_settings(path)
+    finally:
+        _resolving_secrets.reset(token)
 
 
 def _describe_validation_error(exc: ValueError) -> str:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import typer
 from typer.main import get_command
@@ -30,3 +32,14 @@ def test_a_config_error_is_one_line_and_exit_1(tmp_path: object) -> None:
     assert result.exit_code == 1
     assert "does not exist" in result.output
     assert "Traceback" not in result.output
+
+
+def test_status_and_dlq_list_need_no_secret(tmp_path: Path) -> None:
+    cfg = tmp_path / "bulk-o2c.toml"
+    cfg.write_text(
+        f'[netsuite]\ntoken_secret = {{ env = "NOT_SET_ANYWHERE_123" }}\n[run]\nstate_dir = "{tmp_path}"\n'
+    )
+    for command in (["status"], ["dlq", "list"]):
+        result = CliRunner().invoke(app, ["--config", str(cfg), *command])
+        assert "NOT_SET_ANYWHERE_123" not in result.output, command
+        assert "Traceback" not in result.output, command

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bulk_o2c.config import check_endpoint, load_settings
+from bulk_o2c.config import check_endpoint, load_settings, load_settings_without_secrets
 from bulk_o2c.errors import ConfigError
 
 SECRET = "s3cr3t-token-value-never-printed"
@@ -98,6 +98,19 @@ def test_missing_secret_reference_is_a_config_error(tmp_path: Path) -> None:
     cfg.write_text('[netsuite]\ntoken_secret = { env = "NOT_SET_ANYWHERE_123" }\n')
     with pytest.raises(ConfigError, match="NOT_SET_ANYWHERE_123"):
         load_settings(cfg)
+
+
+def test_settings_without_secrets_leave_references_unread(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[netsuite]\ntoken_secret = { env = "NOT_SET_ANYWHERE_123" }\n'
+        '[run]\nstate_dir = "/var/lib/bulk-o2c"\n'
+    )
+    settings = load_settings_without_secrets(cfg)
+    assert settings.netsuite.token_secret is None
+    assert settings.run.state_dir == Path("/var/lib/bulk-o2c")
+    with pytest.raises(ConfigError, match="NOT_SET_ANYWHERE_123"):
+        load_settings(cfg)  # and the next full load reads them again
 
 
 def test_tba_credentials_are_required_by_name() -> None:
