@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -63,6 +64,7 @@ class SoapClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.metrics = metrics if metrics is not None else RequestMetrics()
         self._headers = {"Content-Type": CONTENT_TYPE, "SOAPAction": SOAP_ACTION_UPSERT_LIST}
+        self._host = urlsplit(url).netloc
 
     async def upsert_list(self, fragments: Sequence[bytes]) -> list[WriteOutcome]:
         """Send the records once; one outcome per record, in the order given."""
@@ -90,10 +92,14 @@ class SoapClient:
                     status, payload = response.status, await response.read()
             except TimeoutError:
                 outcome = "TIMEOUT"
-                raise TransientError("upsertList timed out") from None
+                raise TransientError(f"upsertList to {self._host} timed out") from None
             except aiohttp.ClientError as exc:
                 outcome = "CONNECTION"
-                raise TransientError(f"upsertList connection failed ({type(exc).__name__})") from None
+                # aiohttp's text names the host and the socket error; the request body (and its
+                # passport) is never part of it.
+                raise TransientError(
+                    f"upsertList to {self._host} failed: {type(exc).__name__}: {exc}"
+                ) from None
             try:
                 outcomes = parse_upsert_list_response(payload)
             except SoapFault as fault:

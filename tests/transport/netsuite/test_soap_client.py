@@ -247,7 +247,7 @@ async def test_connection_failure_is_transient(session: aiohttp.ClientSession) -
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     client = make_client(session, f"http://127.0.0.1:{port}/services/NetSuitePort_2025_2")
-    with pytest.raises(TransientError, match="connection failed"):
+    with pytest.raises(TransientError, match=f"upsertList to 127.0.0.1:{port} failed: ClientConnectorError"):
         await client.upsert_list(fragments(1))
     assert client.metrics.faults == {"CONNECTION": 1}
 
