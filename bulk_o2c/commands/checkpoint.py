@@ -37,9 +37,9 @@ async def show_status(settings: Settings, console: Console, run_id: str | None) 
         run = await store.runs.get(await _run_or_latest(store, run_id))
         assert run is not None
         summary = await store.summary(run)
-    console.print(
-        f"run {run.run_id}: {run.status}, started {run.started_at}, finished {run.finished_at or '-'}"
-    )
+    # The checkpoint cannot tell a run going on in another process from one that stopped.
+    shown = "unfinished (running elsewhere, or stopped)" if run.status == "running" else run.status
+    console.print(f"run {run.run_id}: {shown}, started {run.started_at}, finished {run.finished_at or '-'}")
     table = Table("flow", "window", "job", "pages", "rows", "extracted", title="extraction")
     for p in summary.extractions:
         window = f"{p.window_start or 'beginning'} .. {p.window_end}"

@@ -67,7 +67,8 @@ def report_document(summary: RunSummary, result: RunResult, wall_s: float) -> di
     requests = result.requests
     return {
         "run_id": summary.run.run_id,
-        "status": summary.run.status,
+        # The report is written as the process ends, so an unfinished run is not running any more.
+        "status": "stopped" if summary.run.status == "running" else summary.run.status,
         "started_at": summary.run.started_at,
         "finished_at": summary.run.finished_at,
         "wall_seconds": round(wall_s, 3),

@@ -75,6 +75,9 @@ async def test_dlq_retry_reopens_the_run_and_a_resume_settles_the_entries_again(
         run = await store.runs.latest()
         assert run is not None
         assert run.status == "running"
+    status = await _invoke(finished, "status")
+    assert "unfinished (running elsewhere, or stopped)" in status
+    assert f"bulk-o2c resume {run.run_id}" in status
 
     resumed = await run_pipeline(settings)
 

@@ -118,6 +118,7 @@ async def test_a_signal_stops_gracefully_and_prints_the_resume_command(
 
     assert code == 4
     assert "bulk-o2c resume" in output
+    assert "(stopped)" in output  # the summary's title: the run is not running any more
     # The chunks on the wire when the signal came were let finish and settled: none is left in flight.
     async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
         run = await store.runs.latest()
