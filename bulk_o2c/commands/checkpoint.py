@@ -16,6 +16,7 @@ from bulk_o2c.store.export import export
 from bulk_o2c.store.store import CheckpointStore, open_store
 
 EXIT_OK = 0
+EXIT_FAILURE = 1
 
 
 def _existing_checkpoint(settings: Settings) -> Path:
@@ -67,10 +68,17 @@ async def show_status(settings: Settings, console: Console, run_id: str | None) 
     return EXIT_OK
 
 
+def _by_code(codes: dict[str, int]) -> str:
+    return ", ".join(f"{code} {count:,}" for code, count in codes.items())
+
+
 async def list_dlq(settings: Settings, console: Console, run_id: str | None, limit: int) -> int:
     async with open_store(_existing_checkpoint(settings)) as store:
         entries = await store.dlq.entries(run_id, limit=limit)
-        total = await store.dlq.count(run_id) if run_id is not None else None
+        codes = await store.dlq.codes(run_id)
+    if not entries:
+        console.print("no open DLQ entry" + (f" in run {run_id}" if run_id else ""), highlight=False)
+        return EXIT_OK
     # One line per entry: reads well in a narrow terminal, greps well in a log.
     for entry in entries:
         console.print(
@@ -78,10 +86,13 @@ async def list_dlq(settings: Settings, console: Console, run_id: str | None, lim
             f"{entry.code}: {entry.message}",
             highlight=False,
             markup=False,
-            soft_wrap=True,
         )
-    if total is not None and total > len(entries):
-        console.print(f"showing {len(entries)} of {total}; `dlq export` writes them all")
+    total = sum(codes.values())
+    if total > len(entries):
+        console.print(
+            f"showing {len(entries):,} of {total:,}; --limit for more, `dlq export` writes them all"
+        )
+    console.print(f"by code: {_by_code(codes)}", highlight=False, markup=False)
     return EXIT_OK
 
 
@@ -90,6 +101,12 @@ async def retry_dlq(
 ) -> int:
     async with open_store(_existing_checkpoint(settings)) as store:
         marked = await store.dlq.retry(run_id=run_id, dlq_ids=dlq_ids, code=code)
+        codes = await store.dlq.codes(run_id) if not marked else {}
+    if not marked:
+        # Most likely a mistyped code or run id: say what there is instead of doing nothing quietly.
+        present = f"open entries by code: {_by_code(codes)}" if codes else "the DLQ has no open entry"
+        console.print(f"[red]no open DLQ entry matches[/red]; {present}", highlight=False)
+        return EXIT_FAILURE
     console.print(f"{marked} entries marked for retry; `bulk-o2c run` (or `resume RUN_ID`) sends them again")
     return EXIT_OK
 

@@ -103,21 +103,24 @@ async def run_pipeline(
     """Run (or resume) the whole pipeline. ``dry_run`` keeps its own checkpoint and payloads there."""
     stop = stop if stop is not None else anyio.Event()
     path = checkpoint_path(settings, dry_run)
+    if run_id is not None and not path.is_file():
+        raise ConfigError(f"no run {run_id}: there is no checkpoint at {path}")
     requests = RequestMetrics()
-    async with open_store(path) as store:
+    # Connections first: settings that cannot work (a secret missing) fail before a run is recorded.
+    async with (
+        connect_salesforce(settings.salesforce) as http,
+        _sink(settings, dry_run, requests) as sink,
+        open_store(path) as store,
+    ):
         run = await choose_run(store, settings, run_id)
         metrics = RunMetrics(run.run_id, concurrency_peak=lambda: requests.peak_concurrency)
-        async with (
-            connect_salesforce(settings.salesforce) as http,
-            _sink(settings, dry_run, requests) as sink,
-        ):
-            metrics.concurrency_now = sink.in_flight
-            async with anyio.create_task_group() as tg:
-                if watch is not None:
-                    tg.start_soon(watch, metrics)
-                steps = _Steps(settings, store, http, sink, run, metrics, stop, writeback=dry_run is None)
-                completed = await steps.all()
-                tg.cancel_scope.cancel()
+        metrics.concurrency_now = sink.in_flight
+        async with anyio.create_task_group() as tg:
+            if watch is not None:
+                tg.start_soon(watch, metrics)
+            steps = _Steps(settings, store, http, sink, run, metrics, stop, writeback=dry_run is None)
+            completed = await steps.all()
+            tg.cancel_scope.cancel()
         if completed:
             await store.runs.finish(run.run_id, "completed")
             run = await store.runs.get(run.run_id) or run

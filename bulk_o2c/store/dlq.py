@@ -106,6 +106,15 @@ class DeadLetters:
         )
         return int(row[0]) if row else 0
 
+    async def codes(self, run_id: str | None = None) -> dict[str, int]:
+        """Open entries by code, most frequent first (of one run, or of all)."""
+        rows = await self._db.fetch_all(
+            "SELECT code, count(*) AS n FROM dlq WHERE retried_at IS NULL AND (?1 IS NULL OR run_id = ?1) "
+            "GROUP BY code ORDER BY n DESC, code",
+            (run_id,),
+        )
+        return dict(rows)
+
     async def retry(
         self, *, run_id: str | None = None, dlq_ids: Sequence[int] | None = None, code: str | None = None
     ) -> int:

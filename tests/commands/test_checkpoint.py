@@ -56,6 +56,41 @@ async def test_dlq_list_gives_one_line_per_entry_with_its_reason(
     assert all(f"{code}:" in line for line in lines for (flow, sf_id), code in want.items() if sf_id in line)
 
 
+async def test_dlq_list_says_how_many_it_left_out_and_counts_by_code(
+    finished: Path, boxes: Sandboxes, settings: Settings
+) -> None:
+    output = await _invoke(finished, "dlq", "list", "--limit", "2")
+    want = expected(boxes, settings).dlq
+    assert len([line for line in output.splitlines() if line.startswith("#")]) == 2
+    assert f"showing 2 of {len(want):,}" in output
+    by_code = output.split("by code: ")[1].strip()
+    counted = {
+        code: int(n.replace(",", "")) for code, n in (part.rsplit(" ", 1) for part in by_code.split(", "))
+    }
+    assert counted == {code: list(want.values()).count(code) for code in set(want.values())}
+
+
+async def test_dlq_retry_that_matches_nothing_says_what_there_is_and_exits_1(finished: Path) -> None:
+    result = await anyio.run_process(
+        [
+            sys.executable,
+            "-m",
+            "bulk_o2c",
+            "--config",
+            str(finished),
+            "dlq",
+            "retry",
+            "--code",
+            "NO_SUCH_CODE",
+        ],
+        check=False,
+    )
+    output = result.stdout.decode()
+    assert result.returncode == 1
+    assert "no open DLQ entry matches" in output
+    assert "MAPPING_" in output  # the codes that are there
+
+
 async def test_dlq_export_writes_every_entry_with_its_salesforce_row(
     finished: Path, boxes: Sandboxes, settings: Settings, tmp_path: Path
 ) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import anyio
+import pytest
 from pydantic import SecretStr
 
 from bulk_o2c.commands.demo import Sandboxes
 from bulk_o2c.commands.ground_truth import ExpectedOutcome
 from bulk_o2c.config import Settings
+from bulk_o2c.errors import ConfigError
 from bulk_o2c.pipeline.run import run_pipeline
 from bulk_o2c.sandbox.netsuite.soap_request import FieldValue
 from bulk_o2c.store.store import open_store
@@ -193,3 +195,15 @@ async def test_refused_credentials_stop_the_run_at_once_without_filing_a_record(
     assert resumed.run.run_id == stopped.run.run_id
     _assert_exactly_once(boxes, want)
     assert await _dlq(settings) == want.dlq
+
+
+async def test_settings_that_cannot_work_record_no_run(boxes: Sandboxes, settings: Settings) -> None:
+    checkpoint = settings.run.state_dir / "checkpoint.sqlite"
+    with pytest.raises(ConfigError, match="no checkpoint"):
+        await run_pipeline(settings, run_id="20250101T000000Z-abcdef")
+    no_secret = settings.model_copy(
+        update={"netsuite": settings.netsuite.model_copy(update={"token_id": None})}
+    )
+    with pytest.raises(ConfigError, match=r"netsuite\.token_id"):
+        await run_pipeline(no_secret)
+    assert not checkpoint.exists()

@@ -45,6 +45,9 @@ async def test_retry_puts_records_back_and_reopens_the_run(
     assert [e.code for e in await store.dlq.entries(run_id)] == ["MAPPING_UNKNOWN_STATUS"]
     assert len(await store.dlq.entries(run_id, include_retried=True)) == 2
     assert await store.dlq.retry(code="MAPPING_UNKNOWN_COUNTRY") == 0  # nothing open any more
+    assert await store.dlq.codes(run_id) == {"MAPPING_UNKNOWN_STATUS": 1}
+    assert await store.dlq.codes() == {"MAPPING_UNKNOWN_STATUS": 1}
+    assert await store.dlq.codes("another-run") == {}
 
 
 async def test_retrying_a_failed_customer_retries_the_orders_parked_behind_it(
