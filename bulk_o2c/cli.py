@@ -17,6 +17,7 @@ import anyio
 import typer
 from rich.console import Console
 
+from bulk_o2c.commands.invocation import use_config
 from bulk_o2c.config import Settings, load_settings, load_settings_without_secrets
 from bulk_o2c.errors import BulkO2CError
 from bulk_o2c.logs import configure_logging
@@ -79,6 +80,7 @@ def _options(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False,
 ) -> None:
     _state.config_path = config
+    use_config(config)
     configure_logging("json" if log_format == "json" else "text", 10 if verbose else 20)
 
 

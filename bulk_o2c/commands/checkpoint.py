@@ -9,6 +9,7 @@ from typing import Literal
 from rich.console import Console
 from rich.table import Table
 
+from bulk_o2c.commands.invocation import command_line
 from bulk_o2c.config import Settings
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.pipeline.run import checkpoint_path
@@ -64,7 +65,7 @@ async def show_status(settings: Settings, console: Console, run_id: str | None) 
         highlight=False,
     )
     if run.status == "running":
-        console.print(f"continue it with: bulk-o2c resume {run.run_id}")
+        console.print(f"continue it with: {command_line('resume', run.run_id)}", highlight=False)
     return EXIT_OK
 
 
@@ -107,7 +108,11 @@ async def retry_dlq(
         present = f"open entries by code: {_by_code(codes)}" if codes else "the DLQ has no open entry"
         console.print(f"[red]no open DLQ entry matches[/red]; {present}", highlight=False)
         return EXIT_FAILURE
-    console.print(f"{marked} entries marked for retry; `bulk-o2c run` (or `resume RUN_ID`) sends them again")
+    console.print(
+        f"{marked} entries marked for retry; `{command_line('run')}` "
+        f"(or `{command_line('resume', 'RUN_ID')}`) sends them again",
+        highlight=False,
+    )
     return EXIT_OK
 
 

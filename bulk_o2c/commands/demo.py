@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from rich.console import Console
 
 from bulk_o2c.commands.ground_truth import expected_outcome
+from bulk_o2c.commands.invocation import command_line, use_config
 from bulk_o2c.commands.run import StoppedAtOnce, print_outcome, print_stopped_at_once, run_with_progress
 from bulk_o2c.commands.sandboxes import new_jwt_key_pair
 from bulk_o2c.config import Settings
@@ -117,6 +118,11 @@ async def run_demo(base: Settings, console: Console, options: DemoOptions) -> in
         f"latency time scale {options.time_scale}); state in {options.state_dir}",
         highlight=False,
     )
+    # The demo's own settings file, for the commands it prints: status and dlq read the checkpoint.
+    demo_config = options.state_dir / "bulk-o2c.toml"
+    demo_config.parent.mkdir(parents=True, exist_ok=True)
+    demo_config.write_text(f'[run]\nstate_dir = "{options.state_dir}"\n')
+    use_config(demo_config)
     async with sandboxes(options) as boxes:
         settings = demo_settings(base, boxes, options.state_dir)
         try:
@@ -127,13 +133,11 @@ async def run_demo(base: Settings, console: Console, options: DemoOptions) -> in
         code = print_outcome(console, result, document, report_path)
         check = await _check_against_ground_truth(boxes, settings)
     console.print(check, highlight=False)
-    config = f"--config {options.state_dir / 'bulk-o2c.toml'}"
-    (options.state_dir / "bulk-o2c.toml").write_text(f'[run]\nstate_dir = "{options.state_dir}"\n')
     console.print(
         "Look around:\n"
-        f"  bulk-o2c {config} status\n"
-        f"  bulk-o2c {config} dlq list\n"
-        f"  bulk-o2c {config} dlq export --format csv --out dlq.csv\n"
+        f"  {command_line('status')}\n"
+        f"  {command_line('dlq', 'list')}\n"
+        f"  {command_line('dlq', 'export', '--format', 'csv', '--out', 'dlq.csv')}\n"
         "A run killed at any moment continues where it stopped: `bulk-o2c run` picks up the latest "
         "unfinished run, `bulk-o2c resume RUN_ID` a given one (the demo's sandboxes live only as long as "
         "the demo).",

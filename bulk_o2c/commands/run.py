@@ -15,6 +15,7 @@ from pathlib import Path
 import anyio
 from rich.console import Console
 
+from bulk_o2c.commands.invocation import command_line
 from bulk_o2c.config import Settings
 from bulk_o2c.pipeline.metrics import RunMetrics
 from bulk_o2c.pipeline.report import report_document, summary_table, write_report
@@ -78,9 +79,9 @@ async def run_with_progress(
 
 def print_stopped_at_once(console: Console, stopped: StoppedAtOnce) -> int:
     how = (
-        f"Continue with: bulk-o2c resume {stopped.run_id}"
+        f"Continue with: {command_line('resume', stopped.run_id)}"
         if stopped.run_id
-        else "Continue with: bulk-o2c run"
+        else f"Continue with: {command_line('run')}"
     )
     console.print(
         f"[yellow]stopped at once[/yellow]: requests cut short are recorded as unknown and sent again. {how}",
@@ -95,18 +96,22 @@ def print_outcome(console: Console, result: RunResult, document: dict[str, objec
     run_id = result.run.run_id
     if not result.completed:
         if result.stop_reason is None:  # a signal
-            console.print(f"[yellow]stopped before the end.[/yellow] Continue with: bulk-o2c resume {run_id}")
+            console.print(
+                f"[yellow]stopped before the end.[/yellow] Continue with: {command_line('resume', run_id)}",
+                highlight=False,
+            )
             return EXIT_INTERRUPTED
         console.print(
-            f"[red]the run stopped:[/red] {result.stop_reason}. Continue with: bulk-o2c resume {run_id}",
+            f"[red]the run stopped:[/red] {result.stop_reason}. "
+            f"Continue with: {command_line('resume', run_id)}",
             highlight=False,
         )
         return EXIT_FAILURE
     if int(str(document["dlq_open"])) > 0:
         console.print(
-            f"{document['dlq_open']} records in the DLQ: bulk-o2c dlq list --run {run_id}; "
-            f"after fixing the data or settings: bulk-o2c dlq retry --run {run_id} && "
-            f"bulk-o2c resume {run_id}",
+            f"{document['dlq_open']} records in the DLQ: {command_line('dlq', 'list', '--run', run_id)}; "
+            f"after fixing the data or settings: {command_line('dlq', 'retry', '--run', run_id)} && "
+            f"{command_line('resume', run_id)}",
             highlight=False,
         )
         return EXIT_PARTIAL

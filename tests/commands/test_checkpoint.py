@@ -112,7 +112,7 @@ async def test_dlq_retry_reopens_the_run_and_a_resume_settles_the_entries_again(
         assert run.status == "running"
     status = await _invoke(finished, "status")
     assert "unfinished (running elsewhere, or stopped)" in status
-    assert f"bulk-o2c resume {run.run_id}" in status
+    assert f"bulk-o2c --config {finished} resume {run.run_id}" in status
 
     resumed = await run_pipeline(settings)
 

@@ -9,6 +9,7 @@ is in NetSuite exactly once and the DLQ holds exactly the deliberately bad recor
 
 from __future__ import annotations
 
+import shlex
 import signal
 import sys
 from collections.abc import Callable
@@ -50,6 +51,21 @@ async def _kill_when(process: Process, reached: Callable[[], bool]) -> None:
 
 async def _run_to_the_end(config: Path, env: dict[str, str]) -> int:
     process = await _start(config, env)
+    with anyio.fail_after(RUN_TIMEOUT_S):
+        return await process.wait()
+
+
+async def _run_as_printed(output: str, env: dict[str, str]) -> int:
+    """Run the command the output says to continue with, exactly as printed (bulk-o2c being this
+    interpreter's ``-m bulk_o2c``)."""
+    (printed,) = [
+        line.split("Continue with: ", 1)[1] for line in output.splitlines() if "Continue with: " in line
+    ]
+    program, *args = shlex.split(printed)
+    assert program == "bulk-o2c"
+    process = await anyio.open_process(
+        [sys.executable, "-m", "bulk_o2c", *args], env=env, stdout=None, stderr=None
+    )
     with anyio.fail_after(RUN_TIMEOUT_S):
         return await process.wait()
 
@@ -117,7 +133,7 @@ async def test_a_signal_stops_gracefully_and_prints_the_resume_command(
         code = await process.wait()
 
     assert code == 4
-    assert "bulk-o2c resume" in output
+    assert f"bulk-o2c --config {config} resume" in output
     assert "(stopped)" in output  # the summary's title: the run is not running any more
     # The chunks on the wire when the signal came were let finish and settled: none is left in flight.
     async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
@@ -153,9 +169,9 @@ async def test_a_second_signal_stops_at_once_and_prints_the_resume_command(
     assert code == 4
     assert "Traceback" not in output
     assert "stopped at once" in output
-    assert "bulk-o2c resume" in output
+    assert f"bulk-o2c --config {config} resume" in output
     boxes.netsuite.clear_pressure()
-    assert await _run_to_the_end(config, env) == 3
+    assert await _run_as_printed(output, env) == 3
     assert sorted(r.external_id for r in boxes.netsuite.records("customer")) == sorted(want.customers)
     assert sorted(r.external_id for r in boxes.netsuite.records("salesOrder")) == sorted(want.sales_orders)
 
@@ -176,8 +192,8 @@ async def test_refused_credentials_exit_1_with_the_reason_and_a_resume_that_work
 
     assert code == 1
     assert "Invalid login attempt" in output
-    assert "bulk-o2c resume" in output
+    assert f"bulk-o2c --config {config} resume" in output
     assert "Traceback" not in output
     assert "not-the-token-secret" not in output
-    assert await _run_to_the_end(config, env) == 3
+    assert await _run_as_printed(output, env) == 3
     assert sorted(r.external_id for r in boxes.netsuite.records("customer")) == sorted(want.customers)
