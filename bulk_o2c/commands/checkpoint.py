@@ -12,6 +12,7 @@ from rich.table import Table
 from bulk_o2c.commands.invocation import command_line
 from bulk_o2c.config import Settings
 from bulk_o2c.errors import ConfigError
+from bulk_o2c.pipeline.flows import SENT_WITH
 from bulk_o2c.pipeline.run import checkpoint_path
 from bulk_o2c.store.export import export
 from bulk_o2c.store.store import CheckpointStore, open_store
@@ -57,7 +58,10 @@ async def show_status(settings: Settings, console: Console, run_id: str | None) 
     records = Table("flow", "state", "records", title="records")
     for flow, states in sorted(summary.records.items()):
         for state, count in sorted(states.items()):
-            records.add_row(flow, state, f"{count:,}")
+            sent_with = SENT_WITH.get(flow)
+            records.add_row(
+                flow, f"{state} (sent in their {sent_with})" if sent_with else state, f"{count:,}"
+            )
     console.print(records)
     console.print(
         f"chunks: {summary.chunks or '-'}; write-back: {summary.writeback or '-'}; "

@@ -27,6 +27,9 @@ ACCOUNT = "Account"
 ORDER = "Order"
 ORDER_ITEM = "OrderItem"
 FLOWS = (ACCOUNT, ORDER, ORDER_ITEM)
+# Flows never loaded on their own: their rows travel inside a record of another flow (an order's
+# itemList), so their staged rows stay ``staged`` and they count nothing as loaded.
+SENT_WITH = {ORDER_ITEM: ORDER}
 
 
 def extract_specs(settings: Settings) -> tuple[ExtractSpec, ...]:

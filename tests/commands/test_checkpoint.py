@@ -41,6 +41,7 @@ async def test_status_shows_the_run_and_its_counts(
     output = await _invoke(finished, "status")
     assert "completed" in output
     assert f"DLQ open: {len(expected(boxes, settings).dlq)}" in output
+    assert "staged (sent in their Order)" in output  # order lines are never loaded on their own
 
 
 async def test_dlq_list_gives_one_line_per_entry_with_its_reason(
