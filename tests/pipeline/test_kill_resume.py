@@ -21,6 +21,7 @@ import pytest
 from anyio.abc import Process
 
 from bulk_o2c.commands.demo import Sandboxes
+from bulk_o2c.commands.ground_truth import ExpectedOutcome
 from bulk_o2c.config import Settings
 from bulk_o2c.store.store import open_store
 from tests.support.runs import expected, write_config
@@ -70,6 +71,25 @@ async def _run_as_printed(output: str, env: dict[str, str]) -> int:
         return await process.wait()
 
 
+async def _start_watched(config: Path, env: dict[str, str], *, stderr: int | None = None) -> Process:
+    """``bulk-o2c run`` with its output captured (``_finish`` reads it)."""
+    return await anyio.open_process(
+        [sys.executable, "-m", "bulk_o2c", "--config", str(config), "run"], env=env, stderr=stderr
+    )
+
+
+async def _finish(process: Process) -> tuple[str, int]:
+    assert process.stdout is not None
+    with anyio.fail_after(RUN_TIMEOUT_S):
+        output = b"".join([chunk async for chunk in process.stdout]).decode()
+        return output, await process.wait()
+
+
+def _assert_landed_once(boxes: Sandboxes, want: ExpectedOutcome) -> None:
+    assert sorted(r.external_id for r in boxes.netsuite.records("customer")) == sorted(want.customers)
+    assert sorted(r.external_id for r in boxes.netsuite.records("salesOrder")) == sorted(want.sales_orders)
+
+
 async def _killed_then_resumed(
     boxes: Sandboxes, settings: Settings, tmp_path: Path, reached: Callable[[], bool]
 ) -> None:
@@ -80,10 +100,7 @@ async def _killed_then_resumed(
     code = await _run_to_the_end(config, env)
 
     assert code == 3  # partial success: the deliberately bad records are in the DLQ
-    customers = boxes.netsuite.records("customer")
-    orders = boxes.netsuite.records("salesOrder")
-    assert sorted(r.external_id for r in customers) == sorted(want.customers)
-    assert sorted(r.external_id for r in orders) == sorted(want.sales_orders)
+    _assert_landed_once(boxes, want)
     async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
         runs = await store.runs.latest()
         assert runs is not None
@@ -122,15 +139,10 @@ async def test_a_signal_stops_gracefully_and_prints_the_resume_command(
 ) -> None:
     want = expected(boxes, settings)
     config, env = write_config(settings, boxes, tmp_path)
-    process = await anyio.open_process(
-        [sys.executable, "-m", "bulk_o2c", "--config", str(config), "run"], env=env, stderr=None
-    )
-    assert process.stdout is not None
+    process = await _start_watched(config, env)
     await _reach(process, lambda: boxes.netsuite.stats.records_written >= 100)
     process.send_signal(signum)
-    with anyio.fail_after(RUN_TIMEOUT_S):
-        output = b"".join([chunk async for chunk in process.stdout]).decode()
-        code = await process.wait()
+    output, code = await _finish(process)
 
     assert code == 4
     assert f"bulk-o2c --config {config} resume" in output
@@ -142,8 +154,7 @@ async def test_a_signal_stops_gracefully_and_prints_the_resume_command(
         assert run.status == "running"
         assert "in_flight" not in await store.chunks.counts(run.run_id)
     assert await _run_to_the_end(config, env) == 3
-    assert sorted(r.external_id for r in boxes.netsuite.records("customer")) == sorted(want.customers)
-    assert sorted(r.external_id for r in boxes.netsuite.records("salesOrder")) == sorted(want.sales_orders)
+    _assert_landed_once(boxes, want)
 
 
 async def test_a_second_signal_stops_at_once_and_prints_the_resume_command(
@@ -151,10 +162,7 @@ async def test_a_second_signal_stops_at_once_and_prints_the_resume_command(
 ) -> None:
     want = expected(boxes, settings)
     config, env = write_config(settings, boxes, tmp_path)
-    process = await anyio.open_process(
-        [sys.executable, "-m", "bulk_o2c", "--config", str(config), "run"], env=env, stderr=None
-    )
-    assert process.stdout is not None
+    process = await _start_watched(config, env)
     # Other integrations hold the whole pool: the first requests keep backing off, so the first
     # signal cannot end the run before the second one comes.
     boxes.netsuite.set_pressure(boxes.netsuite.config.concurrency_limit)
@@ -162,9 +170,7 @@ async def test_a_second_signal_stops_at_once_and_prints_the_resume_command(
     process.send_signal(signal.SIGINT)
     await anyio.sleep(0.3)
     process.send_signal(signal.SIGINT)
-    with anyio.fail_after(RUN_TIMEOUT_S):
-        output = b"".join([chunk async for chunk in process.stdout]).decode()
-        code = await process.wait()
+    output, code = await _finish(process)
 
     assert code == 4
     assert "Traceback" not in output
@@ -172,8 +178,7 @@ async def test_a_second_signal_stops_at_once_and_prints_the_resume_command(
     assert f"bulk-o2c --config {config} resume" in output
     boxes.netsuite.clear_pressure()
     assert await _run_as_printed(output, env) == 3
-    assert sorted(r.external_id for r in boxes.netsuite.records("customer")) == sorted(want.customers)
-    assert sorted(r.external_id for r in boxes.netsuite.records("salesOrder")) == sorted(want.sales_orders)
+    _assert_landed_once(boxes, want)
 
 
 async def test_refused_credentials_exit_1_with_the_reason_and_a_resume_that_works(
@@ -182,13 +187,7 @@ async def test_refused_credentials_exit_1_with_the_reason_and_a_resume_that_work
     want = expected(boxes, settings)
     config, env = write_config(settings, boxes, tmp_path)
     wrong = {**env, "BULK_O2C_NETSUITE__TOKEN_SECRET": "not-the-token-secret"}
-    process = await anyio.open_process(
-        [sys.executable, "-m", "bulk_o2c", "--config", str(config), "run"], env=wrong, stderr=STDOUT
-    )
-    assert process.stdout is not None
-    with anyio.fail_after(RUN_TIMEOUT_S):
-        output = b"".join([chunk async for chunk in process.stdout]).decode()
-        code = await process.wait()
+    output, code = await _finish(await _start_watched(config, wrong, stderr=STDOUT))
 
     assert code == 1
     assert "Invalid login attempt" in output
@@ -196,4 +195,4 @@ async def test_refused_credentials_exit_1_with_the_reason_and_a_resume_that_work
     assert "Traceback" not in output
     assert "not-the-token-secret" not in output
     assert await _run_as_printed(output, env) == 3
-    assert sorted(r.external_id for r in boxes.netsuite.records("customer")) == sorted(want.customers)
+    _assert_landed_once(boxes, want)
