@@ -1,4 +1,4 @@
-"""An emulated NetSuite account speaking SuiteTalk SOAP ``upsertList`` on loopback.
+"""An emulated NetSuite account speaking SuiteTalk SOAP ``upsertList`` and ``getServerTime`` on loopback.
 
 An independent server-side implementation: it shares plain data with the client (namespaces,
 limits, the country enum) and never its codec, so a client bug cannot pass its own test.

@@ -8,7 +8,8 @@ Rules this module owns:
 - The demo credentials are derived deterministically, so a demo or a test can hand the very same
   values to the client. They are secrets all the same: never in a repr, a log line or a message.
 - Request time is ``time_scale x latency.account_seconds(...)``: the latency model says what a real
-  account would take; ``time_scale`` shrinks it for tests (0 = no waiting at all).
+  account would take; ``time_scale`` shrinks it for tests (0 = no waiting at all). A
+  ``getServerTime`` carries no records, so it costs the fixed part alone: ``request_seconds({})``.
 """
 
 from __future__ import annotations
@@ -55,7 +56,10 @@ _DEFAULT_RECORD_SECONDS: Mapping[str, float] = MappingProxyType({"customer": 0.0
 
 @dataclass(frozen=True, slots=True)
 class LatencyModel:
-    """Seconds a real account spends on one ``upsertList``: a fixed cost plus a cost per record."""
+    """Seconds a real account spends on one request: a fixed cost plus a cost per record.
+
+    ``base_s`` alone is what a request without records (``getServerTime``) costs.
+    """
 
     base_s: float = 0.25
     record_s: Mapping[str, float] = field(default_factory=lambda: _DEFAULT_RECORD_SECONDS)
@@ -79,7 +83,8 @@ class NetSuiteSandboxConfig:
     max_request_bytes: int | None = None
     latency: LatencyModel = field(default_factory=LatencyModel)
     time_scale: float = 1.0
-    # Wall clock for tokenPassport timestamps (seconds since the epoch); tests pass a fake one.
+    # Wall clock (seconds since the epoch) for tokenPassport timestamps and for the time getServerTime
+    # reports; tests pass a fake one.
     clock: Callable[[], float] = time.time
     # A passport timestamp may be this far from the clock, either way; nonces are remembered as long.
     timestamp_window_s: float = 300.0

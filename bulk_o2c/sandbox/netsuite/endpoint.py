@@ -1,16 +1,25 @@
-"""The SOAP endpoint ``POST /services/NetSuitePort_{version}``: one ``upsertList`` from arrival to answer.
+"""The SOAP endpoint ``POST /services/NetSuitePort_{version}``: one request from arrival to answer.
+
+Two SuiteTalk operations are emulated, chosen by the SOAPAction header (quoted or not):
+``upsertList``, and ``getServerTime``, which a client calls to check its connection and
+credentials cheaply before a long run. Anything else is refused.
 
 The order of checks, each answering with its fault and writing nothing:
- 1. the concurrency pool (WS_REQUEST_BLOCKED at once, before the body is read);
- 2. request size (exceededRequestSizeFault), SOAPAction ``upsertList`` (quoted or not), XML and
-    endpoint version (soap_request);
+ 1. the concurrency pool (WS_REQUEST_BLOCKED at once, before the body is read); every request,
+    getServerTime included, holds a slot until it is answered;
+ 2. request size (exceededRequestSizeFault), SOAPAction ``upsertList`` or ``getServerTime``, XML,
+    endpoint version and a Body holding that operation (soap_request);
  3. authentication: exactly one tokenPassport, valid (INVALID_LOGIN_ATTEMPT) and alone
     ("Ambiguous authentication");
- 4. the record-count cap (exceededRecordCountFault, the whole request);
- 5. injected transient faults (faults.FaultPlan).
-Then the request holds its slot for the latency model's time, the account writes the records, and
-the answer is HTTP 200 with one writeResponse per record, unless the plan says to lose it: then the
-connection is closed after the records are committed, and the client sees a disconnect.
+ 4. upsertList only: the record-count cap (exceededRecordCountFault, the whole request);
+ 5. injected transient faults (faults.FaultPlan), for either operation.
+Then the request holds its slot for the latency model's time. For upsertList the account writes the
+records, and the answer is HTTP 200 with one writeResponse per record; for getServerTime the time is
+the model's fixed part alone (``base_s``, as for a request of zero records) and the answer is HTTP
+200 with the sandbox clock's current time (the clock that checks passport timestamps) in UTC.
+Either answer may be lost if the plan says so: the connection is closed after any records are
+committed, and the client sees a disconnect. Per-record plans (changed records, warnings) are never
+spent by getServerTime, which has no records.
 """
 
 from __future__ import annotations
@@ -29,8 +38,18 @@ from bulk_o2c.sandbox.netsuite.faults import FaultPlan
 from bulk_o2c.sandbox.netsuite.outcomes import SoapFault, WriteOutcome
 from bulk_o2c.sandbox.netsuite.passport_check import PassportVerifier
 from bulk_o2c.sandbox.netsuite.pool import ConcurrencyPool
-from bulk_o2c.sandbox.netsuite.soap_request import RequestRejected, UpsertRequest, parse_upsert_request
-from bulk_o2c.sandbox.netsuite.soap_response import render_fault, render_upsert_response
+from bulk_o2c.sandbox.netsuite.soap_request import (
+    RequestRejected,
+    ServerTimeRequest,
+    UpsertRequest,
+    parse_server_time_request,
+    parse_upsert_request,
+)
+from bulk_o2c.sandbox.netsuite.soap_response import (
+    render_fault,
+    render_server_time_response,
+    render_upsert_response,
+)
 from bulk_o2c.sandbox.netsuite.stats import Counters
 
 log = logging.getLogger(__name__)
@@ -38,7 +57,7 @@ log = logging.getLogger(__name__)
 ROUTE = r"/services/NetSuitePort_{version:\d{4}_\d}"
 
 
-class UpsertListEndpoint:
+class SoapEndpoint:
     def __init__(
         self,
         config: NetSuiteSandboxConfig,
@@ -72,8 +91,13 @@ class UpsertListEndpoint:
         if limit is not None and len(body) > limit:
             return self._fault(version, outcomes.request_size_exceeded(limit))
         action = request.headers.get("SOAPAction", "").strip().strip('"')
-        if action != "upsertList":
-            return self._fault(version, outcomes.unreadable_request(f"Unsupported SOAPAction {action!r}."))
+        if action == "upsertList":
+            return await self._upsert_list(request, version, body)
+        if action == "getServerTime":
+            return await self._get_server_time(request, version, body)
+        return self._fault(version, outcomes.unreadable_request(f"Unsupported SOAPAction {action!r}."))
+
+    async def _upsert_list(self, request: web.Request, version: str, body: bytes) -> web.StreamResponse:
         try:
             upsert = parse_upsert_request(body, version)
         except RequestRejected as rejected:
@@ -84,11 +108,9 @@ class UpsertListEndpoint:
         self._counters.records_received += len(upsert.records)
         if len(upsert.records) > self._config.max_records:
             return self._fault(version, outcomes.record_count_exceeded(self._config.max_records))
-        injected = self._plan.take_request_fault()
-        if injected == "unexpected":
-            return self._fault(version, outcomes.unexpected_error(secrets.token_hex(12)))
-        if injected == "concurrency":
-            return self._fault(version, outcomes.concurrency_limit_exceeded())
+        injected = self._injected_fault(version)
+        if injected is not None:
+            return injected
 
         counts, lines = request_load(upsert.records)
         await asyncio.sleep(self._config.request_seconds(counts, lines))
@@ -96,16 +118,45 @@ class UpsertListEndpoint:
         self._count_outcomes(written)
         if self._plan.take_lost_response():
             return self._drop_connection(request)
-        ns_id = f"WEBSERVICES_{self._config.account_id}_{self._counters.requests:012d}_{secrets.token_hex(6)}"
-        return _xml_response(200, render_upsert_response(version, ns_id, written))
+        return _xml_response(200, render_upsert_response(version, self._ns_id(), written))
 
-    def _authenticate(self, upsert: UpsertRequest) -> SoapFault | None:
-        if upsert.passport is None:
+    async def _get_server_time(self, request: web.Request, version: str, body: bytes) -> web.StreamResponse:
+        try:
+            server_time = parse_server_time_request(body, version)
+        except RequestRejected as rejected:
+            return self._fault(version, rejected.fault)
+        refusal = self._authenticate(server_time)
+        if refusal is not None:
+            return self._fault(version, refusal)
+        injected = self._injected_fault(version)
+        if injected is not None:
+            return injected
+
+        # No records: the latency model's fixed part only (request_seconds of an empty request).
+        await asyncio.sleep(self._config.request_seconds({}))
+        if self._plan.take_lost_response():
+            return self._drop_connection(request)
+        now = self._config.clock()
+        return _xml_response(200, render_server_time_response(version, self._ns_id(), now))
+
+    def _injected_fault(self, version: str) -> web.StreamResponse | None:
+        injected = self._plan.take_request_fault()
+        if injected == "unexpected":
+            return self._fault(version, outcomes.unexpected_error(secrets.token_hex(12)))
+        if injected == "concurrency":
+            return self._fault(version, outcomes.concurrency_limit_exceeded())
+        return None
+
+    def _ns_id(self) -> str:
+        return f"WEBSERVICES_{self._config.account_id}_{self._counters.requests:012d}_{secrets.token_hex(6)}"
+
+    def _authenticate(self, parsed: UpsertRequest | ServerTimeRequest) -> SoapFault | None:
+        if parsed.passport is None:
             log.debug("netsuite sandbox: request without tokenPassport")
             return outcomes.invalid_login()
-        if upsert.other_authentication:
+        if parsed.other_authentication:
             return outcomes.ambiguous_authentication()
-        reason = self._verifier.verify(upsert.passport)
+        reason = self._verifier.verify(parsed.passport)
         if reason is not None:
             log.debug("netsuite sandbox: tokenPassport refused (%s)", reason)
             return outcomes.invalid_login()

@@ -2,11 +2,13 @@
 
 Rules this module owns:
 - Counted faults are consumed in arrival order: "the next N requests" means the next N requests
-  that pass authentication; "the next N records" means the next N records the account processes.
+  that pass authentication, ``getServerTime`` ones included; "the next N records" means the next N
+  records the account processes, so a ``getServerTime`` (no records) never spends those.
   Setting a count replaces the pending one; ``clear()`` cancels everything, random faults included.
 - A transient request fault (``unexpected``: unexpectedErrorFault / UNEXPECTED_ERROR, or
   ``concurrency``: the pool's WS_REQUEST_BLOCKED fault) rejects the request before anything is
-  written. A lost response is the opposite: everything is written, then the connection drops.
+  written. A lost response is the opposite: everything is written, then the connection drops (for a
+  ``getServerTime``, which writes nothing, the connection simply drops).
 - Random faults draw from a seeded generator, one draw per request not already faulted, so a run
   with the same seed and the same request order fails the same requests.
 """

@@ -5,7 +5,8 @@ Rules this module owns:
   error-code table). Two real codes lie outside the schema's ``FaultCodeType`` enum:
   ``INVALID_LOGIN_ATTEMPT`` (what a failed tokenPassport gets) and ``EXCEEDED_RQST_SIZE_LIMIT``;
   NetSuite sends them all the same, so clients must not validate fault codes against the enum.
-- A request the sandbox cannot even read (not XML, not ``upsertList``, wrong version) gets a fault
+- A request the sandbox cannot even read (not XML, neither ``upsertList`` nor ``getServerTime``, wrong
+  version) gets a fault
   whose wording is the sandbox's own; those cases are client bugs, not conditions to retry.
 - A record outcome is a success exactly when it carries no ``ERROR`` detail; ``WARN`` details ride
   along with a success.

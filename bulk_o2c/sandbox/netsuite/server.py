@@ -27,7 +27,7 @@ from bulk_o2c.loopback import is_loopback_host
 from bulk_o2c.sandbox.netsuite.account import Account
 from bulk_o2c.sandbox.netsuite.config import NetSuiteSandboxConfig, SandboxCredentials
 from bulk_o2c.sandbox.netsuite.control import ControlRoutes
-from bulk_o2c.sandbox.netsuite.endpoint import ROUTE, UpsertListEndpoint
+from bulk_o2c.sandbox.netsuite.endpoint import ROUTE, SoapEndpoint
 from bulk_o2c.sandbox.netsuite.faults import FaultPlan
 from bulk_o2c.sandbox.netsuite.pool import ConcurrencyPool
 from bulk_o2c.sandbox.netsuite.stats import Counters, SandboxStats
@@ -72,7 +72,7 @@ class NetSuiteSandbox:
 
     def _app(self) -> web.Application:
         app = web.Application(client_max_size=max(_HTTP_BODY_LIMIT, self.config.max_request_bytes or 0) + 1)
-        endpoint = UpsertListEndpoint(self.config, self._account, self._pool, self.faults, self._counters)
+        endpoint = SoapEndpoint(self.config, self._account, self._pool, self.faults, self._counters)
         app.router.add_post(ROUTE, endpoint.handle)
         ControlRoutes(self.config, self._account, self.faults, self._pool, lambda: self.stats).add_to(app)
         return app

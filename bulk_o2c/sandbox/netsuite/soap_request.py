@@ -1,4 +1,5 @@
-"""Reading an ``upsertList`` request: hardened XML parsing into passport and record values.
+"""Reading a SuiteTalk request (``upsertList`` or ``getServerTime``): hardened XML parsing into
+passport and record values.
 
 Rules this module owns:
 - The parser never loads a DTD, resolves an entity or touches the network; a document that declares
@@ -7,6 +8,9 @@ Rules this module owns:
   endpoint version of the URL; one stray version rejects the request with ``invalidVersionFault``.
 - Like NetSuite, the reader is lenient about where ``tokenPassport`` children live (core namespace,
   messages namespace or none): they are matched by local name.
+- The Body's first element must be the operation the SOAPAction named, in the messages namespace of
+  the endpoint version. ``getServerTime`` is an empty element (schema type GetServerTimeRequest);
+  ``upsertList`` needs at least one ``record``.
 - Record fields become plain values: text for a leaf, a dict of attributes for a reference
   (``{"internalId": "1"}``), a list for any ``...List`` sublist, a dict for any other complex
   element. ``xsi:type`` annotations inside a record are dropped; they add nothing to the value.
@@ -68,6 +72,14 @@ class UpsertRequest:
     # Another authentication header beside tokenPassport (NetSuite: "Ambiguous authentication").
     other_authentication: bool
     records: tuple[IncomingRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerTimeRequest:
+    """A ``getServerTime``: authentication only, no arguments."""
+
+    passport: Passport | None
+    other_authentication: bool
 
 
 def _parser() -> etree.XMLParser:
@@ -183,8 +195,11 @@ def _record(element: etree._Element, version: str) -> IncomingRecord:
     )
 
 
-def parse_upsert_request(body: bytes, version: str) -> UpsertRequest:
-    """Read an ``upsertList`` envelope sent to the ``version`` endpoint, or raise RequestRejected."""
+def _read_envelope(
+    body: bytes, version: str, operation_name: str
+) -> tuple[etree._Element, Passport | None, bool]:
+    """The operation element (checked to be ``operation_name``), the passport and whether another
+    authentication header came with it; or raise RequestRejected."""
     try:
         root = etree.fromstring(body, _PARSER)
     except etree.XMLSyntaxError:
@@ -197,8 +212,10 @@ def parse_upsert_request(body: bytes, version: str) -> UpsertRequest:
     header = root.find(f"{{{SOAP_ENV}}}Header")
     body_element = root.find(f"{{{SOAP_ENV}}}Body")
     operation = None if body_element is None else next(body_element.iterchildren(tag=etree.Element), None)
-    if operation is None or operation.tag != f"{{{namespaces(version).messages}}}upsertList":
-        raise RequestRejected(unreadable_request("This endpoint emulates upsertList only."))
+    if operation is None or operation.tag != f"{{{namespaces(version).messages}}}{operation_name}":
+        raise RequestRejected(
+            unreadable_request(f"The SOAPAction is {operation_name}: the Body must hold {operation_name}.")
+        )
 
     passport = None
     other_authentication = False
@@ -208,6 +225,12 @@ def parse_upsert_request(body: bytes, version: str) -> UpsertRequest:
             passport = _passport(element)
         elif name in ("applicationInfo", "passport"):
             other_authentication = True
+    return operation, passport, other_authentication
+
+
+def parse_upsert_request(body: bytes, version: str) -> UpsertRequest:
+    """Read an ``upsertList`` envelope sent to the ``version`` endpoint, or raise RequestRejected."""
+    operation, passport, other_authentication = _read_envelope(body, version, "upsertList")
     records = tuple(
         _record(element, version)
         for element in operation.iterchildren(tag=etree.Element)
@@ -216,3 +239,11 @@ def parse_upsert_request(body: bytes, version: str) -> UpsertRequest:
     if not records:
         raise RequestRejected(unreadable_request("upsertList needs at least one record."))
     return UpsertRequest(passport=passport, other_authentication=other_authentication, records=records)
+
+
+def parse_server_time_request(body: bytes, version: str) -> ServerTimeRequest:
+    """Read a ``getServerTime`` envelope sent to the ``version`` endpoint, or raise RequestRejected."""
+    operation, passport, other_authentication = _read_envelope(body, version, "getServerTime")
+    if next(operation.iterchildren(tag=etree.Element), None) is not None:
+        raise RequestRejected(unreadable_request("getServerTime takes no arguments."))
+    return ServerTimeRequest(passport=passport, other_authentication=other_authentication)

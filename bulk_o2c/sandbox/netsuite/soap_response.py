@@ -1,4 +1,4 @@
-"""Rendering ``upsertListResponse`` and SOAP faults as NetSuite lays them out.
+"""Rendering ``upsertListResponse``, ``getServerTimeResponse`` and SOAP faults as NetSuite lays them out.
 
 Rules this module owns:
 - Namespaces are those of the request's endpoint version. The layout follows Oracle's samples
@@ -7,6 +7,10 @@ Rules this module owns:
 - One ``writeResponse`` per input record, in input order; ``baseRef`` is
   ``xsi:type="platformCore:RecordRef"`` with internalId only when the record was written, and
   ``type`` only for a record type the account knows.
+- ``getServerTimeResponse`` (messages namespace, prefix ``platformMsgs``) holds one
+  ``platformCore:getServerTimeResult``: ``status isSuccess="true"`` then ``serverTime``, an
+  ``xsd:dateTime`` in UTC with milliseconds (``2026-11-27T20:21:03.123Z``). It carries the same
+  ``documentInfo`` header as every other answer.
 - Faults follow ``examples/fault_concurrency_tba_2024_2.xml``: ``faultcode``, ``faultstring``,
   and a ``detail`` with the platformFaults element, its code and message, and the host name.
 - Every value that came from a client or a message is escaped; nothing is formatted in unescaped.
@@ -15,6 +19,7 @@ Rules this module owns:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
 from bulk_o2c.protocol.netsuite.namespaces import SOAP_ENV, XSI, namespaces
@@ -60,15 +65,39 @@ def _write_response(outcome: WriteOutcome, core: str) -> str:
     return f"<writeResponse>{status}{''.join(ref)}</writeResponse>"
 
 
+def _header(messages_ns: str, ns_id: str) -> str:
+    return (
+        f'<soapenv:Header><platformMsgs:documentInfo xmlns:platformMsgs="{messages_ns}">'
+        f"<platformMsgs:nsId>{escape(ns_id)}</platformMsgs:nsId></platformMsgs:documentInfo></soapenv:Header>"
+    )
+
+
 def render_upsert_response(version: str, ns_id: str, outcomes: Sequence[WriteOutcome]) -> bytes:
     ns = namespaces(version)
     body = "".join(_write_response(outcome, ns.core) for outcome in outcomes)
     return (
-        f"{_PROLOG}{_ENVELOPE_OPEN}<soapenv:Header>"
-        f'<platformMsgs:documentInfo xmlns:platformMsgs="{ns.messages}">'
-        f"<platformMsgs:nsId>{escape(ns_id)}</platformMsgs:nsId></platformMsgs:documentInfo>"
-        f'</soapenv:Header><soapenv:Body><upsertListResponse xmlns="{ns.messages}">'
+        f"{_PROLOG}{_ENVELOPE_OPEN}{_header(ns.messages, ns_id)}"
+        f'<soapenv:Body><upsertListResponse xmlns="{ns.messages}">'
         f"<writeResponseList>{body}</writeResponseList></upsertListResponse></soapenv:Body></soapenv:Envelope>"
+    ).encode()
+
+
+def server_time_text(epoch_s: float) -> str:
+    """``xsd:dateTime`` of a Unix time, in UTC to the millisecond: ``2026-11-27T20:21:03.123Z``."""
+    moment = datetime.fromtimestamp(epoch_s, UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+def render_server_time_response(version: str, ns_id: str, epoch_s: float) -> bytes:
+    ns = namespaces(version)
+    return (
+        f"{_PROLOG}{_ENVELOPE_OPEN}{_header(ns.messages, ns_id)}"
+        f'<soapenv:Body><platformMsgs:getServerTimeResponse xmlns:platformMsgs="{ns.messages}">'
+        f'<platformCore:getServerTimeResult xmlns:platformCore="{ns.core}">'
+        '<platformCore:status isSuccess="true"/>'
+        f"<platformCore:serverTime>{server_time_text(epoch_s)}</platformCore:serverTime>"
+        "</platformCore:getServerTimeResult></platformMsgs:getServerTimeResponse>"
+        "</soapenv:Body></soapenv:Envelope>"
     ).encode()
 
 

@@ -1,8 +1,10 @@
 """What the sandbox has seen, for tests and benchmarks (read-only snapshots).
 
 Counted, with their meaning:
-- ``requests``: every POST to a SOAP endpoint, blocked ones included.
-- ``records_received``: records in requests that passed authentication (faulted ones included).
+- ``requests``: every POST to a SOAP endpoint, blocked ones included, whatever the operation
+  (``upsertList``, ``getServerTime`` or a refused one).
+- ``records_received``: records in requests that passed authentication (faulted ones included);
+  a ``getServerTime`` has none.
 - ``records_written``: creates and updates committed; a lost response's records count here.
 - ``blocked``: requests the concurrency pool refused (injected concurrency faults are not counted
   here, only in ``faults_sent``).

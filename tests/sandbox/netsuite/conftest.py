@@ -63,7 +63,8 @@ def passport_xml(
     )
 
 
-def envelope(records: str, header: str, version: str = VERSION) -> bytes:
+def soap_envelope(operation: str, header: str, version: str = VERSION) -> bytes:
+    """``operation`` (the Body's element, written out) in an envelope declaring the usual prefixes."""
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'
         f'<soapenv:Envelope xmlns:soapenv="{SOAPENV}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
@@ -73,9 +74,17 @@ def envelope(records: str, header: str, version: str = VERSION) -> bytes:
         f' xmlns:listRel="{urn("relationships", "lists", version)}"'
         f' xmlns:tranSales="{urn("sales", "transactions", version)}">'
         f"<soapenv:Header>{header}</soapenv:Header>"
-        f"<soapenv:Body><platformMsgs:upsertList>{records}</platformMsgs:upsertList></soapenv:Body>"
+        f"<soapenv:Body>{operation}</soapenv:Body>"
         "</soapenv:Envelope>"
     ).encode()
+
+
+def envelope(records: str, header: str, version: str = VERSION) -> bytes:
+    return soap_envelope(f"<platformMsgs:upsertList>{records}</platformMsgs:upsertList>", header, version)
+
+
+def server_time_envelope(header: str, version: str = VERSION) -> bytes:
+    return soap_envelope("<platformMsgs:getServerTime/>", header, version)
 
 
 def customer(
@@ -168,7 +177,7 @@ class Reply:
 
 
 class SoapClient:
-    """Posts hand-written upsertList envelopes to a running sandbox."""
+    """Posts hand-written upsertList and getServerTime envelopes to a running sandbox."""
 
     def __init__(self, sandbox: NetSuiteSandbox, session: aiohttp.ClientSession) -> None:
         self.sandbox = sandbox
@@ -189,6 +198,18 @@ class SoapClient:
     async def upsert(self, *records: str, header: str | None = None, version: str = VERSION) -> Reply:
         header = header if header is not None else self.passport()
         return await self.post_raw(envelope("".join(records), header, version), version=version)
+
+    async def server_time(
+        self,
+        *,
+        header: str | None = None,
+        version: str = VERSION,
+        soap_action: str | None = '"getServerTime"',
+    ) -> Reply:
+        header = header if header is not None else self.passport()
+        return await self.post_raw(
+            server_time_envelope(header, version), version=version, soap_action=soap_action
+        )
 
 
 @pytest.fixture
@@ -237,8 +258,11 @@ def wire() -> SimpleNamespace:
         urn=urn,
         sign=sign,
         passport_xml=passport_xml,
+        soap_envelope=soap_envelope,
         envelope=envelope,
+        server_time_envelope=server_time_envelope,
         customer=customer,
         sales_order=sales_order,
         Reply=Reply,
+        SoapClient=SoapClient,
     )
