@@ -106,25 +106,27 @@ async def run_pipeline(
     if run_id is not None and not path.is_file():
         raise ConfigError(f"no run {run_id}: there is no checkpoint at {path}")
     requests = RequestMetrics()
-    # Connections first: settings that cannot work (a secret missing) fail before a run is recorded.
+    # Connections and NetSuite's answer first: settings that cannot work (a secret missing, a wrong
+    # URL, refused credentials) fail before a run is recorded or anything is extracted.
     async with (
         connect_salesforce(settings.salesforce) as http,
         _sink(settings, dry_run, requests) as sink,
-        open_store(path) as store,
     ):
-        run = await choose_run(store, settings, run_id)
-        metrics = RunMetrics(run.run_id, concurrency_peak=lambda: requests.peak_concurrency)
-        metrics.concurrency_now = sink.in_flight
-        async with anyio.create_task_group() as tg:
-            if watch is not None:
-                tg.start_soon(watch, metrics)
-            steps = _Steps(settings, store, http, sink, run, metrics, stop, writeback=dry_run is None)
-            completed = await steps.all()
-            tg.cancel_scope.cancel()
-        if completed:
-            await store.runs.finish(run.run_id, "completed")
-            run = await store.runs.get(run.run_id) or run
-        write_s, transactions = store.write_seconds(), store.write_transactions()
+        await sink.check()
+        async with open_store(path) as store:
+            run = await choose_run(store, settings, run_id)
+            metrics = RunMetrics(run.run_id, concurrency_peak=lambda: requests.peak_concurrency)
+            metrics.concurrency_now = sink.in_flight
+            async with anyio.create_task_group() as tg:
+                if watch is not None:
+                    tg.start_soon(watch, metrics)
+                steps = _Steps(settings, store, http, sink, run, metrics, stop, writeback=dry_run is None)
+                completed = await steps.all()
+                tg.cancel_scope.cancel()
+            if completed:
+                await store.runs.finish(run.run_id, "completed")
+                run = await store.runs.get(run.run_id) or run
+            write_s, transactions = store.write_seconds(), store.write_transactions()
     return RunResult(run, completed, metrics, requests, path, write_s, transactions, steps.stop_reason)
 
 

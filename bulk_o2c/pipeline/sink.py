@@ -7,20 +7,32 @@ the same two calls. ``DryRunSink`` writes the exact envelopes a run would send t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
 from typing import Protocol
 
 import anyio
 
+from bulk_o2c.errors import ConfigError, PermanentError
 from bulk_o2c.protocol.netsuite.envelope import EncodedRecord, RecordEncoder, build_upsert_list
 from bulk_o2c.protocol.netsuite.passport import TokenPassport
 from bulk_o2c.protocol.netsuite.records import NetSuiteRecord
 from bulk_o2c.transport.netsuite.writer import NetSuiteWriter, RecordResult
 
+log = logging.getLogger(__name__)
+
+# Well inside what NetSuite tolerates, which Oracle does not publish; enough to catch a drifting clock.
+CLOCK_SKEW_WARNING_S = 60.0
+
 
 class RecordSink(Protocol):
+    async def check(self) -> None:
+        """Prove NetSuite answers and takes the credentials, before a run extracts anything."""
+        ...
+
     def encode(self, record: NetSuiteRecord) -> EncodedRecord:
         """The record's wire form; raises ``PermanentError`` for a record that cannot be sent."""
         ...
@@ -38,6 +50,23 @@ class SoapSink:
     def __init__(self, writer: NetSuiteWriter, version: str) -> None:
         self._writer = writer
         self._encoder = RecordEncoder(version)
+
+    async def check(self) -> None:
+        try:
+            server = await self._writer.check()
+        except PermanentError as exc:
+            raise ConfigError(
+                f"NetSuite refused the check a run starts with ({exc}): check netsuite.account_id, the "
+                "consumer and token credentials, the role's web services permission, and this machine's clock"
+            ) from None
+        skew = (datetime.now(UTC) - server).total_seconds()
+        if abs(skew) > CLOCK_SKEW_WARNING_S:
+            log.warning(
+                "this machine's clock is %.0f s %s NetSuite's: NetSuite refuses a tokenPassport whose "
+                "timestamp is too far from its own clock (INVALID_LOGIN_ATTEMPT); set the clock right",
+                abs(skew),
+                "ahead of" if skew > 0 else "behind",
+            )
 
     def encode(self, record: NetSuiteRecord) -> EncodedRecord:
         return self._encoder.encode(record)
@@ -69,6 +98,9 @@ class DryRunSink:
             signature=self.PLACEHOLDER_PASSPORT_VALUE,
         )
         out_dir.mkdir(parents=True, exist_ok=True)
+
+    async def check(self) -> None:
+        """Nothing to check: a dry run sends nothing and needs no credentials."""
 
     def encode(self, record: NetSuiteRecord) -> EncodedRecord:
         return self._encoder.encode(record)

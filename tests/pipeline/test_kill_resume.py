@@ -163,8 +163,10 @@ async def test_a_second_signal_stops_at_once_and_prints_the_resume_command(
     want = expected(boxes, settings)
     config, env = write_config(settings, boxes, tmp_path)
     process = await _start_watched(config, env)
-    # Other integrations hold the whole pool: the first requests keep backing off, so the first
-    # signal cannot end the run before the second one comes.
+    # Once the run has checked NetSuite and started extracting, other integrations take the whole
+    # pool: its first requests keep backing off, so the first signal cannot end the run before the
+    # second one comes.
+    await _reach(process, lambda: boxes.salesforce.stats.query_jobs_created >= 1)
     boxes.netsuite.set_pressure(boxes.netsuite.config.concurrency_limit)
     await _reach(process, lambda: boxes.netsuite.stats.blocked >= 1)
     process.send_signal(signal.SIGINT)
@@ -181,7 +183,7 @@ async def test_a_second_signal_stops_at_once_and_prints_the_resume_command(
     _assert_landed_once(boxes, want)
 
 
-async def test_refused_credentials_exit_1_with_the_reason_and_a_resume_that_works(
+async def test_refused_credentials_exit_1_before_extracting_with_the_reason(
     boxes: Sandboxes, settings: Settings, tmp_path: Path
 ) -> None:
     want = expected(boxes, settings)
@@ -191,8 +193,8 @@ async def test_refused_credentials_exit_1_with_the_reason_and_a_resume_that_work
 
     assert code == 1
     assert "Invalid login attempt" in output
-    assert f"bulk-o2c --config {config} resume" in output
     assert "Traceback" not in output
     assert "not-the-token-secret" not in output
-    assert await _run_as_printed(output, env) == 3
+    assert boxes.salesforce.stats.query_jobs_created == 0
+    assert await _run_to_the_end(config, env) == 3
     _assert_landed_once(boxes, want)

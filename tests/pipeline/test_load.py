@@ -33,6 +33,9 @@ class ScriptedSink:
         self._refuse = refuse or set()
         self.requests = 0
 
+    async def check(self) -> None:
+        """Never called: the loader is started after the run's check."""
+
     def encode(self, record: NetSuiteRecord) -> EncodedRecord:
         return self._encoder.encode(record)
 

@@ -12,6 +12,7 @@ from bulk_o2c.commands.demo import Sandboxes
 from bulk_o2c.commands.ground_truth import ExpectedOutcome
 from bulk_o2c.config import Settings
 from bulk_o2c.errors import ConfigError
+from bulk_o2c.pipeline.metrics import RunMetrics
 from bulk_o2c.pipeline.run import run_pipeline
 from bulk_o2c.sandbox.netsuite.soap_request import FieldValue
 from bulk_o2c.store.store import open_store
@@ -94,7 +95,7 @@ async def test_the_next_delta_skips_the_write_back_echo(boxes: Sandboxes, settin
     # ...and sends none of them, since nothing NetSuite holds changed.
     assert account.skipped == account.extracted
     assert account.loaded == 0
-    assert boxes.netsuite.stats.requests == requests_after_first
+    assert boxes.netsuite.stats.requests == requests_after_first + 1  # its getServerTime, no upsert
     assert {r.write_count for r in boxes.netsuite.records("customer")} == {1}
 
 
@@ -149,9 +150,11 @@ async def test_an_outage_stops_the_run_without_filing_good_records_and_a_resume_
     short_retries = settings.model_copy(
         update={"netsuite": settings.netsuite.model_copy(update={"max_attempts": 2})}
     )
-    boxes.netsuite.faults.fail_requests(10_000, "unexpected")  # NetSuite is down for this run
 
-    stopped = await run_pipeline(short_retries)
+    async def outage(_: RunMetrics) -> None:  # NetSuite goes down once the run has checked it
+        boxes.netsuite.faults.fail_requests(10_000, "unexpected")
+
+    stopped = await run_pipeline(short_retries, watch=outage)
 
     assert not stopped.completed
     assert stopped.stop_reason is not None
@@ -169,7 +172,7 @@ async def test_an_outage_stops_the_run_without_filing_good_records_and_a_resume_
     assert await _dlq(settings) == want.dlq
 
 
-async def test_refused_credentials_stop_the_run_at_once_without_filing_a_record(
+async def test_refused_credentials_stop_the_run_before_it_extracts_anything(
     boxes: Sandboxes, settings: Settings
 ) -> None:
     want = expected(boxes, settings)
@@ -179,20 +182,17 @@ async def test_refused_credentials_stop_the_run_at_once_without_filing_a_record(
         }
     )
 
-    stopped = await run_pipeline(wrong)
+    with pytest.raises(ConfigError, match="Invalid login attempt") as refused:
+        await run_pipeline(wrong)
 
-    assert not stopped.completed
-    assert stopped.stop_reason is not None
-    assert "Invalid login attempt" in stopped.stop_reason
-    assert "not-the-secret" not in stopped.stop_reason
-    # No good record is filed for a setup problem, and the run did not go on sending.
-    assert not any(code.startswith("INVALID_LOGIN") for code in (await _dlq(settings)).values())
-    assert boxes.netsuite.stats.requests <= 2 * settings.netsuite.concurrency
+    assert "not-the-secret" not in str(refused.value)
+    assert boxes.salesforce.stats.query_jobs_created == 0  # nothing extracted for a run that cannot load
+    assert not (settings.run.state_dir / "checkpoint.sqlite").exists()
+    assert boxes.netsuite.stats.requests == 1
 
-    resumed = await run_pipeline(settings)
+    done = await run_pipeline(settings)
 
-    assert resumed.completed
-    assert resumed.run.run_id == stopped.run.run_id
+    assert done.completed
     _assert_exactly_once(boxes, want)
     assert await _dlq(settings) == want.dlq
 

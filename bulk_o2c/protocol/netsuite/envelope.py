@@ -1,4 +1,5 @@
-"""Build SuiteTalk ``upsertList`` requests: record fragments once, envelopes per attempt.
+"""Build SuiteTalk ``upsertList`` requests: record fragments once, envelopes per attempt; and the
+``getServerTime`` request a run sends first, to prove the endpoint takes its credentials.
 
 Rules this module owns:
 - Every prefix (soapenv, xsi, platformMsgs, platformCore, platformCommon, listRel, tranSales) is
@@ -56,6 +57,7 @@ from bulk_o2c.protocol.netsuite.records import (
 from bulk_o2c.protocol.netsuite.xml_text import escape_attribute, escape_text, is_clean_key
 
 SOAP_ACTION_UPSERT_LIST: str = '"upsertList"'
+SOAP_ACTION_GET_SERVER_TIME: str = '"getServerTime"'
 CONTENT_TYPE: str = "text/xml; charset=utf-8"
 
 _VERSION = re.compile(r"\d{4}_\d")
@@ -411,3 +413,13 @@ def build_upsert_list(
         raise ValueError("upsertList needs at least one record")
     header = _passport_header(passport) + _preferences_header(preferences)
     return b"".join([_envelope_head(version), header, _BODY_OPEN, *fragments, _TAIL])
+
+
+def build_get_server_time(passport: TokenPassport, *, version: str) -> bytes:
+    """A ``getServerTime`` request body (UTF-8): the cheapest call NetSuite authenticates."""
+    return b"".join([_envelope_head(version), _passport_header(passport), _GET_SERVER_TIME_BODY])
+
+
+_GET_SERVER_TIME_BODY = (
+    b"</soapenv:Header><soapenv:Body><platformMsgs:getServerTime/></soapenv:Body></soapenv:Envelope>"
+)

@@ -1,4 +1,5 @@
-"""Parse an ``upsertListResponse`` into per-record outcomes, or a SOAP Fault into a typed error.
+"""Parse an ``upsertListResponse`` into per-record outcomes, a ``getServerTimeResponse`` into
+NetSuite's clock, or a SOAP Fault into a typed error.
 
 Rules this module owns:
 - The parser is locked down: no DTD loading, no entity substitution, no network, no huge trees, and
@@ -12,7 +13,9 @@ Rules this module owns:
   order the records were sent; callers match them by position and must check the count.
 - ``afterSubmitFailed`` is also read under Oracle's sample spelling ``aftersubmitFailed``.
 - A Fault body raises the ``faults.SoapFault`` subclass its name and code call for; a body that is
-  not a well-formed SOAP envelope raises ``MalformedResponseError`` (transient).
+  not a well-formed SOAP envelope raises ``MalformedResponseError`` (transient). A
+  ``getServerTimeResult`` whose status is not a success raises the fault its first detail's code
+  calls for.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 
 from lxml import etree
@@ -28,7 +32,13 @@ from bulk_o2c.protocol.netsuite.faults import MalformedResponseError, SoapFault,
 from bulk_o2c.protocol.netsuite.namespaces import SOAP_ENV, namespaces
 from bulk_o2c.protocol.netsuite.outcomes import StatusDetail, WriteOutcome
 
-__all__ = ["StatusDetail", "WriteOutcome", "parse_fault", "parse_upsert_list_response"]
+__all__ = [
+    "StatusDetail",
+    "WriteOutcome",
+    "parse_fault",
+    "parse_get_server_time_response",
+    "parse_upsert_list_response",
+]
 
 _ENVELOPE = f"{{{SOAP_ENV}}}Envelope"
 _BODY = f"{{{SOAP_ENV}}}Body"
@@ -69,6 +79,9 @@ class _Tags:
     after_submit_failed: str
     after_submit_failed_oracle: str
     base_ref: str
+    get_server_time_response: str
+    get_server_time_result: str
+    server_time: str
 
 
 @cache
@@ -86,6 +99,9 @@ def _tags(version: str) -> _Tags:
         after_submit_failed=f"{core}afterSubmitFailed",
         after_submit_failed_oracle=f"{core}aftersubmitFailed",
         base_ref=f"{msgs}baseRef",
+        get_server_time_response=f"{msgs}getServerTimeResponse",
+        get_server_time_result=f"{core}getServerTimeResult",
+        server_time=f"{core}serverTime",
     )
 
 
@@ -176,19 +192,48 @@ def _outcome(write_response: etree._Element, tags: _Tags) -> WriteOutcome:
     )
 
 
-def parse_upsert_list_response(body: bytes) -> list[WriteOutcome]:
-    """Return one outcome per ``writeResponse``, in order; raise the typed fault for a Fault body."""
+def _response(body: bytes, name: str) -> tuple[etree._Element, _Tags]:
+    """The Body's response element, named ``name`` in its version's messages namespace, and the
+    tags of that version; the typed fault for a Fault body."""
     payload = _body_payload(body)
     if payload.tag == _FAULT:
         raise _fault(payload)
     match = _MESSAGES_NS.match(payload.tag)
-    tags = _tags(match.group(1)) if match else None
-    if tags is None or payload.tag != tags.upsert_list_response:
-        raise MalformedResponseError(f"expected upsertListResponse, got {payload.tag!r}")
+    if match is None or etree.QName(payload).localname != name:
+        raise MalformedResponseError(f"expected {name}, got {payload.tag!r}")
+    return payload, _tags(match.group(1))
+
+
+def parse_upsert_list_response(body: bytes) -> list[WriteOutcome]:
+    """Return one outcome per ``writeResponse``, in order; raise the typed fault for a Fault body."""
+    payload, tags = _response(body, "upsertListResponse")
     write_response_list = payload.find(tags.write_response_list)
     if write_response_list is None:
         raise MalformedResponseError("upsertListResponse without a writeResponseList")
     return [_outcome(wr, tags) for wr in write_response_list.iterchildren(tags.write_response)]
+
+
+def parse_get_server_time_response(body: bytes) -> datetime:
+    """NetSuite's clock (timezone-aware); raise the typed fault for a Fault body or a refusal."""
+    payload, tags = _response(body, "getServerTimeResponse")
+    result = payload.find(tags.get_server_time_result)
+    status = None if result is None else result.find(tags.status)
+    if result is None or status is None:
+        raise MalformedResponseError("getServerTimeResponse without a result status")
+    if not _is_true(status.get("isSuccess")):
+        detail = next(status.iterchildren(tags.status_detail), None)
+        if detail is None:
+            raise fault_from("", "", "getServerTime was refused without a reason")
+        refused = _detail(detail, tags)
+        raise fault_from("", refused.code, refused.message)
+    text = _text(result.find(tags.server_time))
+    try:
+        server_time = datetime.fromisoformat(text)
+    except ValueError:
+        raise MalformedResponseError(f"getServerTime answered an unreadable serverTime {text!r}") from None
+    if server_time.tzinfo is None:
+        raise MalformedResponseError(f"getServerTime answered a serverTime without a zone {text!r}")
+    return server_time
 
 
 def parse_fault(body: bytes) -> SoapFault | None:

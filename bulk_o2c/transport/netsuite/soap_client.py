@@ -1,4 +1,5 @@
-"""One SuiteTalk ``upsertList`` attempt over HTTP: slot, passport, POST, parse, classify.
+"""One SuiteTalk attempt over HTTP (``upsertList``, or the ``getServerTime`` a run starts with):
+slot, passport, POST, parse, classify.
 
 Rules this module owns:
 
@@ -21,7 +22,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -29,17 +32,29 @@ import aiohttp
 from bulk_o2c.errors import ConcurrencyLimitError, PermanentError, TransientError
 from bulk_o2c.protocol.netsuite.envelope import (
     CONTENT_TYPE,
+    SOAP_ACTION_GET_SERVER_TIME,
     SOAP_ACTION_UPSERT_LIST,
     Preferences,
+    build_get_server_time,
     build_upsert_list,
 )
 from bulk_o2c.protocol.netsuite.faults import MalformedResponseError, SoapFault
 from bulk_o2c.protocol.netsuite.passport import PassportSigner
-from bulk_o2c.protocol.netsuite.response import WriteOutcome, parse_upsert_list_response
+from bulk_o2c.protocol.netsuite.response import (
+    WriteOutcome,
+    parse_get_server_time_response,
+    parse_upsert_list_response,
+)
 from bulk_o2c.transport.limiter import AimdLimiter
 from bulk_o2c.transport.metrics import OK, RequestMetrics
 
 log = logging.getLogger(__name__)
+
+_Answer = TypeVar("_Answer")
+
+
+class _OutcomeCountError(TransientError):
+    """The answer's outcomes do not match the records one for one: resend (harmless upsert)."""
 
 
 class SoapClient:
@@ -63,61 +78,84 @@ class SoapClient:
         self.limiter = limiter
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.metrics = metrics if metrics is not None else RequestMetrics()
-        self._headers = {"Content-Type": CONTENT_TYPE, "SOAPAction": SOAP_ACTION_UPSERT_LIST}
         self._host = urlsplit(url).netloc
 
     async def upsert_list(self, fragments: Sequence[bytes]) -> list[WriteOutcome]:
         """Send the records once; one outcome per record, in the order given."""
+        expected = len(fragments)
+
+        def parse(payload: bytes) -> list[WriteOutcome]:
+            outcomes = parse_upsert_list_response(payload)
+            if len(outcomes) != expected:
+                raise _OutcomeCountError(
+                    f"upsertList answered {len(outcomes)} outcomes for {expected} records"
+                )
+            return outcomes
+
         async with self.limiter.slot():
             self.metrics.observe_concurrency(self.limiter.in_flight)
             body = build_upsert_list(
                 fragments, self._signer.sign(), version=self._version, preferences=self._preferences
             )
             try:
-                outcomes = await self._attempt(body, len(fragments))
+                outcomes = await self._attempt("upsertList", SOAP_ACTION_UPSERT_LIST, body, expected, parse)
             except ConcurrencyLimitError:
                 self.limiter.on_overload()
                 raise
             self.limiter.on_success()
             return outcomes
 
-    async def _attempt(self, body: bytes, expected: int) -> list[WriteOutcome]:
+    async def server_time(self) -> datetime:
+        """NetSuite's clock, from one ``getServerTime``: proves the endpoint answers and takes the
+        credentials, at the cost of one request and no record."""
+        async with self.limiter.slot():
+            body = build_get_server_time(self._signer.sign(), version=self._version)
+            return await self._attempt(
+                "getServerTime", SOAP_ACTION_GET_SERVER_TIME, body, 0, parse_get_server_time_response
+            )
+
+    async def _attempt(
+        self, operation: str, action: str, body: bytes, records: int, parse: Callable[[bytes], _Answer]
+    ) -> _Answer:
         started = time.perf_counter()
         outcome = "INCOMPLETE"  # stays so when the attempt is cancelled
+        headers = {"Content-Type": CONTENT_TYPE, "SOAPAction": action}
         try:
             try:
                 async with self._session.post(
-                    self._url, data=body, headers=self._headers, timeout=self._timeout
+                    self._url, data=body, headers=headers, timeout=self._timeout
                 ) as response:
                     status, payload = response.status, await response.read()
             except TimeoutError:
                 outcome = "TIMEOUT"
-                raise TransientError(f"upsertList to {self._host} timed out") from None
+                raise TransientError(f"{operation} to {self._host} timed out") from None
             except aiohttp.ClientError as exc:
                 outcome = "CONNECTION"
                 # aiohttp's text names the host and the socket error; the request body (and its
                 # passport) is never part of it.
                 raise TransientError(
-                    f"upsertList to {self._host} failed: {type(exc).__name__}: {exc}"
+                    f"{operation} to {self._host} failed: {type(exc).__name__}: {exc}"
                 ) from None
             try:
-                outcomes = parse_upsert_list_response(payload)
+                answer = parse(payload)
             except SoapFault as fault:
                 outcome = fault.code or fault.fault_name or "SOAP_FAULT"
+                raise
+            except _OutcomeCountError:
+                outcome = "OUTCOME_COUNT"
                 raise
             except MalformedResponseError:
                 outcome = "MALFORMED" if status == 200 else f"HTTP_{status}"
                 if status == 429:
-                    raise ConcurrencyLimitError("upsertList answered HTTP 429 without a SOAP fault") from None
+                    raise ConcurrencyLimitError(
+                        f"{operation} answered HTTP 429 without a SOAP fault"
+                    ) from None
                 if 400 <= status < 500 and status != 408:
-                    raise PermanentError(f"upsertList answered HTTP {status} without a SOAP fault") from None
+                    raise PermanentError(f"{operation} answered HTTP {status} without a SOAP fault") from None
                 raise
-            if len(outcomes) != expected:
-                outcome = "OUTCOME_COUNT"
-                raise TransientError(f"upsertList answered {len(outcomes)} outcomes for {expected} records")
             outcome = OK
-            return outcomes
+            return answer
         finally:
             latency = time.perf_counter() - started
-            self.metrics.record(outcome=outcome, latency_s=latency, records=expected)
-            log.debug("upsertList of %d records: %s in %.3f s", expected, outcome, latency)
+            self.metrics.record(outcome=outcome, latency_s=latency, records=records)
+            log.debug("%s of %d records: %s in %.3f s", operation, records, outcome, latency)

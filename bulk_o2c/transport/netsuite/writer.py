@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import islice
 from typing import Protocol
 
@@ -86,6 +87,8 @@ class UpsertListClient(Protocol):
     limiter: AimdLimiter
 
     async def upsert_list(self, fragments: Sequence[bytes]) -> list[WriteOutcome]: ...
+
+    async def server_time(self) -> datetime: ...
 
 
 def _describe(error: BaseException) -> tuple[str, str]:
@@ -168,6 +171,11 @@ class NetSuiteWriter:
         self._retry = retry
         # Requests this size or larger drew a record-count fault: later ones are split first.
         self._records_cap: int | None = None
+
+    async def check(self) -> datetime:
+        """NetSuite's clock, asked once before a run (transient failures retried as for any
+        request): a wrong URL or refused credentials show before anything is extracted."""
+        return await self._retry.call(self.client.server_time)
 
     async def write_chunk(self, records: Sequence[EncodedRecord]) -> list[RecordResult]:
         chunk = _Chunk(records)

@@ -14,6 +14,7 @@ from bulk_o2c.protocol.netsuite.envelope import (
     Preferences,
     RecordEncoder,
     RecordEncodingError,
+    build_get_server_time,
     build_upsert_list,
 )
 from bulk_o2c.protocol.netsuite.namespaces import SOAP_ENV, XSI, namespaces
@@ -538,3 +539,14 @@ def test_bad_arguments() -> None:
 def test_encoding_error_is_permanent_and_a_value_error() -> None:
     assert issubclass(RecordEncodingError, PermanentError)
     assert issubclass(RecordEncodingError, ValueError)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_get_server_time_is_schema_valid_and_signed_like_upsert_list(version: str) -> None:
+    body = build_get_server_time(passport(), version=version)
+    assert soap_validator()(body) == []
+    ns = namespaces(version)
+    root = parse(body)
+    assert root.find(f"{{{SOAP_ENV}}}Header/{{{ns.messages}}}tokenPassport") is not None
+    (request,) = list(root.iterfind(f"{{{SOAP_ENV}}}Body/*"))
+    assert (request.tag, len(request)) == (f"{{{ns.messages}}}getServerTime", 0)

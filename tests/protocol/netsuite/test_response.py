@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,6 +15,7 @@ from bulk_o2c.protocol.netsuite.response import (
     StatusDetail,
     WriteOutcome,
     parse_fault,
+    parse_get_server_time_response,
     parse_upsert_list_response,
 )
 from tests.support.shared_files import example
@@ -340,3 +342,48 @@ def test_unexpected_payloads_are_malformed() -> None:
         with pytest.raises(MalformedResponseError):
             parse_upsert_list_response(body)
     assert parse_fault(other_operation) is None
+
+
+def server_time_response(result: str, version: str = "2025_2") -> bytes:
+    core = 'xmlns:platformCore="urn:core_{v}.platform.webservices.netsuite.com"'
+    return envelope(
+        '<getServerTimeResponse xmlns="urn:messages_{v}.platform.webservices.netsuite.com">'
+        f"<platformCore:getServerTimeResult {core}>{result}</platformCore:getServerTimeResult>"
+        "</getServerTimeResponse>",
+        version,
+    )
+
+
+def test_server_time_is_read_with_its_zone() -> None:
+    body = server_time_response(
+        status("true").replace("CORE", "")
+        + "<platformCore:serverTime>2026-11-27T12:21:03.123-08:00</platformCore:serverTime>"
+    )
+    assert parse_get_server_time_response(body) == datetime(2026, 11, 27, 20, 21, 3, 123000, tzinfo=UTC)
+
+
+def test_server_time_refused_raises_the_fault_its_code_calls_for() -> None:
+    refused = status("false", status_detail("INVALID_LOGIN_ATTEMPT", "Invalid login attempt.")).replace(
+        "CORE", ""
+    )
+    with pytest.raises(PermanentFault, match="Invalid login attempt"):
+        parse_get_server_time_response(server_time_response(refused))
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        "",  # no status
+        '<platformCore:status isSuccess="true"/><platformCore:serverTime>yesterday</platformCore:serverTime>',
+        '<platformCore:status isSuccess="true"/>'
+        "<platformCore:serverTime>2026-11-27T12:21:03</platformCore:serverTime>",  # no zone
+    ],
+)
+def test_an_unreadable_server_time_is_malformed(result: str) -> None:
+    with pytest.raises(MalformedResponseError):
+        parse_get_server_time_response(server_time_response(result))
+
+
+def test_a_server_time_answer_is_not_an_upsert_answer() -> None:
+    with pytest.raises(MalformedResponseError, match="expected upsertListResponse"):
+        parse_upsert_list_response(server_time_response(""))

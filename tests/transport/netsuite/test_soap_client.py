@@ -8,6 +8,7 @@ import re
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import aiohttp
 import anyio
@@ -287,3 +288,39 @@ async def test_nothing_secret_reaches_the_log(
     for secret in (CREDENTIALS.consumer_key, CREDENTIALS.token_id, CREDENTIALS.consumer_secret, signature):
         assert secret not in logged
     assert "C-0" not in logged
+
+
+def server_time_answer(moment: str) -> bytes:
+    return (
+        f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}"><soapenv:Body>'
+        f'<getServerTimeResponse xmlns="{MESSAGES}">'
+        f'<platformCore:getServerTimeResult xmlns:platformCore="{CORE}">'
+        f'<platformCore:status isSuccess="true"/><platformCore:serverTime>{moment}</platformCore:serverTime>'
+        "</platformCore:getServerTimeResult></getServerTimeResponse></soapenv:Body></soapenv:Envelope>"
+    ).encode()
+
+
+async def test_server_time_is_one_signed_get_server_time_under_a_slot(
+    stub: tuple[Stub, str], session: aiohttp.ClientSession
+) -> None:
+    server, url = stub
+    server.respond = answer(200, server_time_answer("2026-11-27T20:00:00.000Z"))
+    client = make_client(session, url)
+    assert await client.server_time() == datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
+    (headers,) = server.headers
+    assert headers["SOAPAction"] == '"getServerTime"'
+    assert b"<platformMsgs:getServerTime/>" in server.bodies[0]
+    assert b"<platformCore:signature" in server.bodies[0]
+    assert client.metrics.attempts == 1
+    assert client.limiter.in_flight == 0
+
+
+async def test_server_time_refused_credentials_raise_the_fault(
+    stub: tuple[Stub, str], session: aiohttp.ClientSession
+) -> None:
+    server, url = stub
+    server.respond = answer(
+        500, fault("invalidCredentialsFault", "INVALID_LOGIN_ATTEMPT", "Invalid login attempt.")
+    )
+    with pytest.raises(PermanentFault, match="Invalid login attempt"):
+        await make_client(session, url).server_time()

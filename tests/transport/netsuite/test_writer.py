@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import anyio
@@ -59,6 +60,7 @@ def order(external_id: str, customer_external_id: str) -> EncodedRecord:
 # --- unit tests with a scripted client ------------------------------------------------------------
 
 Script = Callable[[Sequence[bytes]], list[WriteOutcome]]
+NETSUITE_NOW = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -68,11 +70,16 @@ class ScriptedClient:
     script: Script
     limiter: AimdLimiter = field(default_factory=lambda: AimdLimiter(4))
     requests: list[list[str]] = field(default_factory=list)
+    clock: Callable[[], datetime] = lambda: NETSUITE_NOW
 
     async def upsert_list(self, fragments: Sequence[bytes]) -> list[WriteOutcome]:
         self.requests.append([external_id(f) for f in fragments])
         await anyio.lowlevel.checkpoint()
         return self.script(fragments)
+
+    async def server_time(self) -> datetime:
+        await anyio.lowlevel.checkpoint()
+        return self.clock()
 
 
 def external_id(fragment: bytes) -> str:
@@ -421,3 +428,26 @@ async def test_warnings_ride_along_with_saved_records() -> None:
         results = await h.writer.write_chunk(customers(5))
         assert all(r.ok for r in results)
         assert [len(r.warnings) for r in results] == [1, 1, 0, 0, 0]
+
+
+async def test_check_asks_netsuite_its_time_and_retries_a_transient_failure() -> None:
+    answers: list[Exception | datetime] = [TransientError("connection reset"), NETSUITE_NOW]
+
+    def clock() -> datetime:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    client = ScriptedClient(lambda fragments: [], clock=clock)
+    assert await NetSuiteWriter(client, FAST_RETRY).check() == NETSUITE_NOW
+    assert answers == []
+    assert client.requests == []  # no record was sent for it
+
+
+async def test_check_raises_refused_credentials_at_once() -> None:
+    def clock() -> datetime:
+        raise PermanentError("Invalid login attempt.")
+
+    with pytest.raises(PermanentError, match="Invalid login attempt"):
+        await NetSuiteWriter(ScriptedClient(lambda fragments: [], clock=clock), FAST_RETRY).check()
