@@ -102,15 +102,9 @@ class SoapEndpoint:
             upsert = parse_upsert_request(body, version)
         except RequestRejected as rejected:
             return self._fault(version, rejected.fault)
-        refusal = self._authenticate(upsert)
-        if refusal is not None:
-            return self._fault(version, refusal)
-        self._counters.records_received += len(upsert.records)
-        if len(upsert.records) > self._config.max_records:
-            return self._fault(version, outcomes.record_count_exceeded(self._config.max_records))
-        injected = self._injected_fault(version)
-        if injected is not None:
-            return injected
+        refused = self._refuse(version, upsert, len(upsert.records))
+        if refused is not None:
+            return refused
 
         counts, lines = request_load(upsert.records)
         await asyncio.sleep(self._config.request_seconds(counts, lines))
@@ -125,12 +119,9 @@ class SoapEndpoint:
             server_time = parse_server_time_request(body, version)
         except RequestRejected as rejected:
             return self._fault(version, rejected.fault)
-        refusal = self._authenticate(server_time)
-        if refusal is not None:
-            return self._fault(version, refusal)
-        injected = self._injected_fault(version)
-        if injected is not None:
-            return injected
+        refused = self._refuse(version, server_time, 0)
+        if refused is not None:
+            return refused
 
         # No records: the latency model's fixed part only (request_seconds of an empty request).
         await asyncio.sleep(self._config.request_seconds({}))
@@ -138,6 +129,19 @@ class SoapEndpoint:
             return self._drop_connection(request)
         now = self._config.clock()
         return _xml_response(200, render_server_time_response(version, self._ns_id(), now))
+
+    def _refuse(
+        self, version: str, parsed: UpsertRequest | ServerTimeRequest, records: int
+    ) -> web.StreamResponse | None:
+        """The answer to a request that goes no further (checks 3 to 5), or None to serve it."""
+        refusal = self._authenticate(parsed)
+        if refusal is None:
+            self._counters.records_received += records
+            if records > self._config.max_records:
+                refusal = outcomes.record_count_exceeded(self._config.max_records)
+        if refusal is not None:
+            return self._fault(version, refusal)
+        return self._injected_fault(version)
 
     def _injected_fault(self, version: str) -> web.StreamResponse | None:
         injected = self._plan.take_request_fault()

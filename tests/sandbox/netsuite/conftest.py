@@ -5,6 +5,7 @@ Nothing here uses the client's codec: the sandbox is tested on its own, against 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -266,3 +267,12 @@ def wire() -> SimpleNamespace:
         Reply=Reply,
         SoapClient=SoapClient,
     )
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait (5 s at most) for the sandbox to reach a state its stats show."""
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("the sandbox never reached the expected state")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,17 +10,10 @@ import aiohttp
 import pytest
 
 from bulk_o2c.sandbox.netsuite import LatencyModel, NetSuiteSandbox
+from tests.sandbox.netsuite.conftest import until
 
 # Slow enough that requests are still in flight while the test sends the next one.
 SLOW = {"time_scale": 1.0, "latency": LatencyModel(base_s=0.5, record_s={}, other_record_s=0.0)}
-
-
-async def _until(condition: Callable[[], bool]) -> None:
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("the sandbox never reached the expected state")
 
 
 @pytest.fixture
@@ -34,7 +26,7 @@ async def test_the_request_over_the_limit_is_blocked_while_the_others_are_in_fli
 ) -> None:
     limit = sandbox.config.concurrency_limit
     admitted = [asyncio.create_task(client.upsert(wire.customer(f"CUST-{n}"))) for n in range(limit)]
-    await _until(lambda: sandbox.stats.in_flight == limit)
+    await until(lambda: sandbox.stats.in_flight == limit)
 
     blocked = await client.upsert(wire.customer("CUST-over"))
     assert blocked.status == 500
@@ -60,7 +52,7 @@ async def test_pressure_from_other_integrations_leaves_fewer_slots(
 ) -> None:
     sandbox.set_pressure(3)  # 5 - 3 = 2 slots left for this client
     admitted = [asyncio.create_task(client.upsert(wire.customer(f"CUST-{n}"))) for n in range(2)]
-    await _until(lambda: sandbox.stats.in_flight == 2)
+    await until(lambda: sandbox.stats.in_flight == 2)
     assert (await client.upsert(wire.customer("CUST-3"))).fault()[1] == "WS_REQUEST_BLOCKED"
 
     sandbox.clear_pressure()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -19,6 +19,7 @@ from lxml import etree
 from bulk_o2c.sandbox.netsuite import LatencyModel, NetSuiteSandbox
 from bulk_o2c.sandbox.netsuite.soap_request import RequestRejected, parse_server_time_request
 from bulk_o2c.sandbox.netsuite.soap_response import render_server_time_response, server_time_text
+from tests.sandbox.netsuite.conftest import until
 from tests.support.shared_files import Validate
 
 SOAPENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -47,14 +48,6 @@ def _server_time(reply: Any, version: str = "2025_2") -> str:
     assert server_time.tag == f"{{{core}}}serverTime"
     assert reply.root.findtext(f"{{{SOAPENV}}}Header/{{{messages}}}documentInfo/{{{messages}}}nsId")
     return str(server_time.text)
-
-
-async def _until(condition: Callable[[], bool]) -> None:
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("the sandbox never reached the expected state")
 
 
 @pytest.fixture
@@ -187,7 +180,7 @@ async def test_it_holds_a_slot_for_the_base_latency(make_config: Any, wire: Simp
         limit = sandbox.config.concurrency_limit
         started = time.monotonic()
         checks = [asyncio.create_task(client.server_time()) for _ in range(limit)]
-        await _until(lambda: sandbox.stats.in_flight == limit)
+        await until(lambda: sandbox.stats.in_flight == limit)
 
         # Every slot is taken by getServerTime: either operation is refused at once.
         assert (await client.upsert(wire.customer("CUST-over"))).fault() == BLOCKED

@@ -187,8 +187,9 @@ async def test_success_lets_the_limiter_grow_back(
     assert limiter.current_limit == 2
 
 
+@pytest.mark.parametrize("operation", ["upsert_list", "server_time"])
 async def test_permanent_fault_is_raised_as_such(
-    stub: tuple[Stub, str], session: aiohttp.ClientSession
+    stub: tuple[Stub, str], session: aiohttp.ClientSession, operation: str
 ) -> None:
     server, url = stub
     server.respond = answer(
@@ -196,7 +197,7 @@ async def test_permanent_fault_is_raised_as_such(
     )
     client = make_client(session, url)
     with pytest.raises(PermanentFault) as caught:
-        await client.upsert_list(fragments(1))
+        await (client.upsert_list(fragments(1)) if operation == "upsert_list" else client.server_time())
     assert caught.value.code == "INVALID_LOGIN_ATTEMPT"
 
 
@@ -313,14 +314,3 @@ async def test_server_time_is_one_signed_get_server_time_under_a_slot(
     assert b"<platformCore:signature" in server.bodies[0]
     assert client.metrics.attempts == 1
     assert client.limiter.in_flight == 0
-
-
-async def test_server_time_refused_credentials_raise_the_fault(
-    stub: tuple[Stub, str], session: aiohttp.ClientSession
-) -> None:
-    server, url = stub
-    server.respond = answer(
-        500, fault("invalidCredentialsFault", "INVALID_LOGIN_ATTEMPT", "Invalid login attempt.")
-    )
-    with pytest.raises(PermanentFault, match="Invalid login attempt"):
-        await make_client(session, url).server_time()
