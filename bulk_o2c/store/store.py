@@ -17,6 +17,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
+
 from bulk_o2c.store.chunks import Chunks
 from bulk_o2c.store.database import Database, connect
 from bulk_o2c.store.dlq import DeadLetters
@@ -82,4 +84,7 @@ async def open_store(path: Path) -> AsyncIterator[CheckpointStore]:
         await migrate(connection)
         yield CheckpointStore(Database(connection), path)
     finally:
-        await connection.close()
+        # Shielded: a run cancelled at once (a second signal) must still close the connection, or
+        # its thread later answers into an event loop that is gone (a traceback at exit).
+        with anyio.CancelScope(shield=True):
+            await connection.close()

@@ -162,7 +162,7 @@ async def test_a_second_signal_stops_at_once_and_prints_the_resume_command(
 ) -> None:
     want = expected(boxes, settings)
     config, env = write_config(settings, boxes, tmp_path)
-    process = await _start_watched(config, env)
+    process = await _start_watched(config, env, stderr=STDOUT)  # a thread's traceback goes to stderr
     # Once the run has checked NetSuite and started extracting, other integrations take the whole
     # pool: its first requests keep backing off, so the first signal cannot end the run before the
     # second one comes.
