@@ -80,7 +80,7 @@ def _options(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False,
 ) -> None:
     _state.config_path = config
-    use_config(config)
+    use_config(None if config is None else config.absolute())  # printed commands work from any folder
     configure_logging("json" if log_format == "json" else "text", 10 if verbose else 20)
 
 

@@ -110,6 +110,10 @@ async def _check_against_ground_truth(boxes: Sandboxes, settings: Settings) -> s
     return f"[red]{holds}: this differs from the data set's ground truth.[/red]"
 
 
+# The demo's sandboxes, and the records they hold, end with it: a resume would find neither.
+NO_RESUME = "The demo's sandboxes end with it: run `bulk-o2c demo` again to start over."
+
+
 async def run_demo(base: Settings, console: Console, options: DemoOptions) -> int:
     shutil.rmtree(options.state_dir, ignore_errors=True)
     console.print(
@@ -122,15 +126,15 @@ async def run_demo(base: Settings, console: Console, options: DemoOptions) -> in
     demo_config = options.state_dir / "bulk-o2c.toml"
     demo_config.parent.mkdir(parents=True, exist_ok=True)
     demo_config.write_text(f'[run]\nstate_dir = "{options.state_dir}"\n')
-    use_config(demo_config)
+    use_config(demo_config.absolute())
     async with sandboxes(options) as boxes:
         settings = demo_settings(base, boxes, options.state_dir)
         try:
             result, document = await run_with_progress(settings, console)
         except StoppedAtOnce as stopped:
-            return print_stopped_at_once(console, stopped)
+            return print_stopped_at_once(console, stopped, instead=NO_RESUME)
         report_path = write_report(document, options.state_dir)
-        code = print_outcome(console, result, document, report_path)
+        code = print_outcome(console, result, document, report_path, instead=NO_RESUME)
         # A run stopped half way holds half the records: nothing to compare with the ground truth.
         check = await _check_against_ground_truth(boxes, settings) if result.completed else None
     if check is not None:
@@ -140,9 +144,8 @@ async def run_demo(base: Settings, console: Console, options: DemoOptions) -> in
         f"  {command_line('status')}\n"
         f"  {command_line('dlq', 'list')}\n"
         f"  {command_line('dlq', 'export', '--format', 'csv', '--out', 'dlq.csv')}\n"
-        "A run killed at any moment continues where it stopped: `bulk-o2c run` picks up the latest "
-        "unfinished run, `bulk-o2c resume RUN_ID` a given one (the demo's sandboxes live only as long as "
-        "the demo).",
+        "Against a real org and account, a run killed at any moment continues where it stopped: "
+        "`bulk-o2c run` picks up the latest unfinished run, `bulk-o2c resume RUN_ID` a given one.",
         highlight=False,
     )
     return code

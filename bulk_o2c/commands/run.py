@@ -77,41 +77,55 @@ async def run_with_progress(
     return result, document
 
 
-def print_stopped_at_once(console: Console, stopped: StoppedAtOnce) -> int:
-    how = (
-        f"Continue with: {command_line('resume', stopped.run_id)}"
-        if stopped.run_id
-        else f"Continue with: {command_line('run')}"
-    )
+def _how_to_continue(run_id: str | None, instead: str | None) -> str:
+    if instead is not None:
+        return instead
+    return f"Continue with: {command_line('resume', run_id) if run_id else command_line('run')}"
+
+
+def print_stopped_at_once(console: Console, stopped: StoppedAtOnce, *, instead: str | None = None) -> int:
     console.print(
-        f"[yellow]stopped at once[/yellow]: requests cut short are recorded as unknown and sent again. {how}",
+        "[yellow]stopped at once[/yellow]: requests cut short are recorded as unknown and sent again. "
+        + _how_to_continue(stopped.run_id, instead),
         highlight=False,
     )
     return EXIT_INTERRUPTED
 
 
-def print_outcome(console: Console, result: RunResult, document: dict[str, object], report_path: Path) -> int:
+def print_outcome(
+    console: Console,
+    result: RunResult,
+    document: dict[str, object],
+    report_path: Path,
+    *,
+    instead: str | None = None,
+) -> int:
+    """The summary and what to do next; ``instead`` replaces the resume advice where a resume
+    cannot work (the demo's sandboxes end with it)."""
     console.print(summary_table(document))
     console.print(f"report: {report_path}\ncheckpoint: {result.checkpoint}", highlight=False)
     run_id = result.run.run_id
     if not result.completed:
         if result.stop_reason is None:  # a signal
             console.print(
-                f"[yellow]stopped before the end.[/yellow] Continue with: {command_line('resume', run_id)}",
+                f"[yellow]stopped before the end.[/yellow] {_how_to_continue(run_id, instead)}",
                 highlight=False,
             )
             return EXIT_INTERRUPTED
         console.print(
-            f"[red]the run stopped:[/red] {result.stop_reason}. "
-            f"Continue with: {command_line('resume', run_id)}",
+            f"[red]the run stopped:[/red] {result.stop_reason}. {_how_to_continue(run_id, instead)}",
             highlight=False,
         )
         return EXIT_FAILURE
     if int(str(document["dlq_open"])) > 0:
+        fix = (
+            f"; after fixing the data or settings: {command_line('dlq', 'retry', '--run', run_id)} && "
+            f"{command_line('resume', run_id)}"
+            if instead is None
+            else ""
+        )
         console.print(
-            f"{document['dlq_open']} records in the DLQ: {command_line('dlq', 'list', '--run', run_id)}; "
-            f"after fixing the data or settings: {command_line('dlq', 'retry', '--run', run_id)} && "
-            f"{command_line('resume', run_id)}",
+            f"{document['dlq_open']} records in the DLQ: {command_line('dlq', 'list', '--run', run_id)}{fix}",
             highlight=False,
         )
         return EXIT_PARTIAL

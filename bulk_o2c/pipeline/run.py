@@ -183,7 +183,7 @@ class _Steps:
                 self.run.run_id,
                 spec,
                 chunk_size=self.settings.netsuite.effective_chunk_size,
-                workers=2 * concurrency,
+                workers=concurrency,
                 counters=self._load_started(spec.flow),
                 stop=self.stop,
                 halt=self.halt,
