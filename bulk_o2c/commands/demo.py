@@ -20,14 +20,14 @@ from rich.console import Console
 from bulk_o2c.commands.ground_truth import expected_outcome
 from bulk_o2c.commands.invocation import command_line, use_config
 from bulk_o2c.commands.run import StoppedAtOnce, print_outcome, print_stopped_at_once, run_with_progress
-from bulk_o2c.commands.sandboxes import new_jwt_key_pair
+from bulk_o2c.commands.sandboxes import new_jwt_key_pair, product_codes
 from bulk_o2c.config import Settings
 from bulk_o2c.pipeline.report import write_report
 from bulk_o2c.pipeline.run import checkpoint_path
 from bulk_o2c.sandbox.netsuite.config import NetSuiteSandboxConfig
 from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox
 from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
-from bulk_o2c.sandbox.salesforce.dataset import Dataset, DatasetSpec
+from bulk_o2c.sandbox.salesforce.dataset import DatasetSpec
 from bulk_o2c.sandbox.salesforce.server import SalesforceSandbox
 from bulk_o2c.store.store import open_store
 
@@ -53,8 +53,7 @@ class Sandboxes:
 async def sandboxes(options: DemoOptions) -> AsyncIterator[Sandboxes]:
     keys = new_jwt_key_pair()
     spec = DatasetSpec(seed=options.seed, n_accounts=options.accounts, n_orders=options.orders)
-    products = Dataset(spec)
-    items = frozenset(str(products.product(i)["ProductCode"]) for i in range(spec.n_products))
+    items = product_codes(spec)
     sf_config = SalesforceSandboxConfig(
         dataset=spec, jwt_public_key_pem=keys.public_pem, page_latency_s=options.page_latency_s
     )

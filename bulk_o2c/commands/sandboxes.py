@@ -18,8 +18,10 @@ import contextlib
 import os
 import signal
 import tempfile
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from cryptography.hazmat.primitives import serialization
@@ -30,9 +32,10 @@ from rich.console import Console
 from bulk_o2c.config import NetSuiteSettings, Settings, check_endpoint
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.sandbox.netsuite.config import LatencyModel, NetSuiteSandboxConfig, SandboxCredentials
-from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox, run_forever
+from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox
+from bulk_o2c.sandbox.netsuite.server import serve as serve_netsuite
 from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
-from bulk_o2c.sandbox.salesforce.dataset import DatasetSpec
+from bulk_o2c.sandbox.salesforce.dataset import Dataset, DatasetSpec
 from bulk_o2c.sandbox.salesforce.server import SalesforceSandbox
 from bulk_o2c.sandbox.salesforce.server import serve as serve_salesforce
 
@@ -63,23 +66,69 @@ class SandboxAccount:
 
 
 def run_netsuite_sandbox(
-    console: Console, port: int, concurrency_limit: int, max_records: int, time_scale: float
+    console: Console,
+    port: int,
+    concurrency_limit: int,
+    max_records: int,
+    time_scale: float,
+    secrets_dir: Path | None = None,
 ) -> None:
+    """Serve a NetSuite account on 127.0.0.1 until Ctrl-C or SIGTERM. Its item catalogue is the
+    products of a default ``sandbox salesforce`` org, so that org's orders can load; its TBA
+    credentials go to files only their owner can read (in ``secrets_dir`` or a temp dir), named in
+    the settings it prints and removed when it stops."""
     config = NetSuiteSandboxConfig(
-        concurrency_limit=concurrency_limit, max_records=max_records, time_scale=time_scale
+        concurrency_limit=concurrency_limit,
+        max_records=max_records,
+        time_scale=time_scale,
+        items=product_codes(DatasetSpec()),
     )
+    directory = (
+        secrets_dir if secrets_dir is not None else Path(tempfile.mkdtemp(prefix="bulk-o2c-netsuite-"))
+    )
+    credentials = config.credentials
+    files = {
+        name: _write_secret(directory, f"netsuite-sandbox-{name}", getattr(credentials, name))
+        for name in ("consumer_key", "consumer_secret", "token_id", "token_secret")
+    }
 
     def ready(sandbox: NetSuiteSandbox) -> None:
+        secrets = "".join(f'  {name} = {{ file = "{path}" }}\n' for name, path in files.items())
         console.print(
             f"NetSuite sandbox for account {config.account_id} at {sandbox.base_url} "
             f"(pool {concurrency_limit}, {max_records} records per request, time scale {time_scale})\n"
-            f"SOAP endpoint: {sandbox.soap_url()}\n"
             f"load it:  bulk-o2c load-customers 10000 --sandbox {sandbox.base_url}\n"
+            "or put this in bulk-o2c.toml (the credentials are in files readable by you only, removed "
+            "when the sandbox stops):\n"
+            f'  [netsuite]\n  account_id = "{config.account_id}"\n  soap_url = "{sandbox.soap_url()}"\n'
+            f"{secrets}"
             "Ctrl-C stops it.",
             highlight=False,
+            markup=False,  # "[netsuite]" is TOML here, not a style
+            soft_wrap=True,
         )
 
-    run_forever(config, "127.0.0.1", port, on_ready=ready)
+    try:
+        _serve_until_stopped(serve_netsuite(config, "127.0.0.1", port, on_ready=ready))
+    finally:
+        for path in files.values():
+            path.unlink(missing_ok=True)
+        if secrets_dir is None:
+            directory.rmdir()
+
+
+def _serve_until_stopped(server: Coroutine[Any, Any, None]) -> None:
+    """Run a sandbox until Ctrl-C or SIGTERM (kill, a process manager), so the caller's cleanup runs
+    either way."""
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        await server
+
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(main())
 
 
 async def describe_netsuite_sandbox(base_url: str) -> SandboxAccount:
@@ -103,6 +152,13 @@ async def describe_netsuite_sandbox(base_url: str) -> SandboxAccount:
             sales_order_line_s=float(latency["sales_order_line_s"]),
         ),
     )
+
+
+def product_codes(spec: DatasetSpec) -> frozenset[str]:
+    """The item catalogue a NetSuite sandbox needs for the orders of a Salesforce sandbox's data set:
+    their products' codes (an order line names its item by external id)."""
+    products = Dataset(spec)
+    return frozenset(str(products.product(i)["ProductCode"]) for i in range(spec.n_products))
 
 
 def netsuite_sandbox_settings(
@@ -142,12 +198,16 @@ def new_jwt_key_pair() -> JwtKeyPair:
 
 def write_private_key(directory: Path, private_pem: str) -> Path:
     """``directory``/salesforce-sandbox-jwt.pem, created with mode 0600 (never readable by others)."""
+    return _write_secret(directory, SALESFORCE_KEY_FILE, private_pem)
+
+
+def _write_secret(directory: Path, name: str, text: str) -> Path:
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = directory / SALESFORCE_KEY_FILE
+    path = directory / name
     path.unlink(missing_ok=True)  # a file left by an earlier start may have looser permissions
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(private_pem)
+        handle.write(text)
     return path
 
 
@@ -185,16 +245,8 @@ def run_salesforce_sandbox(
             soft_wrap=True,  # a path or URL cut across two lines cannot be pasted
         )
 
-    async def serve_until_stopped() -> None:
-        # SIGTERM (kill, a process manager) stops it as Ctrl-C does, so the key file goes either way.
-        main = asyncio.current_task()
-        assert main is not None
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
-        await serve_salesforce(config, "127.0.0.1", port, on_ready=ready)
-
     try:
-        with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-            asyncio.run(serve_until_stopped())
+        _serve_until_stopped(serve_salesforce(config, "127.0.0.1", port, on_ready=ready))
     finally:
         key_path.unlink(missing_ok=True)
         if key_dir is None:

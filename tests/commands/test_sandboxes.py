@@ -1,4 +1,4 @@
-"""The Salesforce sandbox as ``bulk-o2c sandbox salesforce`` runs it, and pointing the client at it."""
+"""The sandboxes as ``bulk-o2c sandbox salesforce`` and ``netsuite`` run them; the client aimed at them."""
 
 from __future__ import annotations
 
@@ -21,8 +21,10 @@ from bulk_o2c.commands.sandboxes import (
     salesforce_sandbox_settings,
     write_private_key,
 )
-from bulk_o2c.config import RunSettings, SalesforceSettings, Settings
+from bulk_o2c.config import RunSettings, SalesforceSettings, Settings, load_settings
 from bulk_o2c.errors import ConfigError
+from bulk_o2c.pipeline.sink import SoapSink
+from bulk_o2c.transport.netsuite.writer import open_writer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -130,3 +132,54 @@ async def test_a_standalone_sandbox_serves_until_stopped_and_removes_its_key(
             child.kill()
         await child.aclose()
     assert not await anyio.Path(key).exists()
+
+
+NETSUITE_SANDBOX = textwrap.dedent(
+    """
+    import signal
+    import sys
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from bulk_o2c.commands.sandboxes import run_netsuite_sandbox
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    run_netsuite_sandbox(Console(width=60), 0, 5, 100, 0.0, Path(sys.argv[1]))
+    """
+)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+async def test_a_standalone_netsuite_sandbox_prints_settings_that_work_and_removes_its_secrets(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    secrets = tmp_path / "secrets"
+    child = await anyio.open_process(
+        [sys.executable, "-c", NETSUITE_SANDBOX, str(secrets)], stdout=subprocess.PIPE, env=env
+    )
+    try:
+        assert child.stdout is not None
+        with anyio.fail_after(30):
+            banner = await BufferedByteReceiveStream(child.stdout).receive_until(b"Ctrl-C stops it.", 4096)
+        toml = banner.decode().split("put this in bulk-o2c.toml", 1)[1].split("\n", 1)[1]
+        config = tmp_path / "bulk-o2c.toml"
+        config.write_text(textwrap.dedent(toml))
+        files = sorted(secrets.iterdir())
+        assert len(files) == 4
+        assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+        assert not any(f.read_bytes() in banner for f in files)  # the secrets themselves never print
+
+        settings = load_settings(config)
+        async with open_writer(settings.netsuite) as writer:
+            await SoapSink(writer, settings.netsuite.endpoint_version).check()  # its credentials work
+
+        child.send_signal(stop)
+        with anyio.fail_after(10):
+            assert await child.wait() == 0
+    finally:
+        if child.returncode is None:
+            child.kill()
+        await child.aclose()
+    assert not any(secrets.iterdir())

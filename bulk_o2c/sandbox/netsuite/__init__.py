@@ -5,7 +5,7 @@ limits, the country enum) and never its codec, so a client bug cannot pass its o
 """
 
 from bulk_o2c.sandbox.netsuite.config import LatencyModel, NetSuiteSandboxConfig, SandboxCredentials
-from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox, run_forever, serve
+from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox, serve
 from bulk_o2c.sandbox.netsuite.stats import SandboxStats
 from bulk_o2c.sandbox.netsuite.store import StoredRecord
 
@@ -16,6 +16,5 @@ __all__ = [
     "SandboxCredentials",
     "SandboxStats",
     "StoredRecord",
-    "run_forever",
     "serve",
 ]

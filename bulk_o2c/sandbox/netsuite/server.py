@@ -15,8 +15,6 @@ Rules this module owns:
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 
@@ -157,14 +155,3 @@ async def serve(
 ) -> None:
     """Run a sandbox until cancelled; ``on_ready`` is called once it listens (e.g. to print its URL)."""
     await serve_until_cancelled(NetSuiteSandbox(config), host, port, on_ready)
-
-
-def run_forever(
-    config: NetSuiteSandboxConfig | None = None,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    on_ready: Callable[[NetSuiteSandbox], None] | None = None,
-) -> None:
-    """Blocking entry for a CLI command: serve until interrupted (Ctrl-C)."""
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(config, host, port, on_ready))
