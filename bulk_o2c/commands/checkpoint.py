@@ -44,6 +44,8 @@ async def show_status(settings: Settings, console: Console, run_id: str | None) 
     shown = "unfinished (running elsewhere, or stopped)" if run.status == "running" else run.status
     console.print(f"run {run.run_id}: {shown}, started {run.started_at}, finished {run.finished_at or '-'}")
     table = Table("flow", "window", "job", "pages", "rows", "extracted", title="extraction")
+    for column in (table.columns[1], table.columns[2]):
+        column.overflow = "fold"  # a job id or a time cut short is no use: fold it onto a second line
     for p in summary.extractions:
         window = f"{p.window_start or 'beginning'} .. {p.window_end}"
         table.add_row(
@@ -64,8 +66,9 @@ async def show_status(settings: Settings, console: Console, run_id: str | None) 
             )
     console.print(records)
     console.print(
-        f"chunks: {summary.chunks or '-'}; write-back: {summary.writeback or '-'}; "
-        f"DLQ open: {summary.dlq_open:,}",
+        f"chunks: {_counts(summary.chunks)}; write-back: "
+        + ("; ".join(f"{flow} {_counts(states)}" for flow, states in summary.writeback.items()) or "-")
+        + f"; DLQ open: {summary.dlq_open:,}",
         highlight=False,
     )
     if run.status == "running":
@@ -73,8 +76,8 @@ async def show_status(settings: Settings, console: Console, run_id: str | None) 
     return EXIT_OK
 
 
-def _by_code(codes: dict[str, int]) -> str:
-    return ", ".join(f"{code} {count:,}" for code, count in codes.items())
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {count:,}" for name, count in counts.items()) or "-"
 
 
 async def list_dlq(settings: Settings, console: Console, run_id: str | None, limit: int) -> int:
@@ -97,7 +100,7 @@ async def list_dlq(settings: Settings, console: Console, run_id: str | None, lim
         console.print(
             f"showing {len(entries):,} of {total:,}; --limit for more, `dlq export` writes them all"
         )
-    console.print(f"by code: {_by_code(codes)}", highlight=False, markup=False)
+    console.print(f"by code: {_counts(codes)}", highlight=False, markup=False)
     return EXIT_OK
 
 
@@ -109,7 +112,7 @@ async def retry_dlq(
         codes = await store.dlq.codes(run_id) if not marked else {}
     if not marked:
         # Most likely a mistyped code or run id: say what there is instead of doing nothing quietly.
-        present = f"open entries by code: {_by_code(codes)}" if codes else "the DLQ has no open entry"
+        present = f"open entries by code: {_counts(codes)}" if codes else "the DLQ has no open entry"
         console.print(f"[red]no open DLQ entry matches[/red]; {present}", highlight=False)
         return EXIT_FAILURE
     console.print(

@@ -189,12 +189,17 @@ class FlowLoader:
         # longer map (the mapping settings changed between the two processes) with the chunk.
         items, failures = await self._prepare(staged, skip_unchanged=False)
         await self._store.chunks.mark_in_flight(chunk.chunk_id)
-        log.info(
-            "sending %s chunk %d again (left %s by an earlier process)",
-            chunk.flow,
-            chunk.chunk_id,
-            chunk.state,
-        )
+        if chunk.state == "pending":
+            log.info(
+                "sending %s chunk %d (made by an earlier process, not sent yet)", chunk.flow, chunk.chunk_id
+            )
+        else:
+            log.info(
+                "sending %s chunk %d again (left %s by an earlier process)",
+                chunk.flow,
+                chunk.chunk_id,
+                chunk.state,
+            )
         await self._hand_over(send, _Ready(chunk.chunk_id, tuple(items), tuple(failures)))
 
     async def _hand_over(self, send: MemoryObjectSendStream[_Ready], ready: _Ready) -> None:

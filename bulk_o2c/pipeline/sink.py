@@ -18,6 +18,7 @@ import anyio
 
 from bulk_o2c.errors import ConfigError, PermanentError
 from bulk_o2c.protocol.netsuite.envelope import EncodedRecord, RecordEncoder, build_upsert_list
+from bulk_o2c.protocol.netsuite.faults import SoapFault
 from bulk_o2c.protocol.netsuite.passport import TokenPassport
 from bulk_o2c.protocol.netsuite.records import NetSuiteRecord
 from bulk_o2c.transport.netsuite.writer import NetSuiteWriter, RecordResult
@@ -56,8 +57,7 @@ class SoapSink:
             server = await self._writer.check()
         except PermanentError as exc:
             raise ConfigError(
-                f"NetSuite refused the check a run starts with ({exc}): check netsuite.account_id, the "
-                "consumer and token credentials, the role's web services permission, and this machine's clock"
+                f"NetSuite refused the check a run starts with ({exc}): {_what_to_check(exc)}"
             ) from None
         skew = (datetime.now(UTC) - server).total_seconds()
         if abs(skew) > CLOCK_SKEW_WARNING_S:
@@ -76,6 +76,17 @@ class SoapSink:
 
     def in_flight(self) -> int:
         return self._writer.client.limiter.in_flight
+
+
+def _what_to_check(refusal: PermanentError) -> str:
+    if isinstance(refusal, SoapFault) and (
+        refusal.fault_name == "invalidCredentialsFault" or refusal.code.startswith("INVALID_LOGIN")
+    ):
+        return (
+            "check netsuite.account_id, the consumer and token credentials, the role's web services "
+            "permission, and this machine's clock"
+        )
+    return "check netsuite.soap_url (or netsuite.account_id, which it follows) and netsuite.endpoint_version"
 
 
 class DryRunSink:

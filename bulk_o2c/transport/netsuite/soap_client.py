@@ -108,6 +108,7 @@ class SoapClient:
     async def server_time(self) -> datetime:
         """NetSuite's clock, from one ``getServerTime``: proves the endpoint answers and takes the
         credentials, at the cost of one request and no record."""
+        log.info("asking NetSuite at %s for its time (getServerTime)", self._host)
         async with self.limiter.slot():
             body = build_get_server_time(self._signer.sign(), version=self._version)
             return await self._attempt(
