@@ -44,8 +44,8 @@ async def show_status(settings: Settings, console: Console, run_id: str | None) 
     shown = "unfinished (running elsewhere, or stopped)" if run.status == "running" else run.status
     console.print(f"run {run.run_id}: {shown}, started {run.started_at}, finished {run.finished_at or '-'}")
     table = Table("flow", "window", "job", "pages", "rows", "extracted", title="extraction")
-    for column in (table.columns[1], table.columns[2]):
-        column.overflow = "fold"  # a job id or a time cut short is no use: fold it onto a second line
+    table.columns[1].overflow = "fold"  # a time cut short is no use: fold it onto a second line
+    table.columns[2].no_wrap = True  # nor is a job id cut or folded: the window gives way
     for p in summary.extractions:
         window = f"{p.window_start or 'beginning'} .. {p.window_end}"
         table.add_row(
