@@ -9,6 +9,8 @@ import stat
 import subprocess
 import sys
 import textwrap
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
@@ -91,19 +93,34 @@ SANDBOX = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
-async def test_a_standalone_sandbox_serves_until_stopped_and_removes_its_key(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: signal.Signals
-) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    keys = tmp_path / "keys"
+@asynccontextmanager
+async def standalone(script: str, directory: Path, stop: signal.Signals) -> AsyncIterator[bytes]:
+    """Run a sandbox command in a process of its own; yields its banner, then stops it with ``stop``
+    and checks it exits cleanly."""
     child = await anyio.open_process(
-        [sys.executable, "-c", SANDBOX, str(keys)], stdout=subprocess.PIPE, env=env
+        [sys.executable, "-c", script, str(directory)],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     try:
         assert child.stdout is not None
         with anyio.fail_after(30):
-            banner = await BufferedByteReceiveStream(child.stdout).receive_until(b"Ctrl-C stops it.", 4096)
+            yield await BufferedByteReceiveStream(child.stdout).receive_until(b"Ctrl-C stops it.", 4096)
+        child.send_signal(stop)
+        with anyio.fail_after(10):
+            assert await child.wait() == 0
+    finally:
+        if child.returncode is None:
+            child.kill()
+        await child.aclose()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+async def test_a_standalone_sandbox_serves_until_stopped_and_removes_its_key(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    keys = tmp_path / "keys"
+    async with standalone(SANDBOX, keys, stop) as banner:
         command = re.search(r"bulk-o2c extract Account --sandbox (\S+) --key (\S+)", banner.decode())
         assert command is not None, banner  # on one line however narrow the console
         base_url, key = command[1], Path(command[2])
@@ -123,14 +140,6 @@ async def test_a_standalone_sandbox_serves_until_stopped_and_removes_its_key(
         )
         report = await extract_to_staging(settings)
         assert (report.rows, report.done) == (700, True)
-
-        child.send_signal(stop)
-        with anyio.fail_after(10):
-            assert await child.wait() == 0
-    finally:
-        if child.returncode is None:
-            child.kill()
-        await child.aclose()
     assert not await anyio.Path(key).exists()
 
 
@@ -154,15 +163,8 @@ NETSUITE_SANDBOX = textwrap.dedent(
 async def test_a_standalone_netsuite_sandbox_prints_settings_that_work_and_removes_its_secrets(
     tmp_path: Path, stop: signal.Signals
 ) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
     secrets = tmp_path / "secrets"
-    child = await anyio.open_process(
-        [sys.executable, "-c", NETSUITE_SANDBOX, str(secrets)], stdout=subprocess.PIPE, env=env
-    )
-    try:
-        assert child.stdout is not None
-        with anyio.fail_after(30):
-            banner = await BufferedByteReceiveStream(child.stdout).receive_until(b"Ctrl-C stops it.", 4096)
+    async with standalone(NETSUITE_SANDBOX, secrets, stop) as banner:
         toml = banner.decode().split("put this in bulk-o2c.toml", 1)[1].split("\n", 1)[1]
         config = tmp_path / "bulk-o2c.toml"
         config.write_text(textwrap.dedent(toml))
@@ -174,12 +176,4 @@ async def test_a_standalone_netsuite_sandbox_prints_settings_that_work_and_remov
         settings = load_settings(config)
         async with open_writer(settings.netsuite) as writer:
             await SoapSink(writer, settings.netsuite.endpoint_version).check()  # its credentials work
-
-        child.send_signal(stop)
-        with anyio.fail_after(10):
-            assert await child.wait() == 0
-    finally:
-        if child.returncode is None:
-            child.kill()
-        await child.aclose()
     assert not any(secrets.iterdir())
