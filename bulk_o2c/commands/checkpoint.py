@@ -28,6 +28,13 @@ def _existing_checkpoint(settings: Settings) -> Path:
     return path
 
 
+async def _known(store: CheckpointStore, run_id: str | None) -> str | None:
+    """``run_id`` (None: every run), refused when the checkpoint has no such run (a mistyped id)."""
+    if run_id is not None and await store.runs.get(run_id) is None:
+        raise ConfigError(f"no run {run_id}")
+    return run_id
+
+
 async def _run_or_latest(store: CheckpointStore, run_id: str | None) -> str:
     run = await (store.runs.get(run_id) if run_id is not None else store.runs.latest())
     if run is None:
@@ -82,6 +89,7 @@ def _counts(counts: dict[str, int]) -> str:
 
 async def list_dlq(settings: Settings, console: Console, run_id: str | None, limit: int) -> int:
     async with open_store(_existing_checkpoint(settings)) as store:
+        run_id = await _known(store, run_id)
         entries = await store.dlq.entries(run_id, limit=limit)
         codes = await store.dlq.codes(run_id)
     if not entries:
@@ -108,6 +116,7 @@ async def retry_dlq(
     settings: Settings, console: Console, run_id: str | None, code: str | None, dlq_ids: list[int] | None
 ) -> int:
     async with open_store(_existing_checkpoint(settings)) as store:
+        run_id = await _known(store, run_id)
         marked = await store.dlq.retry(run_id=run_id, dlq_ids=dlq_ids, code=code)
         codes = await store.dlq.codes(run_id) if not marked else {}
     if not marked:
@@ -127,6 +136,7 @@ async def export_dlq(
     settings: Settings, console: Console, out: Path, fmt: Literal["csv", "jsonl"], run_id: str | None
 ) -> int:
     async with open_store(_existing_checkpoint(settings)) as store:
+        run_id = await _known(store, run_id)
         if str(out) == "-":
             written = await export(store.dlq, sys.stdout, fmt, run_id=run_id)
         else:

@@ -71,6 +71,18 @@ async def test_dlq_list_says_how_many_it_left_out_and_counts_by_code(
     assert counted == {code: list(want.values()).count(code) for code in set(want.values())}
 
 
+@pytest.mark.parametrize(
+    "command", [["status"], ["dlq", "list", "--run"], ["dlq", "retry", "--run"], ["dlq", "export", "--run"]]
+)
+async def test_a_mistyped_run_id_is_an_error(finished: Path, command: list[str]) -> None:
+    result = await anyio.run_process(
+        [sys.executable, "-m", "bulk_o2c", "--config", str(finished), *command, "20250101T000000Z-nope00"],
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "no run 20250101T000000Z-nope00" in result.stdout.decode()
+
+
 async def test_dlq_retry_that_matches_nothing_says_what_there_is_and_exits_1(finished: Path) -> None:
     result = await anyio.run_process(
         [
