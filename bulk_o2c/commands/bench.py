@@ -31,7 +31,9 @@ from bulk_o2c.bench.sweep import BenchResult, BenchRow, Setting, recommend, swee
 from bulk_o2c.commands.sandboxes import SandboxAccount, describe_netsuite_sandbox, netsuite_sandbox_settings
 from bulk_o2c.config import NetSuiteSettings
 from bulk_o2c.errors import ConfigError
+from bulk_o2c.pipeline.sink import SoapSink
 from bulk_o2c.protocol.netsuite.limits import CHUNK_SIZE_CEILING
+from bulk_o2c.transport.netsuite.writer import open_writer
 
 BENCH_PREFIX = "BOC_BENCH_"
 DEFAULT_RECORD_CAP = 2_000
@@ -175,8 +177,9 @@ async def run_bench(
 ) -> BenchResult:
     """Sweep every (concurrency, chunk size) pair against the target; see the module docstring.
 
-    Every check happens before the first request (and before ``watchers.on_start``): a refused
-    configuration writes nothing.
+    Every check happens before the first upsert (and before ``watchers.on_start``): a refused
+    configuration writes nothing. A real account is first asked its time (``getServerTime``), so
+    refused credentials stop the sweep before it starts.
     """
     watchers = watchers if watchers is not None else Watchers()
     grid = _grid(concurrencies, chunk_sizes)
@@ -185,7 +188,8 @@ async def run_bench(
         if target_sandbox_url is not None:
             raise ConfigError("choose either --sandbox URL or --real-account, not both")
         records = _real_account_records(grid, records_per_setting, record_cap)
-        settings.require_tba()
+        async with open_writer(settings) as writer:  # a refused login stops here, having made nothing
+            await SoapSink(writer, settings.endpoint_version).check()
         target = f"NetSuite account {settings.account_id} at {settings.resolved_soap_url}"
         return await _sweep(settings, target, grid, records, prefix, None, watchers)
     records = _sandbox_records(records_per_setting)

@@ -132,6 +132,28 @@ async def test_a_real_account_needs_its_credentials(sandbox: NetSuiteSandbox) ->
     assert sandbox.stats.requests == 0
 
 
+async def test_a_real_account_that_refuses_the_login_stops_the_sweep_before_it_starts(
+    sandbox: NetSuiteSandbox,
+) -> None:
+    started: list[str] = []
+    wrong = account_settings(sandbox).model_copy(update={"token_secret": SecretStr("not-the-secret")})
+    with pytest.raises(ConfigError, match="NetSuite refused the check"):
+        await run_bench(
+            wrong,
+            target_sandbox_url=None,
+            concurrencies=[1, 2],
+            chunk_sizes=[10],
+            records_per_setting=None,
+            real_account=True,
+            record_cap=100,
+            prefix=PREFIX,
+            watchers=Watchers(on_start=lambda target, _: started.append(target)),
+        )
+    assert started == []
+    assert sandbox.stats.requests == 1  # the getServerTime, and no upsert
+    assert sandbox.records("customer") == []
+
+
 async def test_a_real_account_gets_at_most_the_cap_shared_out(sandbox: NetSuiteSandbox) -> None:
     started: list[tuple[str, int]] = []
     result = await run_bench(
