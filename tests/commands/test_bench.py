@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 from rich.console import Console
 
-from bulk_o2c.bench.sweep import Setting
+from bulk_o2c.bench.sweep import BenchResult, Setting
 from bulk_o2c.commands.bench import (
     BenchOptions,
     Watchers,
@@ -132,23 +132,30 @@ async def test_a_real_account_needs_its_credentials(sandbox: NetSuiteSandbox) ->
     assert sandbox.stats.requests == 0
 
 
+async def sweep_real_account(
+    settings: NetSuiteSettings, record_cap: int, started: list[tuple[str, int]]
+) -> BenchResult:
+    """A two-setting sweep of a 'real' account; ``started`` collects what it announced."""
+    return await run_bench(
+        settings,
+        target_sandbox_url=None,
+        concurrencies=[1, 2],
+        chunk_sizes=[10],
+        records_per_setting=None,
+        real_account=True,
+        record_cap=record_cap,
+        prefix=PREFIX,
+        watchers=Watchers(on_start=lambda target, records: started.append((target, records))),
+    )
+
+
 async def test_a_real_account_that_refuses_the_login_stops_the_sweep_before_it_starts(
     sandbox: NetSuiteSandbox,
 ) -> None:
-    started: list[str] = []
+    started: list[tuple[str, int]] = []
     wrong = account_settings(sandbox).model_copy(update={"token_secret": SecretStr("not-the-secret")})
     with pytest.raises(ConfigError, match="NetSuite refused the check"):
-        await run_bench(
-            wrong,
-            target_sandbox_url=None,
-            concurrencies=[1, 2],
-            chunk_sizes=[10],
-            records_per_setting=None,
-            real_account=True,
-            record_cap=100,
-            prefix=PREFIX,
-            watchers=Watchers(on_start=lambda target, _: started.append(target)),
-        )
+        await sweep_real_account(wrong, 100, started)
     assert started == []
     assert sandbox.stats.requests == 1  # the getServerTime, and no upsert
     assert sandbox.records("customer") == []
@@ -156,17 +163,7 @@ async def test_a_real_account_that_refuses_the_login_stops_the_sweep_before_it_s
 
 async def test_a_real_account_gets_at_most_the_cap_shared_out(sandbox: NetSuiteSandbox) -> None:
     started: list[tuple[str, int]] = []
-    result = await run_bench(
-        account_settings(sandbox),
-        target_sandbox_url=None,
-        concurrencies=[1, 2],
-        chunk_sizes=[10],
-        records_per_setting=None,
-        real_account=True,
-        record_cap=101,
-        prefix=PREFIX,
-        watchers=Watchers(on_start=lambda target, records: started.append((target, records))),
-    )
+    result = await sweep_real_account(account_settings(sandbox), 101, started)
     assert started == [(result.target, 100)]
     assert [r.records for r in result.rows] == [50, 50]
     assert all(r.ceiling is None and r.efficiency is None for r in result.rows)
