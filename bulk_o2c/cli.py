@@ -17,6 +17,7 @@ import anyio
 import typer
 from rich.console import Console
 
+from bulk_o2c.commands.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL
 from bulk_o2c.commands.invocation import use_config
 from bulk_o2c.config import Settings, load_settings, load_settings_without_secrets
 from bulk_o2c.errors import BulkO2CError
@@ -25,10 +26,6 @@ from bulk_o2c.logs import configure_logging
 if TYPE_CHECKING:
     from bulk_o2c.pipeline.metrics import RunMetrics
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_PARTIAL = 3
-EXIT_INTERRUPTED = 4
 
 # Locals in a rendered traceback could show a secret: never render them.
 app = typer.Typer(

@@ -9,6 +9,7 @@ from typing import Literal
 from rich.console import Console
 from rich.table import Table
 
+from bulk_o2c.commands.exit_codes import EXIT_FAILURE, EXIT_OK
 from bulk_o2c.commands.invocation import command_line
 from bulk_o2c.config import Settings
 from bulk_o2c.errors import ConfigError
@@ -16,9 +17,6 @@ from bulk_o2c.pipeline.flows import SENT_WITH
 from bulk_o2c.pipeline.run import checkpoint_path
 from bulk_o2c.store.export import export
 from bulk_o2c.store.store import CheckpointStore, open_store
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
 
 
 def _existing_checkpoint(settings: Settings) -> Path:

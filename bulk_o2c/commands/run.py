@@ -15,6 +15,7 @@ from pathlib import Path
 import anyio
 from rich.console import Console
 
+from bulk_o2c.commands.exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
 from bulk_o2c.commands.invocation import command_line
 from bulk_o2c.config import Settings
 from bulk_o2c.pipeline.metrics import RunMetrics
@@ -22,11 +23,6 @@ from bulk_o2c.pipeline.report import report_document, summary_table, write_repor
 from bulk_o2c.pipeline.run import RunResult, run_pipeline
 from bulk_o2c.progress import show_progress
 from bulk_o2c.store.store import open_store
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_PARTIAL = 3
-EXIT_INTERRUPTED = 4
 
 
 async def _stop_on_signals(stop: anyio.Event, scope: anyio.CancelScope, console: Console) -> None:
