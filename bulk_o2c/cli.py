@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 failure (a run that stops itself, NetSuite down or refusing the setup,
 prints the reason and the resume command); 2 usage error; 3 partial success (records in the DLQ);
-4 stopped by a signal before the end (the resume command is printed).
+4 stopped by a signal before the end (the resume command is printed); 5 another process holds the
+state directory.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import anyio
 import typer
 from rich.console import Console
 
-from bulk_o2c.commands.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL
+from bulk_o2c.commands.exit_codes import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
 from bulk_o2c.commands.invocation import use_config
 from bulk_o2c.config import Settings, load_settings, load_settings_without_secrets
 from bulk_o2c.errors import BulkO2CError
 from bulk_o2c.logs import configure_logging
+from bulk_o2c.store.lock import StateDirLockedError
 
 if TYPE_CHECKING:
     from bulk_o2c.pipeline.metrics import RunMetrics
@@ -50,6 +52,15 @@ class ExportFormat(StrEnum):
     @property
     def literal(self) -> Literal["csv", "jsonl"]:
         return "csv" if self is ExportFormat.CSV else "jsonl"
+
+
+AcceptChangedSettings = Annotated[
+    bool,
+    typer.Option(
+        "--accept-changed-settings",
+        help="continue an unfinished run although its target (account, URL, credentials) or mapping changed",
+    ),
+]
 
 
 class _State:
@@ -83,7 +94,7 @@ def _options(
 
 def fail(error: BulkO2CError) -> typer.Exit:
     console.print(f"[red]error:[/red] {error}", highlight=False)
-    return typer.Exit(EXIT_FAILURE)
+    return typer.Exit(EXIT_LOCKED if isinstance(error, StateDirLockedError) else EXIT_FAILURE)
 
 
 @sandbox_app.command("netsuite")
@@ -129,6 +140,7 @@ def extract(
     flow: Annotated[str, typer.Argument(help="Account, Order or OrderItem")] = "Account",
     sandbox: Annotated[str | None, typer.Option(help="base URL of a `bulk-o2c sandbox salesforce`")] = None,
     key: Annotated[Path | None, typer.Option(help="the JWT private key file that sandbox printed")] = None,
+    accept_changed_settings: AcceptChangedSettings = False,
 ) -> None:
     """Stream one flow from Salesforce into the checkpoint's staging table; killed, it resumes."""
     from bulk_o2c.commands.extract import extract_to_staging
@@ -145,7 +157,15 @@ def extract(
         current = settings()
         if sandbox is not None and key is not None:
             current = salesforce_sandbox_settings(current, sandbox, key)
-        report = anyio.run(partial(extract_to_staging, current, flow, watch=watch))
+        report = anyio.run(
+            partial(
+                extract_to_staging,
+                current,
+                flow,
+                watch=watch,
+                accept_changed_settings=accept_changed_settings,
+            )
+        )
         console.print(
             f"{flow}: {report.rows_read:,} rows read in {report.seconds:.1f} s "
             f"({report.rows_per_s:,.0f} rows/s), "
@@ -218,24 +238,44 @@ def run(
         Path | None,
         typer.Option(help="map and write the exact payloads into this folder instead of calling NetSuite"),
     ] = None,
+    accept_changed_settings: AcceptChangedSettings = False,
 ) -> None:
     """Start a run, or continue the latest unfinished one."""
     from bulk_o2c.commands.run import run_command
 
-    raise typer.Exit(_guarded(lambda: anyio.run(_run_command, run_command, None, dry_run)))
+    raise typer.Exit(
+        _guarded(lambda: anyio.run(_run_command, run_command, None, dry_run, accept_changed_settings))
+    )
 
 
 @app.command()
-def resume(run_id: Annotated[str, typer.Argument(help="the run to continue (see `status`)")]) -> None:
+def resume(
+    run_id: Annotated[str, typer.Argument(help="the run to continue (see `status`)")],
+    accept_changed_settings: AcceptChangedSettings = False,
+) -> None:
     """Continue the given run from its checkpoint."""
     from bulk_o2c.commands.run import run_command
 
-    raise typer.Exit(_guarded(lambda: anyio.run(_run_command, run_command, run_id, None)))
+    raise typer.Exit(
+        _guarded(lambda: anyio.run(_run_command, run_command, run_id, None, accept_changed_settings))
+    )
 
 
-async def _run_command(command: Any, run_id: str | None, dry_run: Path | None) -> int:
-    code: int = await command(settings(), console, run_id=run_id, dry_run=dry_run)
+async def _run_command(command: Any, run_id: str | None, dry_run: Path | None, accept: bool) -> int:
+    code: int = await command(
+        settings(), console, run_id=run_id, dry_run=dry_run, accept_changed_settings=accept
+    )
     return code
+
+
+@app.command()
+def abandon(
+    run_id: Annotated[str, typer.Argument(help="the unfinished run to close (see `status`)")],
+) -> None:
+    """Close an unfinished run on purpose; the high-water marks stay, so the next run reads its window."""
+    from bulk_o2c.commands.checkpoint import abandon_run
+
+    raise typer.Exit(_guarded(lambda: anyio.run(abandon_run, checkpoint_settings(), console, run_id)))
 
 
 @app.command()

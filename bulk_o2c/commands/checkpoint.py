@@ -1,4 +1,6 @@
-"""``status`` and ``dlq``: reading and adjusting the checkpoint without talking to either system."""
+"""``status``, ``dlq`` and ``abandon``: reading and adjusting the checkpoint without talking to either
+system. Reading takes no lock, so it works while a run goes on; adjusting holds the state
+directory's lock (``store/lock.py``) like a run does."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from bulk_o2c.errors import ConfigError
 from bulk_o2c.pipeline.flows import SENT_WITH
 from bulk_o2c.pipeline.run import checkpoint_path
 from bulk_o2c.store.export import export
+from bulk_o2c.store.lock import lock_state_dir
 from bulk_o2c.store.store import CheckpointStore, open_store
 
 
@@ -113,10 +116,17 @@ async def list_dlq(settings: Settings, console: Console, run_id: str | None, lim
 async def retry_dlq(
     settings: Settings, console: Console, run_id: str | None, code: str | None, dlq_ids: list[int] | None
 ) -> int:
-    async with open_store(_existing_checkpoint(settings)) as store:
-        run_id = await _known(store, run_id)
-        marked = await store.dlq.retry(run_id=run_id, dlq_ids=dlq_ids, code=code)
-        codes = await store.dlq.codes(run_id) if not marked else {}
+    path = _existing_checkpoint(settings)
+    with lock_state_dir(path.parent):
+        async with open_store(path) as store:
+            run_id = await _known(store, run_id)
+            run = None if run_id is None else await store.runs.get(run_id)
+            if run is not None and run.status == "abandoned":
+                raise ConfigError(
+                    f"run {run_id} was abandoned: its DLQ is kept to read and export, not retried"
+                )
+            marked = await store.dlq.retry(run_id=run_id, dlq_ids=dlq_ids, code=code)
+            codes = await store.dlq.codes(run_id) if not marked else {}
     if not marked:
         # Most likely a mistyped code or run id: say what there is instead of doing nothing quietly.
         present = f"open entries by code: {_counts(codes)}" if codes else "the DLQ has no open entry"
@@ -125,6 +135,24 @@ async def retry_dlq(
     console.print(
         f"{marked} entries marked for retry; `{command_line('run')}` "
         f"(or `{command_line('resume', 'RUN_ID')}`) sends them again",
+        highlight=False,
+    )
+    return EXIT_OK
+
+
+async def abandon_run(settings: Settings, console: Console, run_id: str) -> int:
+    path = _existing_checkpoint(settings)
+    with lock_state_dir(path.parent):
+        async with open_store(path) as store:
+            run = await store.runs.get(run_id)
+            if run is None:
+                raise ConfigError(f"no run {run_id}")
+            if run.status != "running":
+                raise ConfigError(f"run {run_id} is {run.status}: only an unfinished run can be abandoned")
+            await store.runs.abandon(run_id)
+    console.print(
+        f"run {run_id} abandoned; the high-water marks stay where they were, so "
+        f"`{command_line('run')}` starts a new run that reads its window again",
         highlight=False,
     )
     return EXIT_OK

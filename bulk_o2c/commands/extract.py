@@ -1,7 +1,8 @@
 """``bulk-o2c extract FLOW``: one flow from Salesforce into the checkpoint's staging table, nothing else.
 
 Rules this module owns:
-- The run is chosen as ``bulk-o2c run`` chooses it (the latest unfinished run, else a new one) and
+- The run is chosen as ``bulk-o2c run`` chooses it (the latest unfinished run, else a new one,
+  under the state directory's lock, refusing a changed target or mapping) and
   the flow is extracted by the pipeline's own stage, over the same delta window: what this command
   stages is what a later ``bulk-o2c run`` loads, and that run goes on from here instead of reading
   the flow again.
@@ -29,6 +30,7 @@ from bulk_o2c.pipeline.extract import extract_flow
 from bulk_o2c.pipeline.flows import extract_specs
 from bulk_o2c.pipeline.metrics import RunMetrics
 from bulk_o2c.pipeline.run import Watcher, checkpoint_path, choose_run
+from bulk_o2c.store.lock import lock_state_dir
 from bulk_o2c.store.store import open_store
 from bulk_o2c.transport.salesforce.connect import connect_salesforce
 
@@ -68,7 +70,12 @@ def peak_rss_mb() -> float:
 
 
 async def extract_to_staging(
-    settings: Settings, flow: str = "Account", *, accept_gzip: bool = True, watch: Watcher | None = None
+    settings: Settings,
+    flow: str = "Account",
+    *,
+    accept_gzip: bool = True,
+    watch: Watcher | None = None,
+    accept_changed_settings: bool = False,
 ) -> ExtractReport:
     """Extract ``flow`` into staging (continuing a killed extraction); ``watch`` runs beside it."""
     specs = {spec.flow: spec for spec in extract_specs(settings)}
@@ -77,17 +84,19 @@ async def extract_to_staging(
     spec = specs[flow]
     path = checkpoint_path(settings)
     started = time.perf_counter()
-    async with open_store(path) as store:
-        run = await choose_run(store, settings, None)
-        metrics = RunMetrics(run.run_id)
-        counters = metrics.flow(flow)
-        counters.started_at = metrics.clock()
-        before = await store.extraction.progress(run.run_id, flow)
-        rows_before = before.rows_staged if before is not None else 0
-        async with connect_salesforce(settings.salesforce, accept_gzip=accept_gzip) as http:
-            await _watched(extract_flow(store, http, settings, run, spec, counters), watch, metrics)
-        counters.finished_at = metrics.clock()
-        progress = await store.extraction.progress(run.run_id, flow)
+    with lock_state_dir(path.parent) as lock:
+        async with open_store(path) as store:
+            run = await choose_run(store, settings, None, accept_changed_settings=accept_changed_settings)
+            lock.record_run(run.run_id)
+            metrics = RunMetrics(run.run_id)
+            counters = metrics.flow(flow)
+            counters.started_at = metrics.clock()
+            before = await store.extraction.progress(run.run_id, flow)
+            rows_before = before.rows_staged if before is not None else 0
+            async with connect_salesforce(settings.salesforce, accept_gzip=accept_gzip) as http:
+                await _watched(extract_flow(store, http, settings, run, spec, counters), watch, metrics)
+            counters.finished_at = metrics.clock()
+            progress = await store.extraction.progress(run.run_id, flow)
     assert progress is not None  # extract_flow began it
     return ExtractReport(
         run_id=run.run_id,

@@ -49,7 +49,12 @@ class StoppedAtOnce(Exception):
 
 
 async def run_with_progress(
-    settings: Settings, console: Console, *, run_id: str | None = None, dry_run: Path | None = None
+    settings: Settings,
+    console: Console,
+    *,
+    run_id: str | None = None,
+    dry_run: Path | None = None,
+    accept_changed_settings: bool = False,
 ) -> tuple[RunResult, dict[str, object]]:
     """Raises ``StoppedAtOnce`` when a second signal cancelled the run."""
     stop = anyio.Event()
@@ -63,7 +68,14 @@ async def run_with_progress(
     result: RunResult | None = None
     async with anyio.create_task_group() as tg:
         tg.start_soon(_stop_on_signals, stop, tg.cancel_scope, console)
-        result = await run_pipeline(settings, run_id=run_id, dry_run=dry_run, stop=stop, watch=watch)
+        result = await run_pipeline(
+            settings,
+            run_id=run_id,
+            dry_run=dry_run,
+            stop=stop,
+            watch=watch,
+            accept_changed_settings=accept_changed_settings,
+        )
         tg.cancel_scope.cancel()
     if result is None:
         raise StoppedAtOnce(watched[0] if watched else run_id)
@@ -129,10 +141,17 @@ def print_outcome(
 
 
 async def run_command(
-    settings: Settings, console: Console, *, run_id: str | None = None, dry_run: Path | None = None
+    settings: Settings,
+    console: Console,
+    *,
+    run_id: str | None = None,
+    dry_run: Path | None = None,
+    accept_changed_settings: bool = False,
 ) -> int:
     try:
-        result, document = await run_with_progress(settings, console, run_id=run_id, dry_run=dry_run)
+        result, document = await run_with_progress(
+            settings, console, run_id=run_id, dry_run=dry_run, accept_changed_settings=accept_changed_settings
+        )
     except StoppedAtOnce as stopped:
         return print_stopped_at_once(console, stopped)
     report_path = write_report(document, result.checkpoint.parent)

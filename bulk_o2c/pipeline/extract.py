@@ -2,7 +2,8 @@
 
 Rules this stage owns:
 - The window is fixed when the flow's extraction begins and saved with it; a resumed run reads
-  the same window even if the high-water mark or the clock moved since.
+  the same window even if the high-water mark or the clock moved since, and never computes another
+  (a reopened older run's would be empty: later runs moved the mark past its start).
 - A page's rows and the locator of the page after it commit in one transaction
   (``stage_page``): a kill between pages loses nothing and stages nothing twice.
 - A resumed extraction continues the saved job from the saved locator; one killed before its
@@ -38,18 +39,22 @@ async def extract_flow(
     """Extract ``spec.flow`` for ``run``: from the flow's high-water mark (less the overlap) to the
     run's start, or, resumed, over the window saved when it began."""
     run_id = run.run_id
-    mark = HighWaterMark.from_text(await store.runs.high_water_mark(spec.flow))
-    window = mark.window(
-        datetime.fromisoformat(run.started_at),
-        overlap=timedelta(seconds=settings.run.delta_overlap_s),
-        cursor_field=spec.window_field,
-    )
-    progress = await store.extraction.begin(
-        run_id,
-        spec.flow,
-        window_start=None if window.start is None else window.start.isoformat(),
-        window_end=window.end.isoformat(),
-    )
+    progress = await store.extraction.progress(run_id, spec.flow)
+    if progress is None:
+        # Only now: a run reopened after later runs moved the mark (a DLQ retry of an older run)
+        # has its windows saved, and the mark has gone past its start.
+        mark = HighWaterMark.from_text(await store.runs.high_water_mark(spec.flow))
+        window = mark.window(
+            datetime.fromisoformat(run.started_at),
+            overlap=timedelta(seconds=settings.run.delta_overlap_s),
+            cursor_field=spec.window_field,
+        )
+        progress = await store.extraction.begin(
+            run_id,
+            spec.flow,
+            window_start=None if window.start is None else window.start.isoformat(),
+            window_end=window.end.isoformat(),
+        )
     counters.extracted = progress.rows_staged
     if progress.done:
         counters.expected = progress.rows_staged

@@ -35,7 +35,8 @@ from bulk_o2c.pipeline.metrics import FlowCounters, RunMetrics
 from bulk_o2c.pipeline.sink import DryRunSink, RecordSink, SoapSink
 from bulk_o2c.pipeline.writeback import write_back_flow
 from bulk_o2c.protocol.salesforce.soql import HighWaterMark
-from bulk_o2c.store.fingerprint import fingerprint
+from bulk_o2c.store.fingerprint import changes, fingerprint
+from bulk_o2c.store.lock import lock_state_dir
 from bulk_o2c.store.runs import RunInfo
 from bulk_o2c.store.store import CHECKPOINT_FILE, CheckpointStore, open_store
 from bulk_o2c.transport.metrics import RequestMetrics
@@ -64,20 +65,46 @@ def checkpoint_path(settings: Settings, dry_run: Path | None = None) -> Path:
     return (dry_run if dry_run is not None else settings.run.state_dir) / CHECKPOINT_FILE
 
 
-async def choose_run(store: CheckpointStore, settings: Settings, run_id: str | None) -> RunInfo:
-    """``run_id`` to resume it; otherwise the latest unfinished run, or a new one."""
+class SettingsChangedError(ConfigError):
+    """An unfinished run would go on with another target or mapping than it was started with."""
+
+
+async def choose_run(
+    store: CheckpointStore, settings: Settings, run_id: str | None, *, accept_changed_settings: bool = False
+) -> RunInfo:
+    """``run_id`` to resume it; otherwise the latest unfinished run, or a new one.
+
+    A run continued with another target or mapping (account, URL, credentials, subsidiary...) than it
+    recorded is refused, naming what changed, unless ``accept_changed_settings``: the rest of its
+    records would go elsewhere, or differently, than the first part. Changed tuning is logged.
+    """
     settings_print = fingerprint(settings)
-    if run_id is not None:
-        found = await store.runs.get(run_id)
-        if found is None:
+    found = await (store.runs.get(run_id) if run_id is not None else store.runs.latest(unfinished=True))
+    if found is None:
+        if run_id is not None:
             raise ConfigError(f"no run {run_id} in {store.path}")
-        await store.runs.reopen(run_id, settings_print)
-        return found
-    unfinished = await store.runs.latest(unfinished=True)
-    if unfinished is not None:
-        log.info("continuing unfinished run %s", unfinished.run_id)
-        return unfinished
-    return await store.runs.start(settings_print)
+        return await store.runs.start(settings_print)
+    if found.status == "abandoned":
+        raise ConfigError(f"run {found.run_id} was abandoned; `run` starts a new one")
+    changed = changes(found.settings_json, settings_print)
+    if changed.target and not accept_changed_settings:
+        raise SettingsChangedError(
+            f"run {found.run_id} was started with other settings: "
+            + "; ".join(change.describe() for change in changed.target)
+            + ". Continuing would send the rest of its records to another target or under another "
+            "mapping. Restore the settings, continue anyway with --accept-changed-settings, or "
+            f"close the run with `abandon {found.run_id}`"
+        )
+    for change in changed.target:
+        log.warning("run %s continues with a changed target or mapping: %s", found.run_id, change.describe())
+    for change in changed.tuning:
+        log.info("run %s continues with changed tuning: %s", found.run_id, change.describe())
+    if run_id is None:
+        log.info("continuing unfinished run %s", found.run_id)
+    await store.runs.reopen(found.run_id, settings_print)
+    reopened = await store.runs.get(found.run_id)
+    assert reopened is not None
+    return reopened
 
 
 @asynccontextmanager
@@ -99,34 +126,42 @@ async def run_pipeline(
     dry_run: Path | None = None,
     stop: anyio.Event | None = None,
     watch: Watcher | None = None,
+    accept_changed_settings: bool = False,
 ) -> RunResult:
-    """Run (or resume) the whole pipeline. ``dry_run`` keeps its own checkpoint and payloads there."""
+    """Run (or resume) the whole pipeline. ``dry_run`` keeps its own checkpoint and payloads there.
+
+    Raises ``StateDirLockedError`` at once when another process holds the checkpoint's directory."""
     stop = stop if stop is not None else anyio.Event()
     path = checkpoint_path(settings, dry_run)
     if run_id is not None and not path.is_file():
         raise ConfigError(f"no run {run_id}: there is no checkpoint at {path}")
     requests = RequestMetrics()
-    # Connections and NetSuite's answer first: settings that cannot work (a secret missing, a wrong
-    # URL, refused credentials) fail before a run is recorded or anything is extracted.
-    async with (
-        connect_salesforce(settings.salesforce) as http,
-        _sink(settings, dry_run, requests) as sink,
-    ):
-        await sink.check()
-        async with open_store(path) as store:
-            run = await choose_run(store, settings, run_id)
-            metrics = RunMetrics(run.run_id, concurrency_peak=lambda: requests.peak_concurrency)
-            metrics.concurrency_now = sink.in_flight
-            async with anyio.create_task_group() as tg:
-                if watch is not None:
-                    tg.start_soon(watch, metrics)
-                steps = _Steps(settings, store, http, sink, run, metrics, stop, writeback=dry_run is None)
-                completed = await steps.all()
-                tg.cancel_scope.cancel()
-            if completed:
-                await store.runs.finish(run.run_id, "completed")
-                run = await store.runs.get(run.run_id) or run
-            write_s, transactions = store.write_seconds(), store.write_transactions()
+    # The lock, then connections and NetSuite's answer: settings that cannot work (a secret
+    # missing, a wrong URL, refused credentials) fail before a run is recorded or anything is
+    # extracted.
+    with lock_state_dir(path.parent) as lock:
+        async with (
+            connect_salesforce(settings.salesforce) as http,
+            _sink(settings, dry_run, requests) as sink,
+        ):
+            await sink.check()
+            async with open_store(path) as store:
+                run = await choose_run(
+                    store, settings, run_id, accept_changed_settings=accept_changed_settings
+                )
+                lock.record_run(run.run_id)
+                metrics = RunMetrics(run.run_id, concurrency_peak=lambda: requests.peak_concurrency)
+                metrics.concurrency_now = sink.in_flight
+                async with anyio.create_task_group() as tg:
+                    if watch is not None:
+                        tg.start_soon(watch, metrics)
+                    steps = _Steps(settings, store, http, sink, run, metrics, stop, writeback=dry_run is None)
+                    completed = await steps.all()
+                    tg.cancel_scope.cancel()
+                if completed:
+                    await store.runs.finish(run.run_id, "completed")
+                    run = await store.runs.get(run.run_id) or run
+                write_s, transactions = store.write_seconds(), store.write_transactions()
     return RunResult(run, completed, metrics, requests, path, write_s, transactions, steps.stop_reason)
 
 

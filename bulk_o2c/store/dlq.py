@@ -7,7 +7,8 @@ Rules this module owns:
   their records back where the pipeline picks them up: ``staged`` for map, load and dependency
   failures, write-back ``pending`` for write-back failures. Records parked because of a retried
   record are retried with it. The runs concerned are reopened, so ``bulk-o2c run`` (or ``resume``)
-  processes them; a record that fails again gets a new row.
+  processes them; a record that fails again gets a new row. Entries of an abandoned run are never
+  retried: that would reopen a run closed on purpose.
 - ``add`` files map and dependency failures; load and write-back failures are filed by the chunk
   and write-back completions, in the transaction that records the rest of the outcome.
 """
@@ -119,7 +120,8 @@ class DeadLetters:
         self, *, run_id: str | None = None, dlq_ids: Sequence[int] | None = None, code: str | None = None
     ) -> int:
         """Mark the open rows matching every filter given for re-processing; returns how many."""
-        where = ["retried_at IS NULL"]
+        # An abandoned run was closed on purpose: its entries stay listed, never reopen it.
+        where = ["retried_at IS NULL", "run_id NOT IN (SELECT run_id FROM runs WHERE status = 'abandoned')"]
         params: list[object] = []
         if run_id is not None:
             where.append("run_id = ?")

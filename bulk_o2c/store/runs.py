@@ -3,9 +3,11 @@
 Rules this module owns:
 - A run id shows its start time and is unique (``20250301T120000Z-3fa2c1``); "latest" means the
   run started last, in the order runs were recorded (two runs can start within one second).
-- A run is ``running`` until it is finished as ``completed`` or ``failed``; ``bulk-o2c run``
-  continues the latest ``running`` run. Reopening a run (resume, DLQ retry) makes it ``running``
-  again and records the settings it now runs with.
+- A run is ``running`` until it is finished as ``completed`` or ``failed``, or ``abandoned`` on
+  purpose; ``bulk-o2c run`` continues the latest ``running`` run. Reopening a run (resume, DLQ
+  retry) makes it ``running`` again and records the settings it now runs with.
+- Abandoning closes a run that is still ``running`` and touches nothing else: its high-water marks
+  were never moved (only a completed load moves them), so the next run reads its window again.
 - A high-water mark is ISO-8601 UTC text, compared as text, and never moves back: advancing to an
   earlier mark is a no-op, so a clock stepping back re-reads rows instead of skipping them.
 """
@@ -20,7 +22,7 @@ from typing import Literal
 from bulk_o2c.store.database import CheckpointConflictError, Database
 from bulk_o2c.store.fingerprint import Fingerprint
 
-RunStatus = Literal["running", "completed", "failed"]
+RunStatus = Literal["running", "completed", "failed", "abandoned"]
 
 
 def utc_now() -> str:
@@ -87,6 +89,17 @@ class Runs:
             )
             if cursor.rowcount != 1:
                 raise CheckpointConflictError(f"no run {run_id!r} in this checkpoint")
+
+    async def abandon(self, run_id: str) -> None:
+        """Close ``run_id`` if it is unfinished; a finished or unknown run is refused unchanged."""
+        async with self._db.transaction() as tx:
+            cursor = await tx.execute(
+                "UPDATE runs SET status = 'abandoned', finished_at = ? "
+                "WHERE run_id = ? AND status = 'running'",
+                (utc_now(), run_id),
+            )
+            if cursor.rowcount != 1:
+                raise CheckpointConflictError(f"run {run_id!r} is not an unfinished run of this checkpoint")
 
     async def high_water_mark(self, flow: str) -> str | None:
         row = await self._db.fetch_one("SELECT mark FROM high_water_marks WHERE flow = ?", (flow,))

@@ -141,6 +141,23 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX staged_by_state;
     CREATE INDEX staged_ready ON staged (run_id, flow, seq) WHERE state = 'staged';
     """,
+    # A run can be abandoned on purpose (``bulk-o2c abandon``). SQLite cannot alter a CHECK, so the
+    # table is rebuilt; rows keep their order, which is what "latest run" means.
+    """
+    CREATE TABLE runs_v5 (
+        run_id          TEXT PRIMARY KEY,
+        started_at      TEXT NOT NULL,
+        finished_at     TEXT,
+        status          TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'abandoned')),
+        settings_digest TEXT NOT NULL,
+        settings_json   TEXT NOT NULL
+    );
+    INSERT INTO runs_v5 (run_id, started_at, finished_at, status, settings_digest, settings_json)
+        SELECT run_id, started_at, finished_at, status, settings_digest, settings_json FROM runs
+        ORDER BY rowid;
+    DROP TABLE runs;
+    ALTER TABLE runs_v5 RENAME TO runs;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
