@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 
 import anyio
+import orjson
 import pytest
 from pydantic import SecretStr
 
@@ -13,8 +16,9 @@ from bulk_o2c.commands.ground_truth import ExpectedOutcome
 from bulk_o2c.config import Settings
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.pipeline.metrics import RunMetrics
-from bulk_o2c.pipeline.run import run_pipeline
+from bulk_o2c.pipeline.run import SettingsChangedError, choose_run, run_pipeline
 from bulk_o2c.sandbox.netsuite.soap_request import FieldValue
+from bulk_o2c.store.lock import StateDirLockedError
 from bulk_o2c.store.store import open_store
 from tests.support.runs import ACCOUNTS, expected
 from tests.support.shared_files import soap_validator
@@ -207,3 +211,104 @@ async def test_settings_that_cannot_work_record_no_run(boxes: Sandboxes, setting
     with pytest.raises(ConfigError, match=r"netsuite\.token_id"):
         await run_pipeline(no_secret)
     assert not checkpoint.exists()
+
+
+async def test_a_second_run_on_the_same_state_dir_is_refused_naming_the_first(
+    boxes: Sandboxes, settings: Settings
+) -> None:
+    want = expected(boxes, settings)
+    refused: list[str] = []
+
+    async def second_run(metrics: RunMetrics) -> None:  # started while the first holds the lock
+        with pytest.raises(StateDirLockedError) as error:
+            await run_pipeline(settings)
+        refused.append(str(error.value))
+        assert metrics.run_id in refused[0]
+
+    first = await run_pipeline(settings, watch=second_run)
+
+    assert first.completed
+    assert len(refused) == 1
+    assert f"pid {os.getpid()}" in refused[0]
+    _assert_exactly_once(boxes, want)
+    assert {r.write_count for r in boxes.netsuite.records("customer")} == {1}  # nothing sent twice
+
+
+async def test_resuming_with_another_subsidiary_is_refused_unless_accepted(
+    boxes: Sandboxes, settings: Settings
+) -> None:
+    stop = anyio.Event()
+    stop.set()
+    stopped = await run_pipeline(settings, stop=stop)
+    other = settings.model_copy(
+        update={"mapping": settings.mapping.model_copy(update={"subsidiary_id": "2"})}
+    )
+
+    with pytest.raises(SettingsChangedError, match=r'mapping\.subsidiary_id \("1" -> "2"\)') as refused:
+        await run_pipeline(other, run_id=stopped.run.run_id)
+    assert "--accept-changed-settings" in str(refused.value)
+    with pytest.raises(SettingsChangedError, match=r"mapping\.subsidiary_id"):
+        await run_pipeline(other)  # continuing the latest unfinished run is the same
+    assert boxes.netsuite.stats.records_received == 0
+
+    resumed = await run_pipeline(other, run_id=stopped.run.run_id, accept_changed_settings=True)
+
+    assert resumed.completed
+    assert resumed.run.run_id == stopped.run.run_id
+    assert orjson.loads(resumed.run.settings_json)["mapping"]["subsidiary_id"] == "2"
+
+
+async def test_a_changed_account_or_credentials_are_refused_and_tuning_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    secrets = {"consumer_key": "ck", "consumer_secret": "cs", "token_id": "tid", "token_secret": "ts"}
+    settings = Settings(netsuite=secrets, run={"state_dir": tmp_path})
+    async with open_store(tmp_path / "checkpoint.sqlite") as store:
+        run = await choose_run(store, settings, None)
+        for netsuite, named in (
+            ({"account_id": "7654321"}, r"netsuite\.account_id"),
+            ({"token_id": SecretStr("another-token")}, r"netsuite\.credentials"),
+        ):
+            changed = settings.model_copy(update={"netsuite": settings.netsuite.model_copy(update=netsuite)})
+            with pytest.raises(SettingsChangedError, match=named):
+                await choose_run(store, changed, run.run_id)
+        tuned = settings.model_copy(
+            update={"netsuite": settings.netsuite.model_copy(update={"concurrency": 12})}
+        )
+        with caplog.at_level(logging.INFO, logger="bulk_o2c.pipeline.run"):
+            again = await choose_run(store, tuned, None)
+    assert again.run_id == run.run_id
+    assert orjson.loads(again.settings_json)["netsuite"]["concurrency"] == 12
+    assert f"run {run.run_id} continues with changed tuning: netsuite.concurrency (5 -> 12)" in caplog.text
+
+
+async def test_a_dlq_retry_of_an_older_completed_run_resumes_it_and_wedges_nothing(
+    boxes: Sandboxes, settings: Settings
+) -> None:
+    want = expected(boxes, settings)
+    # No overlap: the later run's mark is past the older run's start, as a day later it would be.
+    settings = settings.model_copy(update={"run": settings.run.model_copy(update={"delta_overlap_s": 0.0})})
+    older = await run_pipeline(settings)
+    await anyio.sleep(1.1)  # windows end on a whole second
+    later = await run_pipeline(settings)
+    assert older.completed
+    assert later.completed
+    async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
+        marks = {flow: await store.runs.high_water_mark(flow) for flow in ("Account", "Order")}
+        retried = await store.dlq.retry(run_id=older.run.run_id)
+    assert retried == len(want.dlq)
+    jobs = boxes.salesforce.stats.query_jobs_created
+
+    resumed = await run_pipeline(settings, run_id=older.run.run_id)
+
+    assert resumed.completed
+    assert resumed.run.status == "completed"
+    assert boxes.salesforce.stats.query_jobs_created == jobs  # no window read again: only the retried
+    async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
+        assert {f: await store.runs.high_water_mark(f) for f in ("Account", "Order")} == marks
+        assert await store.runs.latest(unfinished=True) is None
+    assert await _dlq(settings) == want.dlq  # the same bad data fails the same way, none lost
+    await anyio.sleep(1.1)
+    after = await run_pipeline(settings)
+    assert after.completed
+    assert after.run.run_id not in (older.run.run_id, later.run.run_id)

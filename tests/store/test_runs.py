@@ -44,3 +44,23 @@ async def test_the_high_water_mark_never_moves_back(store: CheckpointStore, run_
     await store.runs.advance_high_water_mark(run_id, "Account", "2025-03-03T00:00:00+00:00")
     assert await store.runs.high_water_mark("Account") == "2025-03-03T00:00:00+00:00"
     assert await store.runs.high_water_mark("Order") is None
+
+
+async def test_abandoning_closes_an_unfinished_run_and_leaves_the_marks(
+    store: CheckpointStore, settings_fingerprint: Fingerprint
+) -> None:
+    done = await store.runs.start(settings_fingerprint)
+    await store.runs.advance_high_water_mark(done.run_id, "Account", "2025-03-01T00:00:00+00:00")
+    await store.runs.finish(done.run_id, "completed")
+    stuck = await store.runs.start(settings_fingerprint)
+
+    await store.runs.abandon(stuck.run_id)
+
+    closed = await store.runs.get(stuck.run_id)
+    assert closed is not None
+    assert (closed.status, closed.finished_at is not None) == ("abandoned", True)
+    assert await store.runs.latest(unfinished=True) is None  # the next `run` starts a new one
+    assert await store.runs.high_water_mark("Account") == "2025-03-01T00:00:00+00:00"
+    for finished in (done.run_id, stuck.run_id, "no-such-run"):
+        with pytest.raises(CheckpointConflictError, match="not an unfinished run"):
+            await store.runs.abandon(finished)

@@ -9,7 +9,7 @@ import pytest
 
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.store import CheckpointStore, Fingerprint, open_store
-from bulk_o2c.store.schema import SCHEMA_VERSION
+from bulk_o2c.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
 async def test_a_new_checkpoint_is_migrated_to_the_current_version_in_wal_mode(
@@ -46,3 +46,23 @@ async def test_a_checkpoint_from_a_newer_version_is_refused(checkpoint: Path) ->
 async def test_the_checkpoint_is_private_to_its_owner(store: CheckpointStore, checkpoint: Path) -> None:
     assert stat.S_IMODE((await anyio.Path(checkpoint).stat()).st_mode) == 0o600
     assert stat.S_IMODE((await anyio.Path(checkpoint.parent).stat()).st_mode) == 0o700
+
+
+async def test_a_checkpoint_from_before_abandon_keeps_its_runs_in_order_and_can_abandon(
+    checkpoint: Path,
+) -> None:
+    checkpoint.parent.mkdir()
+    with sqlite3.connect(checkpoint) as db:  # the last schema without 'abandoned'
+        for version, migration in enumerate(MIGRATIONS[:4]):
+            db.executescript(migration)
+            db.execute(f"PRAGMA user_version = {version + 1}")
+        db.executemany(
+            "INSERT INTO runs VALUES (?, '2025-03-01T00:00:00.000+00:00', NULL, 'running', 'd', '{}')",
+            [("20250301T000000Z-bbbbbb",), ("20250301T000000Z-aaaaaa",)],
+        )
+    async with open_store(checkpoint) as store:
+        latest = await store.runs.latest(unfinished=True)
+        assert latest is not None
+        assert latest.run_id == "20250301T000000Z-aaaaaa"  # recorded last, whatever its id
+        await store.runs.abandon(latest.run_id)
+        assert (await store.runs.get(latest.run_id) or latest).status == "abandoned"
