@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import socket
 import sys
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import anyio
 import orjson
@@ -14,10 +17,14 @@ from typer.testing import CliRunner
 
 from bulk_o2c.cli import app
 from bulk_o2c.commands.demo import Sandboxes
+from bulk_o2c.commands.exit_codes import EXIT_LOCKED
 from bulk_o2c.config import Settings
+from bulk_o2c.errors import ConfigError
 from bulk_o2c.pipeline.run import run_pipeline
-from bulk_o2c.store.store import open_store
-from tests.support.runs import expected
+from bulk_o2c.store.lock import lock_state_dir
+from bulk_o2c.store.runs import RunInfo
+from bulk_o2c.store.store import CheckpointStore, open_store
+from tests.support.runs import expected, write_config
 
 
 @pytest.fixture
@@ -142,3 +149,112 @@ def test_status_without_a_checkpoint_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["--config", str(config), "status"])
     assert result.exit_code == 1
     assert "no checkpoint" in result.output
+
+
+async def test_while_a_run_holds_the_state_dir_reading_works_and_writing_exits_5(
+    finished: Path, settings: Settings
+) -> None:
+    with lock_state_dir(settings.run.state_dir) as lock:
+        lock.record_run("20250301T120000Z-abc123")
+        for command in (["status"], ["dlq", "list"], ["dlq", "export", "--out", "-"]):
+            read = await _invoke_for_code(finished, *command)
+            assert read.returncode == 0, (command, read.stdout)
+        for command in (["dlq", "retry"], ["abandon", "20250301T120000Z-abc123"]):
+            refused = await _invoke_for_code(finished, *command)
+            output = refused.stdout.decode()
+            assert refused.returncode == EXIT_LOCKED, (command, output)
+            assert (
+                f"pid {os.getpid()} on {socket.gethostname()}, run 20250301T120000Z-abc123, since 20"
+                in output
+            )
+    async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
+        assert await store.dlq.count((await _latest(store)).run_id) > 0  # nothing was retried
+
+
+async def test_a_second_run_process_exits_5_naming_the_holder(
+    boxes: Sandboxes, settings: Settings, tmp_path: Path
+) -> None:
+    config, env = write_config(settings, boxes, tmp_path)
+    with lock_state_dir(settings.run.state_dir) as lock:
+        lock.record_run("20250301T120000Z-abc123")
+        refused = await anyio.run_process(
+            [sys.executable, "-m", "bulk_o2c", "--config", str(config), "run"], env=env, check=False
+        )
+    output = refused.stdout.decode()
+    assert refused.returncode == EXIT_LOCKED, output
+    assert f"pid {os.getpid()} on {socket.gethostname()}, run 20250301T120000Z-abc123, since 20" in output
+    assert boxes.netsuite.stats.requests == 0  # refused before anything was asked of either system
+    assert boxes.salesforce.stats.query_jobs_created == 0
+
+
+async def test_abandon_closes_an_unfinished_run_and_the_next_run_is_a_new_one(
+    boxes: Sandboxes, settings: Settings, tmp_path: Path
+) -> None:
+    done = await run_pipeline(settings)
+    stop = anyio.Event()
+    stop.set()
+    stuck = await run_pipeline(settings, stop=stop)
+    assert stuck.run.run_id != done.run.run_id
+    async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
+        marks = {flow: await store.runs.high_water_mark(flow) for flow in ("Account", "Order", "OrderItem")}
+    config = tmp_path / "abandon.toml"
+    config.write_text(f'[run]\nstate_dir = "{settings.run.state_dir}"\n')
+
+    abandoned = await _invoke_for_code(config, "abandon", stuck.run.run_id)
+
+    assert abandoned.returncode == 0, abandoned.stdout
+    assert f"run {stuck.run.run_id} abandoned" in abandoned.stdout.decode()
+    assert f"run {stuck.run.run_id}: abandoned" in await _invoke(config, "status", stuck.run.run_id)
+    async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
+        assert {f: await store.runs.high_water_mark(f) for f in marks} == marks
+    again = await _invoke_for_code(config, "abandon", stuck.run.run_id)
+    assert again.returncode == 1
+    assert "only an unfinished run can be abandoned" in again.stdout.decode()
+    with pytest.raises(ConfigError, match="was abandoned"):
+        await run_pipeline(settings, run_id=stuck.run.run_id)
+    await anyio.sleep(1.1)  # windows end on a whole second
+
+    after = await run_pipeline(settings)
+
+    assert after.completed
+    assert after.run.run_id not in (done.run.run_id, stuck.run.run_id)
+
+
+async def test_resume_with_another_subsidiary_is_refused_until_accepted(
+    boxes: Sandboxes, settings: Settings, tmp_path: Path
+) -> None:
+    stop = anyio.Event()
+    stop.set()
+    stopped = await run_pipeline(settings, stop=stop)
+    config, env = write_config(settings, boxes, tmp_path)
+    config.write_text(config.read_text() + '[mapping]\nsubsidiary_id = "2"\n')
+    command = [sys.executable, "-m", "bulk_o2c", "--config", str(config), "resume", stopped.run.run_id]
+
+    refused = await anyio.run_process(command, env=env, check=False)
+
+    output = refused.stdout.decode()
+    assert refused.returncode == 1, output
+    assert (
+        f'run {stopped.run.run_id} was started with other settings: mapping.subsidiary_id ("1" -> "2").'
+        in output
+    )
+    assert "--accept-changed-settings" in output
+    assert boxes.netsuite.stats.records_received == 0
+
+    accepted = await anyio.run_process([*command, "--accept-changed-settings"], env=env, check=False)
+
+    assert accepted.returncode in (0, 3), accepted.stdout.decode()
+    async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
+        assert (await _latest(store)).status == "completed"
+
+
+async def _invoke_for_code(config: Path, *args: str) -> CompletedProcess[bytes]:
+    return await anyio.run_process(
+        [sys.executable, "-m", "bulk_o2c", "--config", str(config), *args], check=False
+    )
+
+
+async def _latest(store: CheckpointStore) -> RunInfo:
+    run = await store.runs.latest()
+    assert run is not None
+    return run
