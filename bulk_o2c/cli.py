@@ -21,9 +21,8 @@ from rich.console import Console
 from bulk_o2c.commands.exit_codes import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
 from bulk_o2c.commands.invocation import use_config
 from bulk_o2c.config import Settings, load_settings, load_settings_without_secrets
-from bulk_o2c.errors import BulkO2CError
+from bulk_o2c.errors import BulkO2CError, StateDirLockedError
 from bulk_o2c.logs import configure_logging
-from bulk_o2c.store.lock import StateDirLockedError
 
 if TYPE_CHECKING:
     from bulk_o2c.pipeline.metrics import RunMetrics

@@ -2,6 +2,7 @@
 
     BulkO2CError
     ├── ConfigError                 settings are missing or contradict each other
+    ├── StateDirLockedError         another process writes the state directory (exit 5)
     ├── AuthError                   a token could not be obtained (bad key, unapproved app, ...)
     ├── TransientError              worth another attempt: the same request may succeed later
     │   ├── ConcurrencyLimitError   the shared NetSuite pool (or Salesforce concurrency) said no
@@ -22,6 +23,10 @@ class BulkO2CError(Exception):
 
 class ConfigError(BulkO2CError):
     """The configuration is incomplete or inconsistent."""
+
+
+class StateDirLockedError(BulkO2CError):
+    """Another process holds the state directory's lock; nothing was written."""
 
 
 class AuthError(BulkO2CError):

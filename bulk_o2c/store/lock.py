@@ -25,14 +25,10 @@ from pathlib import Path
 
 import orjson
 
-from bulk_o2c.errors import BulkO2CError
+from bulk_o2c.errors import StateDirLockedError
 from bulk_o2c.store.runs import utc_now
 
 LOCK_FILE = "bulk-o2c.lock"
-
-
-class StateDirLockedError(BulkO2CError):
-    """Another process holds the state directory; nothing was written."""
 
 
 class StateDirLock:

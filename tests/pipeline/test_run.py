@@ -14,11 +14,10 @@ from pydantic import SecretStr
 from bulk_o2c.commands.demo import Sandboxes
 from bulk_o2c.commands.ground_truth import ExpectedOutcome
 from bulk_o2c.config import Settings
-from bulk_o2c.errors import ConfigError
+from bulk_o2c.errors import ConfigError, StateDirLockedError
 from bulk_o2c.pipeline.metrics import RunMetrics
 from bulk_o2c.pipeline.run import SettingsChangedError, choose_run, run_pipeline
 from bulk_o2c.sandbox.netsuite.soap_request import FieldValue
-from bulk_o2c.store.lock import StateDirLockedError
 from bulk_o2c.store.store import open_store
 from tests.support.runs import ACCOUNTS, expected
 from tests.support.shared_files import soap_validator

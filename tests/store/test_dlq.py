@@ -77,3 +77,20 @@ async def test_retrying_a_write_back_failure_makes_it_pending_again(
     assert await store.dlq.retry(run_id=run_id) == 1
     assert [i.sf_id for i in await store.writeback.pending(run_id, "Account")] == [account["Id"]]
     assert await store.staging.counts(run_id) == {"Account": {"loaded": 1}}  # the record itself stays loaded
+
+
+async def test_an_abandoned_runs_entries_are_kept_but_never_retried(
+    store: CheckpointStore, run_id: str, stage: Stage, accounts: Callable[..., Rows]
+) -> None:
+    rows = accounts(1)
+    await stage("Account", rows)
+    await store.dlq.add(run_id, "Account", "map", [Failure(rows[0]["Id"], "MAPPING_X", "bad")])
+    await store.runs.abandon(run_id)
+
+    assert await store.dlq.retry() == 0
+    assert await store.dlq.retry(run_id=run_id) == 0
+
+    assert [e.code for e in await store.dlq.entries(run_id)] == ["MAPPING_X"]
+    run = await store.runs.get(run_id)
+    assert run is not None
+    assert run.status == "abandoned"  # not reopened behind the operator's back

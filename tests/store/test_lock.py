@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bulk_o2c.store.lock import StateDirLockedError, lock_state_dir
+from bulk_o2c.errors import StateDirLockedError
+from bulk_o2c.store.lock import lock_state_dir
 
 # A holder in a process of its own: it takes the lock, names a run, says so, and waits to be killed.
 _HOLDER = """
