@@ -7,9 +7,15 @@ Rules this module owns:
 - Flows run in dependency order: every extraction, then customers, then sales orders (an order's
   customer has settled by then, so orders never wait on a customer of the same run), then the
   write-back. The high-water marks advance only when all of that is durable.
+- A run holds its state directory's lock from before it asks anything of either system until its
+  checkpoint is closed: a second run on the same directory stops at once, naming the first.
+- Continuing a run compares the settings it recorded with today's (``store/fingerprint.py``): a
+  changed target or mapping is refused unless accepted, changed tuning is logged; either way the
+  run then records today's.
 - ``stop`` ends the run between steps (and new chunks within a load); the run stays ``running``, so
   ``bulk-o2c run`` or ``resume RUN_ID`` continues it. An error leaves it ``running`` too: the
-  checkpoint is as good as the last commit, and resuming is always safe.
+  checkpoint is as good as the last commit, and resuming is always safe; a run that is not to be
+  resumed is closed with ``bulk-o2c abandon``.
 """
 
 from __future__ import annotations
