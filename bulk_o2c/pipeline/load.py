@@ -11,6 +11,8 @@ Rules this stage owns (the drain-then-checkpoint order):
   (``dlq retry`` sends it once the customer is there). None is sent to fail on a missing record.
 - A record whose mapped payload has the digest of its last successful load, and whose Salesforce
   row already holds the NetSuite id, is skipped: that is the write-back's own echo in the next delta.
+- A record a later run has loaded is skipped, unmapped: this run's row of it is older (an older
+  run reopened by a DLQ retry), and sending it would put stale data over newer.
 - One worker per request the account allows (``concurrency``), bounded by the writer's limiter,
   with twice as many chunks made ready in the hand-over stream, so a worker that is done takes the
   next one at once. No chunk waits inside the writer for a slot (only if the limiter shrank under
@@ -109,8 +111,10 @@ class FlowLoader:
         self._halt = halt
         self._open_chunks = 0
         self._settled = anyio.Event()
+        self._later_runs: frozenset[str] = frozenset()
 
     async def run(self) -> None:
+        self._later_runs = await self._store.runs.recorded_after(self._run_id)
         settler = Settler(self._store, self._on_settled)
         failure: Exception | None = None
         async with anyio.create_task_group() as settling:
@@ -247,6 +251,10 @@ class FlowLoader:
         failures: list[Failure] = []
         unchanged: list[str] = []
         for staged in records:
+            previous = known.get(staged.sf_id)
+            if previous is not None and previous.run_id in self._later_runs:
+                unchanged.append(staged.sf_id)  # not even mapped: its row is out of date
+                continue
             mapped = spec.map(staged.row, children.get(staged.sf_id, ()))
             if mapped.record is None:
                 assert mapped.failure is not None
@@ -254,7 +262,6 @@ class FlowLoader:
                 continue
             digest = record_fingerprint(mapped.record)
             held_id = staged.row.get(spec.id_field, "")
-            previous = known.get(staged.sf_id)
             if previous is not None and previous.digest == digest and held_id == previous.internal_id:
                 unchanged.append(staged.sf_id)
                 continue

@@ -72,6 +72,13 @@ class Runs:
         row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM runs {where} ORDER BY rowid DESC LIMIT 1")  # noqa: S608
         return None if row is None else RunInfo(*row)
 
+    async def recorded_after(self, run_id: str) -> frozenset[str]:
+        """The runs started after ``run_id``: a reopened older run must not undo what they loaded."""
+        rows = await self._db.fetch_all(
+            "SELECT run_id FROM runs WHERE rowid > (SELECT rowid FROM runs WHERE run_id = ?)", (run_id,)
+        )
+        return frozenset(row[0] for row in rows)
+
     async def reopen(self, run_id: str, settings: Fingerprint) -> None:
         async with self._db.transaction() as tx:
             cursor = await tx.execute(

@@ -165,3 +165,26 @@ async def test_orders_waiting_for_a_refused_account_are_parked_and_counted(
     assert (counters.loaded, counters.failed, counters.parked) == (ACCOUNTS - 1, 1, 2)
     staged = await store.staging.counts(run_id)
     assert staged["Order"] == {"parked": 2, "staged": 1}
+
+
+async def test_a_reopened_older_run_sends_nothing_a_later_run_has_loaded(
+    store: CheckpointStore, run_id: str
+) -> None:
+    refused = {"SF_" + ACCOUNT_IDS[1], "SF_" + ACCOUNT_IDS[2]}
+    first = await load(store, run_id, ScriptedSink(refuse=refused), anyio.Event())
+    assert first.failed == 2
+    await store.runs.finish(run_id, "completed")
+    later = (await store.runs.start(Fingerprint("d" * 64, "{}"))).run_id
+    newer = [[sf_id, f"Account {sf_id}, renamed"] for sf_id in ACCOUNT_IDS[:2]]  # fixed since
+    await stage(store, later, "Account", newer, ["Id", "Name"])
+    assert (await load(store, later, ScriptedSink(), anyio.Event())).loaded == 2
+    assert await store.dlq.retry(run_id=run_id) == 2  # the older run's DLQ, retried
+
+    sink = ScriptedSink()
+    again = await load(store, run_id, sink, anyio.Event())
+
+    # ACCOUNT_IDS[1] is the later run's now: the older row would overwrite its newer data.
+    # ACCOUNT_IDS[2] no later run has seen: it is sent.
+    assert (again.skipped, again.loaded, sink.requests) == (1, 1, 1)
+    known = await store.outcomes.cross_reference("Account", ACCOUNT_IDS[1:3])
+    assert (known[ACCOUNT_IDS[1]].run_id, known[ACCOUNT_IDS[2]].run_id) == (later, run_id)
