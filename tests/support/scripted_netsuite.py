@@ -19,6 +19,7 @@ from bulk_o2c.config import NetSuiteSettings
 from bulk_o2c.sandbox.netsuite.outcomes import WriteOutcome
 from bulk_o2c.sandbox.netsuite.soap_request import parse_upsert_request
 from bulk_o2c.sandbox.netsuite.soap_response import render_upsert_response
+from tests.support.loopback import serving
 
 VERSION = "2025_2"
 # (request number from 1, the honest answer in the order sent) -> the answer to send.
@@ -62,24 +63,15 @@ async def scripted_netsuite(
     app = web.Application()
     path = f"/services/NetSuitePort_{VERSION}"
     app.router.add_post(path, server.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield (
-            server,
-            NetSuiteSettings(
-                account_id="1234567_SB1",
-                endpoint_version=VERSION,
-                soap_url=f"http://{host}:{port}{path}",
-                consumer_key="ck",
-                consumer_secret="cs",
-                token_id="ti",
-                token_secret="ts",
-                concurrency=2,
-            ),
+    async with serving(app) as base_url:
+        settings = NetSuiteSettings(
+            account_id="1234567_SB1",
+            endpoint_version=VERSION,
+            soap_url=base_url + path,
+            consumer_key="ck",
+            consumer_secret="cs",
+            token_id="ti",
+            token_secret="ts",
+            concurrency=2,
         )
-    finally:
-        await runner.cleanup()
+        yield server, settings

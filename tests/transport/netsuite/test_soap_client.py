@@ -22,6 +22,7 @@ from bulk_o2c.protocol.netsuite.passport import PassportSigner, TbaCredentials
 from bulk_o2c.transport.limiter import AimdLimiter
 from bulk_o2c.transport.metrics import RequestMetrics
 from bulk_o2c.transport.netsuite.soap_client import SoapClient
+from tests.support.loopback import serving
 
 VERSION = "2025_2"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -105,15 +106,8 @@ async def stub() -> AsyncIterator[tuple[Stub, str]]:
     server = Stub()
     app = web.Application()
     app.router.add_post("/services/NetSuitePort_2025_2", server.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield server, f"http://{host}:{port}/services/NetSuitePort_2025_2"
-    finally:
-        await runner.cleanup()
+    async with serving(app) as base_url:
+        yield server, f"{base_url}/services/NetSuitePort_2025_2"
 
 
 def make_client(
