@@ -58,7 +58,7 @@ async def show_status(settings: Settings, console: Console, run_id: str | None) 
             p.flow,
             window,
             p.job_id or "-",
-            str(p.pages_staged),
+            f"{p.pages_staged:,}",
             f"{p.rows_staged:,}",
             "yes" if p.done else "no",
         )
