@@ -333,7 +333,10 @@ def bench(
     ] = 1.0,
     json_out: Annotated[Path | None, typer.Option("--json", help="write the figures as JSON")] = None,
     csv_out: Annotated[Path | None, typer.Option("--csv", help="write the figures as CSV")] = None,
-    plot: Annotated[Path | None, typer.Option(help="write a PNG plot (needs the 'plot' extra)")] = None,
+    plot: Annotated[
+        # Help is rich markup: a literal "[" is written "\\[".
+        Path | None, typer.Option(help="write a PNG plot (needs pip install 'bulk-o2c\\[plot]')")
+    ] = None,
 ) -> None:
     """Sweep concurrency x chunk size: records/s, p50/p95 latency, faults; recommend a setting."""
     from bulk_o2c.commands.bench import BenchOptions, bench_command

@@ -16,9 +16,7 @@ from typing import Any
 
 import anyio
 import pytest
-import typer
 from rich.console import Console
-from typer.main import get_command
 from typer.testing import CliRunner
 
 from bulk_o2c import cli
@@ -35,6 +33,7 @@ from bulk_o2c.store.fingerprint import fingerprint
 from bulk_o2c.store.runs import RunInfo
 from bulk_o2c.store.settle import Failure
 from bulk_o2c.store.store import CheckpointStore, RunSummary, open_store
+from tests.support.command_tree import command_tree
 
 WIDTH = 80
 BIG = 1_774_312  # records/s of a fast sweep, rows of a large extraction
@@ -69,23 +68,31 @@ def render(renderable: Any) -> str:
 # --- help ---------------------------------------------------------------------------------------
 
 
-def _paths(group: typer.core.TyperGroup, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    paths = [prefix]
-    for name, command in group.commands.items():
-        if isinstance(command, typer.core.TyperGroup):
-            paths += _paths(command, (*prefix, name))
-        else:
-            paths.append((*prefix, name))
-    return paths
+_BRACKETED = re.compile(r"\[[^\[\]]+\]")
 
 
-@pytest.mark.parametrize("path", _paths(get_command(cli.app)), ids=lambda p: " ".join(p) or "bulk-o2c")  # type: ignore[arg-type]
-def test_help_shows_flags_as_flags_at_80_columns(path: tuple[str, ...]) -> None:
+def _words(text: str) -> str:
+    """``text`` without the help panel's frame and line breaks: a token may wrap across lines."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
+
+
+def _declared(command: Any) -> list[str]:
+    """The bracketed tokens in a command's own help and its parameters' (none is markup)."""
+    texts = [command.help or "", *(getattr(p, "help", None) or "" for p in command.params)]
+    return [_words(token) for text in texts for token in _BRACKETED.findall(text.replace("\\[", "["))]
+
+
+@pytest.mark.parametrize(
+    ("path", "command"), command_tree(cli.app), ids=lambda p: " ".join(p) if isinstance(p, tuple) else ""
+)
+def test_help_at_80_columns_shows_flags_as_flags_and_keeps_its_brackets(
+    path: tuple[str, ...], command: Any
+) -> None:
     result = CliRunner().invoke(cli.app, [*path, "--help"], env={"COLUMNS": str(WIDTH)})
     assert result.exit_code == 0, result.output
     assert "--help" in result.output
     assert "<bool>" not in result.output
-    assert_readable(result.output)
+    assert_readable(_words(result.output), *_declared(command))
 
 
 def test_the_top_help_shows_verbose_and_completion_without_a_value() -> None:
