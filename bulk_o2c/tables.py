@@ -69,7 +69,7 @@ class FiguresTable:
         ``edge``: with the outer border and the padding inside it; without, both give way."""
         columns = [[cells[i] for cells, _ in self.rows] for i in range(len(self.headings))]
         natural = [
-            max(cell_len(h.header), *map(cell_len, c)) for h, c in zip(self.headings, columns, strict=True)
+            max([cell_len(h.header), *map(cell_len, c)]) for h, c in zip(self.headings, columns, strict=True)
         ]
         floors = [h.floor(c) for h, c in zip(self.headings, columns, strict=True)]
         n = len(self.headings)

@@ -73,3 +73,11 @@ def test_title_caption_and_cells_are_text_not_markup() -> None:
 def test_a_row_has_one_cell_per_column() -> None:
     with pytest.raises(ValueError, match="2 cells for 5 columns"):
         _table().add_row("a", "b")
+
+
+def test_a_table_without_rows_shows_its_headings() -> None:
+    # `status` of a run stopped before its first extraction has no extraction rows.
+    table = FiguresTable((identifier("flow"), figure("rows")), title="extraction")
+    text = _render(table, 80)
+    assert "flow" in text
+    assert "rows" in text
