@@ -1,21 +1,26 @@
 from __future__ import annotations
 
 import contextlib
+import re
+import sqlite3
 import time
 from pathlib import Path
 
 import anyio
 import anyio.lowlevel
+import pytest
 
+from bulk_o2c.errors import LocalFileError
 from bulk_o2c.store.database import Database, connect
 from bulk_o2c.store.schema import migrate
 
 
 async def test_a_cancelled_transaction_is_rolled_back_and_the_connection_stays_usable(tmp_path: Path) -> None:
-    connection = await connect(tmp_path / "c.sqlite")
+    path = tmp_path / "c.sqlite"
+    connection = await connect(path)
     try:
         await migrate(connection)
-        database = Database(connection)
+        database = Database(connection, path)
         with anyio.CancelScope() as scope:
             async with database.transaction() as tx:
                 await tx.execute("INSERT INTO runs VALUES ('r1', 'now', NULL, 'running', 'd', '{}')")
@@ -31,10 +36,11 @@ async def test_a_cancelled_transaction_is_rolled_back_and_the_connection_stays_u
 
 
 async def test_concurrent_transactions_do_not_interleave(tmp_path: Path) -> None:
-    connection = await connect(tmp_path / "c.sqlite")
+    path = tmp_path / "c.sqlite"
+    connection = await connect(path)
     try:
         await migrate(connection)
-        database = Database(connection)
+        database = Database(connection, path)
 
         async def failing() -> None:
             with contextlib.suppress(RuntimeError):
@@ -59,10 +65,11 @@ async def test_concurrent_transactions_do_not_interleave(tmp_path: Path) -> None
 
 
 async def test_write_transactions_are_counted_and_timed_committed_or_not(tmp_path: Path) -> None:
-    connection = await connect(tmp_path / "c.sqlite")
+    path = tmp_path / "c.sqlite"
+    connection = await connect(path)
     try:
         await migrate(connection)
-        database = Database(connection)
+        database = Database(connection, path)
         started = time.perf_counter()
         async with database.transaction() as tx:
             await tx.execute("INSERT INTO runs VALUES ('r1', 'now', NULL, 'running', 'd', '{}')")
@@ -79,10 +86,11 @@ async def test_write_transactions_are_counted_and_timed_committed_or_not(tmp_pat
 
 
 async def test_waiting_for_the_lock_is_not_write_time(tmp_path: Path) -> None:
-    connection = await connect(tmp_path / "c.sqlite")
+    path = tmp_path / "c.sqlite"
+    connection = await connect(path)
     try:
         await migrate(connection)
-        database = Database(connection)
+        database = Database(connection, path)
 
         async def hold(seconds: float) -> None:
             async with database.transaction():
@@ -96,5 +104,56 @@ async def test_waiting_for_the_lock_is_not_write_time(tmp_path: Path) -> None:
         # Each waited for the others; counting the waits would make the sum about twice the wall time.
         assert database.write_transactions == 3
         assert 0.14 <= database.write_seconds <= elapsed
+    finally:
+        await connection.close()
+
+
+async def test_a_full_disk_fails_the_transaction_in_one_line_and_keeps_every_commit(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    connection = await connect(path)
+    try:
+        await migrate(connection)
+        database = Database(connection, path)
+        async with database.transaction() as tx:
+            await tx.execute("INSERT INTO runs VALUES ('kept', 'now', NULL, 'running', 'd', '{}')")
+        # SQLite's own page limit stands for the disk: the write below gets SQLITE_FULL itself.
+        ((pages,),) = await database.fetch_all("PRAGMA page_count")
+        await connection.execute(f"PRAGMA max_page_count = {pages}")
+        rows = [(f"lost{n}", "x" * 4000) for n in range(200)]
+
+        async def fill() -> None:
+            async with database.transaction() as tx:
+                await tx.executemany("INSERT INTO runs VALUES (?, 'now', NULL, 'running', 'd', ?)", rows)
+
+        with pytest.raises(
+            LocalFileError, match=rf"checkpoint {re.escape(str(path))} .*SQLITE_FULL.*disk is full"
+        ):
+            await fill()
+        await connection.execute("PRAGMA max_page_count = 1073741823")  # space freed
+        async with database.transaction() as tx:
+            await tx.execute("INSERT INTO runs VALUES ('after', 'now', NULL, 'running', 'd', '{}')")
+        assert await database.fetch_all("SELECT run_id FROM runs ORDER BY run_id") == [("after",), ("kept",)]
+    finally:
+        await connection.close()
+
+
+async def test_a_failed_commit_is_rolled_back_and_the_connection_stays_usable(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    connection = await connect(path)
+    try:
+        await migrate(connection)
+        database = Database(connection, path)
+        # A deferred constraint fails at COMMIT, as a full disk can: the transaction must not stay open.
+        await connection.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+        await connection.execute(
+            "CREATE TABLE child (parent_id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)"
+        )
+        await connection.execute("PRAGMA foreign_keys = ON")
+        with pytest.raises(sqlite3.IntegrityError):
+            async with database.transaction() as tx:
+                await tx.execute("INSERT INTO child VALUES (1)")
+        async with database.transaction() as tx:
+            await tx.execute("INSERT INTO parent VALUES (1)")
+        assert await database.fetch_all("SELECT count(*) FROM child") == [(0,)]
     finally:
         await connection.close()
