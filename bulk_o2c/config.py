@@ -282,7 +282,18 @@ def _describe_validation_error(exc: ValueError) -> str:
         return "invalid settings"
     # One line, each setting named: it is what the operator greps a scheduler's log for.
     problems = (
-        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+        f"{'.'.join(str(p) for p in err['loc'])}{_set_by(err['loc'])}: {err['msg']}"
         for err in exc.errors(include_input=False, include_url=False)
     )
     return "invalid settings: " + "; ".join(problems)
+
+
+def _set_by(loc: tuple[int | str, ...]) -> str:
+    """`` (from BULK_O2C_...)`` when an environment variable gave the setting at ``loc``: it beats
+    the file, so it is the one to fix."""
+    present = {name.upper() for name in os.environ}
+    for depth in range(len(loc), 0, -1):
+        name = ENV_PREFIX + "__".join(str(part) for part in loc[:depth]).upper()
+        if name in present:
+            return f" (from {name})"
+    return ""

@@ -160,3 +160,12 @@ def test_an_environment_override_that_is_not_json_names_the_variable(
     assert code == 1
     assert f"environment variable {variable} is not valid JSON" in line
     assert SECRET not in line
+
+
+def test_an_invalid_environment_override_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, line = _status(env={"BULK_O2C_RUN__DELTA_OVERLAP_S": "soon"})
+    assert code == 1
+    assert "run.delta_overlap_s (from BULK_O2C_RUN__DELTA_OVERLAP_S): Input should be a valid number" in line
