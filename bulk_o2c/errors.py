@@ -2,6 +2,8 @@
 
     BulkO2CError
     ├── ConfigError                 settings are missing or contradict each other
+    ├── LocalFileError              a file or folder on this machine cannot be used (not a folder,
+    │                               not writable, disk full, a damaged checkpoint)
     ├── AuthError                   a token could not be obtained (bad key, unapproved app, ...)
     ├── TransientError              worth another attempt: the same request may succeed later
     │   ├── ConcurrencyLimitError   the shared NetSuite pool (or Salesforce concurrency) said no
@@ -23,6 +25,10 @@ class BulkO2CError(Exception):
 
 class ConfigError(BulkO2CError):
     """The configuration is incomplete or inconsistent."""
+
+
+class LocalFileError(BulkO2CError):
+    """A file or folder on this machine cannot be used; the message names it and what to do."""
 
 
 class AuthError(BulkO2CError):
