@@ -163,7 +163,7 @@ class SalesforceHttp:
         """One attempt (plus the 401 replay) at a CSV download, the body left to read from the response.
 
         gzip is asked for (unless ``accept_gzip`` is off) and undone by aiohttp unless ``decompress``
-        is off. Use ``download`` to have failures retried.
+        is off. Use ``download`` to have failures retried and the body read within its bounds.
         """
         headers = {"Accept": "text/csv", "Accept-Encoding": self._csv_encoding}
         return self._send(

@@ -23,7 +23,7 @@ from bulk_o2c.transport.body import READ_BYTES
 from bulk_o2c.transport.limiter import AimdLimiter
 from bulk_o2c.transport.metrics import RequestMetrics
 from bulk_o2c.transport.netsuite.soap_client import SoapClient
-from tests.support.loopback_http import MIB, finished, gzip_of_zeros, routes, serving, streaming
+from tests.support.loopback_http import MIB, finished, fixed, gzip_of_zeros, routes, serving, streaming
 
 VERSION = "2025_2"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -335,11 +335,7 @@ async def test_a_gzip_bomb_answer_is_refused_as_it_inflates(
 ) -> None:
     server, url = stub
     bomb = gzip_of_zeros(64 * MIB)  # 64 KB on the wire
-
-    async def respond(request: web.Request, received: bytes) -> web.StreamResponse:
-        return web.Response(body=bomb, headers={"Content-Encoding": "gzip", "Content-Type": "text/xml"})
-
-    server.respond = respond
+    server.respond = serve(fixed(bomb, headers={"Content-Encoding": "gzip", "Content-Type": "text/xml"}))
     client = make_client(session, url, max_response_bytes=MIB)
     with pytest.raises(BodyTooLargeError, match=r"netsuite\.max_response_mib") as info:
         await client.upsert_list(fragments(1))
@@ -369,11 +365,7 @@ async def test_a_redirect_is_never_followed(stub: tuple[Stub, str], session: aio
     app = routes()
     app.router.add_post("/soap", elsewhere.handle)
     async with serving(app) as base:
-
-        async def respond(request: web.Request, received: bytes) -> web.StreamResponse:
-            return web.Response(status=307, headers={"Location": f"{base}/soap?x=1"})
-
-        server.respond = respond
+        server.respond = serve(fixed(b"", status=307, headers={"Location": f"{base}/soap?x=1"}))
         client = make_client(session, url)
         with pytest.raises(
             PermanentError, match=r"HTTP 307, a redirect to http://127\.0\.0\.1: it is not followed"
