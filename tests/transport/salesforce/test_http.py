@@ -14,6 +14,7 @@ from aiohttp import web
 from aioresponses import aioresponses
 from yarl import URL
 
+from bulk_o2c.config import SalesforceSettings
 from bulk_o2c.errors import AuthError, BodyTooLargeError, ConfigError, PermanentError, TransientError
 from bulk_o2c.protocol.salesforce.errors import (
     ConcurrentRequestLimitError,
@@ -25,7 +26,12 @@ from bulk_o2c.protocol.salesforce.errors import (
 )
 from bulk_o2c.transport.body import BodyLimits, BodyTimeoutError
 from bulk_o2c.transport.endpoint_guard import InsecureEndpointError
-from bulk_o2c.transport.salesforce.http import ConnectionLostError, SalesforceHttp, client_session
+from bulk_o2c.transport.salesforce.http import (
+    ConnectionLostError,
+    SalesforceHttp,
+    body_limits,
+    client_session,
+)
 from tests.support.loopback_http import MIB, fixed, gzip_of_zeros, serving, trickle
 
 from .conftest import API, INSTANCE, FakeTokens, quick_retry
@@ -369,3 +375,10 @@ async def test_a_redirect_is_followed_only_to_https_or_loopback() -> None:
         with pytest.raises(InsecureEndpointError, match=r"refusing to send GET to http://0\.0\.0\.0"):
             await http.request_json("GET", "moved/elsewhere")
     assert len(landed) == 1
+
+
+def test_the_bounds_come_from_the_settings() -> None:
+    settings = SalesforceSettings(max_body_mib=3, body_timeout_s=9.5)
+    assert body_limits(settings) == BodyLimits(
+        3 * MIB, 9.5, size_setting="salesforce.max_body_mib", time_setting="salesforce.body_timeout_s"
+    )
