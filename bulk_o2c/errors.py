@@ -6,6 +6,7 @@
     ├── TransientError              worth another attempt: the same request may succeed later
     │   ├── ConcurrencyLimitError   the shared NetSuite pool (or Salesforce concurrency) said no
     │   ├── SessionExpiredError     the token died; refresh and replay
+    │   ├── ResponseMismatchError   the answer does not fit the request record for record
     │   └── BodyTooLargeError       an answer passed its size bound (after decompression); unread
     └── PermanentError              the same request will fail again; the data or setup must change
         └── RequestTooLargeError    too many records or bytes in one request: split it and go on
@@ -43,6 +44,14 @@ class ConcurrencyLimitError(TransientError):
 
 class SessionExpiredError(TransientError):
     """The access token or session is no longer valid; refresh it and replay once."""
+
+
+class ResponseMismatchError(TransientError):
+    """The answer's per-record outcomes do not pair off one for one with the records sent.
+
+    Nothing in such an answer can be trusted for any record: the request is sent again whole (the
+    upsert by external id makes that harmless) and no outcome of it is kept.
+    """
 
 
 class BodyTooLargeError(TransientError):

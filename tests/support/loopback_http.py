@@ -1,32 +1,18 @@
-"""A loopback aiohttp server for transport tests, and the hostile answers they serve."""
+"""Hostile answers for transport tests, served with ``tests.support.loopback.serving``."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
 MIB = 1024 * 1024
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@asynccontextmanager
-async def serving(app: web.Application) -> AsyncIterator[str]:
-    """Serve ``app`` on 127.0.0.1 (a free port); yields its base URL."""
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
 
 
 def routes(**handlers: Handler) -> web.Application:

@@ -18,6 +18,7 @@ from bulk_o2c.transport.body import (
     body_chunks,
     read_body,
 )
+from tests.support.loopback import serving
 from tests.support.loopback_http import (
     MIB,
     Handler,
@@ -25,7 +26,6 @@ from tests.support.loopback_http import (
     fixed,
     gzip_of_zeros,
     routes,
-    serving,
     streaming,
     trickle,
 )

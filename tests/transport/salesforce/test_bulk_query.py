@@ -25,7 +25,8 @@ from bulk_o2c.transport.salesforce.bulk_query import (
 )
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
 from bulk_o2c.transport.salesforce.polling import Polling
-from tests.support.loopback_http import MIB, gzip_of_zeros, serving
+from tests.support.loopback import serving
+from tests.support.loopback_http import MIB, gzip_of_zeros
 
 from .conftest import API, FakeTokens, quick_retry
 

@@ -32,7 +32,8 @@ from bulk_o2c.transport.salesforce.http import (
     body_limits,
     client_session,
 )
-from tests.support.loopback_http import MIB, fixed, gzip_of_zeros, serving, trickle
+from tests.support.loopback import serving
+from tests.support.loopback_http import MIB, fixed, gzip_of_zeros, trickle
 
 from .conftest import API, INSTANCE, FakeTokens, quick_retry
 
