@@ -19,7 +19,6 @@ import tomllib
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
@@ -32,7 +31,7 @@ from pydantic_settings import (
 )
 
 from bulk_o2c.errors import ConfigError
-from bulk_o2c.loopback import is_loopback_host
+from bulk_o2c.loopback import is_allowed_endpoint
 from bulk_o2c.mapping.settings import MappingSettings
 
 DEFAULT_CONFIG_FILE = Path("bulk-o2c.toml")
@@ -71,10 +70,7 @@ Secret = Annotated[SecretStr | None, BeforeValidator(_resolve_secret)]
 
 def check_endpoint(url: str) -> str:
     """Refuse plain http anywhere but loopback: tokens and customer data travel in these requests."""
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        return url.rstrip("/")
-    if parts.scheme == "http" and parts.hostname and is_loopback_host(parts.hostname):
+    if is_allowed_endpoint(url):
         return url.rstrip("/")
     raise ValueError(f"refusing {url!r}: only https, or http to a loopback address, is allowed")
 
@@ -98,6 +94,9 @@ class NetSuiteSettings(_Section):
     )
     request_timeout_s: float = Field(300.0, gt=0, le=840, description="well under NetSuite's 15 minutes")
     max_attempts: int = Field(8, ge=1, le=50)
+    max_response_mib: int = Field(
+        16, ge=1, le=1024, description="largest SOAP answer read, decompressed (1,000 outcomes: ~1 MiB)"
+    )
     # OAuth 2.0 machine-to-machine, for REST calls.
     m2m_client_id: str | None = None
     m2m_certificate_id: str | None = None
@@ -169,6 +168,12 @@ class SalesforceSettings(_Section):
         10.0, gt=0, description="the wait doubles up to this (every poll is an API call)"
     )
     poll_timeout_s: float = Field(86_400.0, gt=0, description="a job still running then is aborted")
+    max_body_mib: int = Field(
+        128, ge=1, le=4096, description="largest answer read (a results page), decompressed"
+    )
+    body_timeout_s: float = Field(
+        600.0, gt=0, description="longest time one answer (a results page) may take to arrive"
+    )
 
     @field_validator("login_url", "instance_url")
     @classmethod
