@@ -26,6 +26,7 @@ from pathlib import Path
 import orjson
 
 from bulk_o2c.errors import StateDirLockedError
+from bulk_o2c.private_files import make_private_dir, refusals
 from bulk_o2c.store.runs import utc_now
 
 LOCK_FILE = "bulk-o2c.lock"
@@ -34,8 +35,9 @@ LOCK_FILE = "bulk-o2c.lock"
 class StateDirLock:
     """The held lock; ``record_run`` names the run in the file once it is chosen."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, what: str) -> None:
         self._fd = fd
+        self._what = what
         self._holder: dict[str, object] = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
@@ -50,8 +52,9 @@ class StateDirLock:
 
     def _write(self) -> None:
         data = orjson.dumps(self._holder)
-        os.pwrite(self._fd, data, 0)
-        os.ftruncate(self._fd, len(data))
+        with refusals(self._what):  # a full disk, say: one line, not a traceback
+            os.pwrite(self._fd, data, 0)
+            os.ftruncate(self._fd, len(data))
 
 
 def _describe_holder(fd: int) -> str:
@@ -67,9 +70,11 @@ def _describe_holder(fd: int) -> str:
 @contextmanager
 def lock_state_dir(state_dir: Path) -> Iterator[StateDirLock]:
     """Hold ``state_dir`` for writing, or raise ``StateDirLockedError`` naming who holds it."""
-    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = state_dir / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    what = f"the state directory's lock {path}"
+    make_private_dir(state_dir, what)
+    with refusals(what):  # read and written: a refused process reads who holds it
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -78,6 +83,6 @@ def lock_state_dir(state_dir: Path) -> Iterator[StateDirLock]:
                 f"{state_dir} is in use by another bulk-o2c: {_describe_holder(fd)}. "
                 "Wait for it to end, or stop it; a process that died holds no lock"
             ) from None
-        yield StateDirLock(fd)
+        yield StateDirLock(fd, what)
     finally:
         os.close(fd)  # releases the lock

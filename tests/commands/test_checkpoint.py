@@ -6,9 +6,9 @@ import csv
 import io
 import os
 import socket
+import stat
 import sys
 from pathlib import Path
-from subprocess import CompletedProcess
 
 import anyio
 import orjson
@@ -24,6 +24,7 @@ from bulk_o2c.pipeline.run import run_pipeline
 from bulk_o2c.store.lock import lock_state_dir
 from bulk_o2c.store.runs import RunInfo
 from bulk_o2c.store.store import CheckpointStore, open_store
+from tests.support.cli import bulk_o2c, error_line, run
 from tests.support.runs import expected, write_config
 
 
@@ -151,18 +152,43 @@ def test_status_without_a_checkpoint_says_so(tmp_path: Path) -> None:
     assert "no checkpoint" in result.output
 
 
+async def test_dlq_export_into_a_missing_folder_creates_it_for_its_owner_only(
+    finished: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "exports" / "today" / "dlq.jsonl"
+
+    code, output = await run(
+        bulk_o2c("--config", str(finished), "dlq", "export", "--out", str(out), "--format", "jsonl")
+    )
+
+    assert code == 0, output
+    assert f"written to {out}" in output
+    assert out.read_text().count("\n") > 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    for folder in (tmp_path / "exports", out.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+async def test_dlq_export_to_a_folder_says_to_give_a_file(finished: Path, tmp_path: Path) -> None:
+    code, output = await run(bulk_o2c("--config", str(finished), "dlq", "export", "--out", str(tmp_path)))
+
+    assert code == 1
+    assert f"cannot write the DLQ export {tmp_path}: {tmp_path} is a folder: give a file path" in error_line(
+        output
+    )
+
+
 async def test_while_a_run_holds_the_state_dir_reading_works_and_writing_exits_5(
     finished: Path, settings: Settings
 ) -> None:
     with lock_state_dir(settings.run.state_dir) as lock:
         lock.record_run("20250301T120000Z-abc123")
         for command in (["status"], ["dlq", "list"], ["dlq", "export", "--out", "-"]):
-            read = await _invoke_for_code(finished, *command)
-            assert read.returncode == 0, (command, read.stdout)
+            code, output = await run(bulk_o2c("--config", str(finished), *command))
+            assert code == 0, (command, output)
         for command in (["dlq", "retry"], ["abandon", "20250301T120000Z-abc123"]):
-            refused = await _invoke_for_code(finished, *command)
-            output = refused.stdout.decode()
-            assert refused.returncode == EXIT_LOCKED, (command, output)
+            code, output = await run(bulk_o2c("--config", str(finished), *command))
+            assert code == EXIT_LOCKED, (command, output)
             assert (
                 f"pid {os.getpid()} on {socket.gethostname()}, run 20250301T120000Z-abc123, since 20"
                 in output
@@ -177,11 +203,8 @@ async def test_a_second_run_process_exits_5_naming_the_holder(
     config, env = write_config(settings, boxes, tmp_path)
     with lock_state_dir(settings.run.state_dir) as lock:
         lock.record_run("20250301T120000Z-abc123")
-        refused = await anyio.run_process(
-            [sys.executable, "-m", "bulk_o2c", "--config", str(config), "run"], env=env, check=False
-        )
-    output = refused.stdout.decode()
-    assert refused.returncode == EXIT_LOCKED, output
+        code, output = await run(bulk_o2c("--config", str(config), "run"), env)
+    assert code == EXIT_LOCKED, output
     assert f"pid {os.getpid()} on {socket.gethostname()}, run 20250301T120000Z-abc123, since 20" in output
     assert boxes.netsuite.stats.requests == 0  # refused before anything was asked of either system
     assert boxes.salesforce.stats.query_jobs_created == 0
@@ -200,16 +223,16 @@ async def test_abandon_closes_an_unfinished_run_and_the_next_run_is_a_new_one(
     config = tmp_path / "abandon.toml"
     config.write_text(f'[run]\nstate_dir = "{settings.run.state_dir}"\n')
 
-    abandoned = await _invoke_for_code(config, "abandon", stuck.run.run_id)
+    code, output = await run(bulk_o2c("--config", str(config), "abandon", stuck.run.run_id))
 
-    assert abandoned.returncode == 0, abandoned.stdout
-    assert f"run {stuck.run.run_id} abandoned" in abandoned.stdout.decode()
+    assert code == 0, output
+    assert f"run {stuck.run.run_id} abandoned" in output
     assert f"run {stuck.run.run_id}: abandoned" in await _invoke(config, "status", stuck.run.run_id)
     async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
         assert {f: await store.runs.high_water_mark(f) for f in marks} == marks
-    again = await _invoke_for_code(config, "abandon", stuck.run.run_id)
-    assert again.returncode == 1
-    assert "only an unfinished run can be abandoned" in again.stdout.decode()
+    code, output = await run(bulk_o2c("--config", str(config), "abandon", stuck.run.run_id))
+    assert code == 1
+    assert "only an unfinished run can be abandoned" in error_line(output)
     with pytest.raises(ConfigError, match="was abandoned"):
         await run_pipeline(settings, run_id=stuck.run.run_id)
     await anyio.sleep(1.1)  # windows end on a whole second
@@ -228,30 +251,23 @@ async def test_resume_with_another_subsidiary_is_refused_until_accepted(
     stopped = await run_pipeline(settings, stop=stop)
     config, env = write_config(settings, boxes, tmp_path)
     config.write_text(config.read_text() + '[mapping]\nsubsidiary_id = "2"\n')
-    command = [sys.executable, "-m", "bulk_o2c", "--config", str(config), "resume", stopped.run.run_id]
+    command = bulk_o2c("--config", str(config), "resume", stopped.run.run_id)
 
-    refused = await anyio.run_process(command, env=env, check=False)
+    code, output = await run(command, env)
 
-    output = refused.stdout.decode()
-    assert refused.returncode == 1, output
+    assert code == 1, output
     assert (
         f'run {stopped.run.run_id} was started with other settings: mapping.subsidiary_id ("1" -> "2").'
-        in output
+        in error_line(output)
     )
     assert "--accept-changed-settings" in output
     assert boxes.netsuite.stats.records_received == 0
 
-    accepted = await anyio.run_process([*command, "--accept-changed-settings"], env=env, check=False)
+    code, output = await run([*command, "--accept-changed-settings"], env)
 
-    assert accepted.returncode in (0, 3), accepted.stdout.decode()
+    assert code in (0, 3), output
     async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
         assert (await _latest(store)).status == "completed"
-
-
-async def _invoke_for_code(config: Path, *args: str) -> CompletedProcess[bytes]:
-    return await anyio.run_process(
-        [sys.executable, "-m", "bulk_o2c", "--config", str(config), *args], check=False
-    )
 
 
 async def _latest(store: CheckpointStore) -> RunInfo:

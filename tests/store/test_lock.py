@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bulk_o2c.errors import StateDirLockedError
+from bulk_o2c.errors import LocalFileError, StateDirLockedError
 from bulk_o2c.store.lock import lock_state_dir
 
 # A holder in a process of its own: it takes the lock, names a run, says so, and waits to be killed.
@@ -64,3 +64,10 @@ def test_a_holder_killed_with_sigkill_leaves_no_lock(tmp_path: Path) -> None:
     with lock_state_dir(tmp_path) as lock:  # nothing to clean up by hand
         lock.record_run("next")
     assert b'"run_id":"next"' in (tmp_path / "bulk-o2c.lock").read_bytes()
+
+
+def test_a_state_dir_in_the_way_is_one_line_naming_the_lock(tmp_path: Path) -> None:
+    (tmp_path / "state").write_text("a file where the state directory should be")
+    refused = pytest.raises(LocalFileError, match=r"cannot write the state directory's lock .*is a file")
+    with refused, lock_state_dir(tmp_path / "state"):
+        pass
