@@ -11,6 +11,7 @@ import pytest
 from bulk_o2c.commands.demo import Sandboxes
 from bulk_o2c.config import Settings
 from bulk_o2c.store import Fingerprint
+from bulk_o2c.store.lock import LOCK_FILE
 from bulk_o2c.store.store import CHECKPOINT_FILE, open_store
 from tests.support.cli import (
     bulk_o2c,
@@ -104,7 +105,8 @@ async def test_a_run_names_a_state_dir_it_cannot_use_before_extracting(
 
     assert code == 1
     line = error_line(output)
-    assert f"the checkpoint {state_dir / CHECKPOINT_FILE}" in line
+    # The state directory's lock is the first thing a run writes there, before the checkpoint.
+    assert f"the state directory's lock {state_dir / LOCK_FILE}" in line
     assert (f"{state_dir} is a file, not a folder" if problem == "a file" else "not writable") in line
     assert boxes.salesforce.stats.query_jobs_created == 0
 
