@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from bulk_o2c.commands import demo
 from bulk_o2c.commands.demo import DemoOptions, run_demo
 from bulk_o2c.commands.exit_codes import EXIT_FAILURE, EXIT_OK
-from bulk_o2c.commands.ground_truth import ExpectedOutcome
+from bulk_o2c.commands.ground_truth import ExpectedOutcome, expected_outcome
 from bulk_o2c.commands.invocation import use_config
 from bulk_o2c.config import load_settings
 
@@ -42,13 +41,11 @@ async def test_the_demo_exits_0_when_its_check_passes_though_its_bad_records_are
 async def test_the_demo_fails_naming_what_differs_from_the_ground_truth(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    truth = demo.expected_outcome
-
     def one_customer_too_many(*args: object, **kwargs: object) -> ExpectedOutcome:
-        want = truth(*args, **kwargs)  # type: ignore[arg-type]
+        want = expected_outcome(*args, **kwargs)  # type: ignore[arg-type]
         return replace(want, customers=want.customers | {"SF-ACCOUNT-NEVER-THERE"})
 
-    monkeypatch.setattr(demo, "expected_outcome", one_customer_too_many)
+    monkeypatch.setattr("bulk_o2c.commands.demo.expected_outcome", one_customer_too_many)
 
     code, output = await _demo(tmp_path)
 
