@@ -37,6 +37,11 @@ sandbox_app = typer.Typer(no_args_is_help=True, help="Run an emulator on 127.0.0
 app.add_typer(sandbox_app, name="sandbox")
 dlq_app = typer.Typer(no_args_is_help=True, help="Inspect, retry and export the dead-letter queue.")
 app.add_typer(dlq_app, name="dlq")
+warnings_app = typer.Typer(
+    no_args_is_help=True,
+    help="Show and export the warnings of loaded records (names cut, characters removed).",
+)
+app.add_typer(warnings_app, name="warnings")
 
 # Lines are never folded: the commands printed for the user (resume, dlq retry) must survive
 # copy and paste from a log or a narrow terminal.
@@ -282,6 +287,35 @@ def dlq_export(
 
     raise typer.Exit(
         _guarded(lambda: anyio.run(export_dlq, checkpoint_settings(), console, out, fmt.literal, run_id))
+    )
+
+
+@warnings_app.command("list")
+def warnings_list(
+    run_id: Annotated[str | None, typer.Option("--run", help="only this run")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="rows to show")] = 50,
+) -> None:
+    """Show each warning with its record, and the counts per flow and kind."""
+    from bulk_o2c.commands.checkpoint import list_warnings
+
+    raise typer.Exit(
+        _guarded(lambda: anyio.run(list_warnings, checkpoint_settings(), console, run_id, limit))
+    )
+
+
+@warnings_app.command("export")
+def warnings_export(
+    out: Annotated[Path, typer.Option(help="file to write ('-' for stdout)")] = Path("-"),
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or jsonl")] = ExportFormat.CSV,
+    run_id: Annotated[str | None, typer.Option("--run", help="only this run")] = None,
+) -> None:
+    """Export every warning with its record and Salesforce row, for a spreadsheet or a program."""
+    from bulk_o2c.commands.checkpoint import export_warning_list
+
+    raise typer.Exit(
+        _guarded(
+            lambda: anyio.run(export_warning_list, checkpoint_settings(), console, out, fmt.literal, run_id)
+        )
     )
 
 

@@ -1,10 +1,12 @@
-"""``status`` and ``dlq``: reading and adjusting the checkpoint without talking to either system."""
+"""``status``, ``dlq`` and ``warnings``: reading and adjusting the checkpoint without talking to
+either system."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -14,8 +16,10 @@ from bulk_o2c.commands.invocation import command_line
 from bulk_o2c.config import Settings
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.pipeline.flows import SENT_WITH
+from bulk_o2c.pipeline.report import warning_counts
 from bulk_o2c.pipeline.run import checkpoint_path
-from bulk_o2c.store.export import export
+from bulk_o2c.store.database import _create_private as create_private
+from bulk_o2c.store.export import export, export_warnings
 from bulk_o2c.store.store import CheckpointStore, open_store
 
 
@@ -76,6 +80,7 @@ async def show_status(settings: Settings, console: Console, run_id: str | None) 
         + f"; DLQ open: {summary.dlq_open:,}",
         highlight=False,
     )
+    console.print(f"warnings: {warning_counts(summary.warnings)}", highlight=False, markup=False)
     if run.status == "running":
         console.print(f"continue it with: {command_line('resume', run.run_id)}", highlight=False)
     return EXIT_OK
@@ -83,6 +88,14 @@ async def show_status(settings: Settings, console: Console, run_id: str | None) 
 
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {count:,}" for name, count in counts.items()) or "-"
+
+
+def _print_entries(console: Console, lines: list[str], total: int, export: str) -> None:
+    """One line per entry (reads well in a narrow terminal, greps well in a log), and how many more."""
+    for line in lines:
+        console.print(line, highlight=False, markup=False)
+    if total > len(lines):
+        console.print(f"showing {len(lines):,} of {total:,}; --limit for more, `{export}` writes them all")
 
 
 async def list_dlq(settings: Settings, console: Console, run_id: str | None, limit: int) -> int:
@@ -93,19 +106,8 @@ async def list_dlq(settings: Settings, console: Console, run_id: str | None, lim
     if not entries:
         console.print("no open DLQ entry" + (f" in run {run_id}" if run_id else ""), highlight=False)
         return EXIT_OK
-    # One line per entry: reads well in a narrow terminal, greps well in a log.
-    for entry in entries:
-        console.print(
-            f"#{entry.dlq_id} {entry.run_id} {entry.flow} {entry.sf_id} [{entry.stage}] "
-            f"{entry.code}: {entry.message}",
-            highlight=False,
-            markup=False,
-        )
-    total = sum(codes.values())
-    if total > len(entries):
-        console.print(
-            f"showing {len(entries):,} of {total:,}; --limit for more, `dlq export` writes them all"
-        )
+    lines = [f"#{e.dlq_id} {e.run_id} {e.flow} {e.sf_id} [{e.stage}] {e.code}: {e.message}" for e in entries]
+    _print_entries(console, lines, sum(codes.values()), "dlq export")
     console.print(f"by code: {_counts(codes)}", highlight=False, markup=False)
     return EXIT_OK
 
@@ -130,16 +132,64 @@ async def retry_dlq(
     return EXIT_OK
 
 
-async def export_dlq(
-    settings: Settings, console: Console, out: Path, fmt: Literal["csv", "jsonl"], run_id: str | None
+async def list_warnings(settings: Settings, console: Console, run_id: str | None, limit: int) -> int:
+    async with open_store(_existing_checkpoint(settings)) as store:
+        run_id = await _known(store, run_id)
+        entries = await store.warnings.entries(run_id, limit=limit)
+        counts = await store.warnings.counts(run_id)
+    if not entries:
+        console.print("no warning" + (f" in run {run_id}" if run_id else ""), highlight=False)
+        return EXIT_OK
+    lines = [
+        f"{w.run_id} {w.flow} {w.sf_id} {w.external_id} -> {w.internal_id or '-'} [{w.kind}] {w.message}"
+        for w in entries
+    ]
+    _print_entries(console, lines, sum(sum(kinds.values()) for kinds in counts.values()), "warnings export")
+    console.print(f"by flow and kind: {warning_counts(counts)}", highlight=False, markup=False)
+    return EXIT_OK
+
+
+Exporter = Callable[[CheckpointStore, TextIO, Literal["csv", "jsonl"], str | None], Awaitable[int]]
+
+
+async def _export(
+    settings: Settings,
+    console: Console,
+    out: Path,
+    fmt: Literal["csv", "jsonl"],
+    run_id: str | None,
+    write: Exporter,
 ) -> int:
     async with open_store(_existing_checkpoint(settings)) as store:
         run_id = await _known(store, run_id)
         if str(out) == "-":
-            written = await export(store.dlq, sys.stdout, fmt, run_id=run_id)
+            written = await write(store, sys.stdout, fmt, run_id)
         else:
+            # Exports hold Salesforce rows: created only its owner can read, as the checkpoint is.
+            create_private(out)
             with out.open("w", encoding="utf-8", newline="") as handle:
-                written = await export(store.dlq, handle, fmt, run_id=run_id)
+                written = await write(store, handle, fmt, run_id)
     if str(out) != "-":
         console.print(f"{written} entries written to {out}")
     return EXIT_OK
+
+
+async def export_dlq(
+    settings: Settings, console: Console, out: Path, fmt: Literal["csv", "jsonl"], run_id: str | None
+) -> int:
+    return await _export(
+        settings, console, out, fmt, run_id, lambda store, to, f, run: export(store.dlq, to, f, run_id=run)
+    )
+
+
+async def export_warning_list(
+    settings: Settings, console: Console, out: Path, fmt: Literal["csv", "jsonl"], run_id: str | None
+) -> int:
+    return await _export(
+        settings,
+        console,
+        out,
+        fmt,
+        run_id,
+        lambda store, to, f, run: export_warnings(store.warnings, to, f, run_id=run),
+    )

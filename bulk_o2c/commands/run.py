@@ -19,7 +19,7 @@ from bulk_o2c.commands.exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
 from bulk_o2c.commands.invocation import command_line
 from bulk_o2c.config import Settings
 from bulk_o2c.pipeline.metrics import RunMetrics
-from bulk_o2c.pipeline.report import report_document, summary_table, write_report
+from bulk_o2c.pipeline.report import report_document, summary_table, warnings_total, write_report
 from bulk_o2c.pipeline.run import RunResult, run_pipeline
 from bulk_o2c.progress import show_progress
 from bulk_o2c.store.store import open_store
@@ -101,6 +101,13 @@ def print_outcome(
     console.print(summary_table(document))
     console.print(f"report: {report_path}\ncheckpoint: {result.checkpoint}", highlight=False)
     run_id = result.run.run_id
+    warned = warnings_total(document)
+    if warned:
+        console.print(
+            f"{warned:,} warnings (records loaded with a change): "
+            f"{command_line('warnings', 'list', '--run', run_id)}",
+            highlight=False,
+        )
     if not result.completed:
         if result.stop_reason is None:  # a signal
             console.print(

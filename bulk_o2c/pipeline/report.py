@@ -34,6 +34,7 @@ class FlowReport:
     written_back: int
     writeback_failed: int
     records_per_s: float
+    warnings: dict[str, int]  # kind -> records' warnings of that kind (bulk-o2c warnings list)
 
 
 def flow_reports(summary: RunSummary, metrics: RunMetrics) -> list[FlowReport]:
@@ -59,6 +60,7 @@ def flow_reports(summary: RunSummary, metrics: RunMetrics) -> list[FlowReport]:
                 written_back=writeback.get("done", 0),
                 writeback_failed=writeback.get("failed", 0),
                 records_per_s=round(done_here / elapsed, 1) if elapsed > 0 else 0.0,
+                warnings=summary.warnings.get(flow, {}),
             )
         )
     return reports
@@ -135,4 +137,22 @@ def summary_table(document: dict[str, Any]) -> Table:
         f"{faults}; checkpoint writes {document['checkpoint']['share_of_wall']:.1%} of the time; "
         f"DLQ open: {document['dlq_open']}"
     )
+    warned = {flow["flow"]: flow["warnings"] for flow in document["flows"] if flow["warnings"]}
+    if warned:
+        table.caption += f"\nwarnings: {warning_counts(warned)}"
     return table
+
+
+def warnings_total(document: dict[str, Any]) -> int:
+    return sum(sum(flow["warnings"].values()) for flow in document["flows"])
+
+
+def warning_counts(by_flow: dict[str, dict[str, int]]) -> str:
+    """``Account TEXT_CUT 3, CHARACTERS_REMOVED 1; Order ...``, or ``-``."""
+    return (
+        "; ".join(
+            f"{flow} " + ", ".join(f"{kind} {n:,}" for kind, n in kinds.items())
+            for flow, kinds in sorted(by_flow.items())
+        )
+        or "-"
+    )

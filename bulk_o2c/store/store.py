@@ -7,7 +7,8 @@
 
 Each part owns its tables: ``runs`` (runs, high-water marks), ``extraction`` (progress, page
 staging), ``staging`` (staged records, dependants), ``chunks`` (ledger, outcomes), ``outcomes``
-(cross-reference), ``dlq`` and ``writeback``. Every method that writes has committed when it returns.
+(cross-reference), ``dlq``, ``writeback`` and ``warnings`` (reads the outcomes' warnings). Every
+method that writes has committed when it returns.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bulk_o2c.store.outcomes import Outcomes
 from bulk_o2c.store.runs import RunInfo, Runs
 from bulk_o2c.store.schema import migrate
 from bulk_o2c.store.staging import Staging
+from bulk_o2c.store.warnings import RecordWarnings
 from bulk_o2c.store.writeback import Writeback
 
 CHECKPOINT_FILE = "checkpoint.sqlite"
@@ -41,6 +43,7 @@ class RunSummary:
     chunks: dict[str, int]  # chunk state -> count
     writeback: dict[str, dict[str, int]]  # flow -> write-back state -> count
     dlq_open: int
+    warnings: dict[str, dict[str, int]]  # flow -> warning kind -> count
 
 
 class CheckpointStore:
@@ -54,6 +57,7 @@ class CheckpointStore:
         self.outcomes = Outcomes(database)
         self.dlq = DeadLetters(database)
         self.writeback = Writeback(database)
+        self.warnings = RecordWarnings(database)
 
     def write_seconds(self) -> float:
         """Seconds spent in write transactions since the store was opened (the checkpoint's cost)."""
@@ -73,6 +77,7 @@ class CheckpointStore:
             chunks=await self.chunks.counts(run_id),
             writeback=await self.writeback.counts(run_id),
             dlq_open=await self.dlq.count(run_id),
+            warnings=await self.warnings.counts(run_id),
         )
 
 

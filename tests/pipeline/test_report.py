@@ -7,7 +7,9 @@ from rich.console import Console
 from bulk_o2c.pipeline.report import summary_table
 
 
-def _flow(name: str, extracted: int, loaded: int = 0) -> dict[str, Any]:
+def _flow(
+    name: str, extracted: int, loaded: int = 0, warnings: dict[str, int] | None = None
+) -> dict[str, Any]:
     return {
         "flow": name,
         "extracted": extracted,
@@ -17,6 +19,7 @@ def _flow(name: str, extracted: int, loaded: int = 0) -> dict[str, Any]:
         "parked": 0,
         "written_back": loaded,
         "records_per_s": 0.0,
+        "warnings": warnings or {},
     }
 
 
@@ -37,3 +40,22 @@ def test_the_summary_fits_an_80_column_log_and_order_lines_count_in_their_orders
     assert "extracted" in text
     (items,) = [line for line in text.splitlines() if "OrderItem" in line]
     assert items.split()[1:] == ["│", "1,859", *["│", "-"] * 6]
+
+
+def test_the_summary_counts_warnings_per_flow_and_kind() -> None:
+    document = {
+        "run_id": "20261127T000000Z-abcdef",
+        "status": "completed",
+        "flows": [
+            _flow("Account", 300, 294, {"CHARACTERS_REMOVED": 8, "TEXT_CUT": 11}),
+            _flow("Order", 300, 273),
+            _flow("OrderItem", 1_859),
+        ],
+        "netsuite": {"faults": {}, "requests": 6, "mean_request_s": 0.05, "peak_concurrency": 3},
+        "wall_seconds": 6.6,
+        "checkpoint": {"share_of_wall": 0.005},
+        "dlq_open": 33,
+    }
+    console = Console(width=80, record=True, soft_wrap=True)
+    console.print(summary_table(document))
+    assert "warnings: Account CHARACTERS_REMOVED 8, TEXT_CUT 11" in console.export_text()
