@@ -9,7 +9,6 @@ again on resume, and the command exits 4 printing how to continue (there is no s
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 
 import anyio
@@ -53,7 +52,6 @@ async def run_with_progress(
 ) -> tuple[RunResult, dict[str, object]]:
     """Raises ``StoppedAtOnce`` when a second signal cancelled the run."""
     stop = anyio.Event()
-    started = time.perf_counter()
     watched: list[str] = []
 
     async def watch(metrics: RunMetrics) -> None:
@@ -69,7 +67,7 @@ async def run_with_progress(
         raise StoppedAtOnce(watched[0] if watched else run_id)
     async with open_store(result.checkpoint) as store:
         summary = await store.summary(result.run)
-    document = report_document(summary, result, time.perf_counter() - started)
+    document = report_document(summary, result.checkpoint)
     return result, document
 
 

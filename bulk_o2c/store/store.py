@@ -7,8 +7,9 @@
 
 Each part owns its tables: ``runs`` (runs, high-water marks), ``extraction`` (progress, page
 staging), ``staging`` (staged records, dependants), ``chunks`` (ledger, outcomes), ``outcomes``
-(cross-reference), ``dlq``, ``writeback`` and ``warnings`` (reads the outcomes' warnings). Every
-method that writes has committed when it returns.
+(cross-reference), ``dlq``, ``writeback``, ``warnings`` (reads the outcomes' warnings) and
+``processes`` (what each process of a run did). Every method that writes has committed when it
+returns.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bulk_o2c.store.database import Database, connect
 from bulk_o2c.store.dlq import DeadLetters
 from bulk_o2c.store.extraction import Extraction, ExtractionProgress
 from bulk_o2c.store.outcomes import Outcomes
+from bulk_o2c.store.processes import Processes, ProcessRecord
 from bulk_o2c.store.runs import RunInfo, Runs
 from bulk_o2c.store.schema import migrate
 from bulk_o2c.store.staging import Staging
@@ -44,6 +46,7 @@ class RunSummary:
     writeback: dict[str, dict[str, int]]  # flow -> write-back state -> count
     dlq_open: int
     warnings: dict[str, dict[str, int]]  # flow -> warning kind -> count
+    processes: tuple[ProcessRecord, ...]  # what each process of the run did, in order
 
 
 class CheckpointStore:
@@ -58,6 +61,7 @@ class CheckpointStore:
         self.dlq = DeadLetters(database)
         self.writeback = Writeback(database)
         self.warnings = RecordWarnings(database)
+        self.processes = Processes(database)
 
     def write_seconds(self) -> float:
         """Seconds spent in write transactions since the store was opened (the checkpoint's cost)."""
@@ -78,6 +82,7 @@ class CheckpointStore:
             writeback=await self.writeback.counts(run_id),
             dlq_open=await self.dlq.count(run_id),
             warnings=await self.warnings.counts(run_id),
+            processes=tuple(await self.processes.of_run(run_id)),
         )
 
 

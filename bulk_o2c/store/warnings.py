@@ -18,8 +18,7 @@ from bulk_o2c.store.rows import decode_source, source_join
 
 # A warning written before warnings had kinds is a plain string (bulk_o2c.record_warnings).
 _KIND = (
-    "CASE w.type WHEN 'object' THEN json_extract(w.value, '$.kind') "
-    f"ELSE '{WarningKind.UNCLASSIFIED}' END"
+    f"CASE w.type WHEN 'object' THEN json_extract(w.value, '$.kind') ELSE '{WarningKind.UNCLASSIFIED}' END"
 )
 _MESSAGE = "CASE w.type WHEN 'object' THEN json_extract(w.value, '$.message') ELSE w.value END"
 _WARNINGS = "outcomes o, json_each(o.warnings) w"

@@ -13,7 +13,8 @@ Rules this module owns:
   attempt, so a connection reset half-way through a results page re-fetches that page. A download
   may ask for the body as it travelled (``decompress=False``): the caller then owns undoing the
   ``Content-Encoding`` it reads from the response.
-- The latest ``Sforce-Limit-Info`` (used/max, not remaining) of any response is kept for reports.
+- The latest ``Sforce-Limit-Info`` (used/max, not remaining) of any response is kept for reports,
+  and every request sent is counted (``requests``).
 - Requests go to the token's ``instance_url`` only; an absolute link from the server is followed
   only if it points at that same origin, so a token is never sent to another host.
 - Nothing here logs headers or bodies; a token never reaches a log line or an exception.
@@ -86,6 +87,7 @@ class SalesforceHttp:
         self.api_version = api_version
         self.retry = retry
         self.limits: dict[str, tuple[int, int]] = {}
+        self.requests = 0  # requests sent, retries and 401 replays included
 
     async def request_json(
         self,
@@ -248,6 +250,7 @@ class SalesforceHttp:
         if token.instance_url is None:
             raise ConfigError("no Salesforce instance URL: the token answer had none and none is configured")
         url = self.url_for(path_or_url, token.instance_url)
+        self.requests += 1
         try:
             resp = await self._session.request(
                 method,
