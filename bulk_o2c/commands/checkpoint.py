@@ -90,26 +90,42 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {count:,}" for name, count in counts.items()) or "-"
 
 
-def _print_entries(console: Console, lines: list[str], total: int, export: str) -> None:
-    """One line per entry (reads well in a narrow terminal, greps well in a log), and how many more."""
+# A listing read from the checkpoint: one line per entry, how many there are in all, their counts.
+Listing = tuple[list[str], int, str]
+
+
+async def _list(
+    settings: Settings,
+    console: Console,
+    run_id: str | None,
+    read: Callable[[CheckpointStore, str | None], Awaitable[Listing]],
+    nothing: str,
+    export: str,
+) -> int:
+    async with open_store(_existing_checkpoint(settings)) as store:
+        lines, total, counts = await read(store, await _known(store, run_id))
+    if not lines:
+        console.print(nothing + (f" in run {run_id}" if run_id else ""), highlight=False)
+        return EXIT_OK
+    # One line per entry: reads well in a narrow terminal, greps well in a log.
     for line in lines:
         console.print(line, highlight=False, markup=False)
     if total > len(lines):
         console.print(f"showing {len(lines):,} of {total:,}; --limit for more, `{export}` writes them all")
+    console.print(counts, highlight=False, markup=False)
+    return EXIT_OK
 
 
 async def list_dlq(settings: Settings, console: Console, run_id: str | None, limit: int) -> int:
-    async with open_store(_existing_checkpoint(settings)) as store:
-        run_id = await _known(store, run_id)
-        entries = await store.dlq.entries(run_id, limit=limit)
-        codes = await store.dlq.codes(run_id)
-    if not entries:
-        console.print("no open DLQ entry" + (f" in run {run_id}" if run_id else ""), highlight=False)
-        return EXIT_OK
-    lines = [f"#{e.dlq_id} {e.run_id} {e.flow} {e.sf_id} [{e.stage}] {e.code}: {e.message}" for e in entries]
-    _print_entries(console, lines, sum(codes.values()), "dlq export")
-    console.print(f"by code: {_counts(codes)}", highlight=False, markup=False)
-    return EXIT_OK
+    async def read(store: CheckpointStore, run: str | None) -> Listing:
+        entries = await store.dlq.entries(run, limit=limit)
+        codes = await store.dlq.codes(run)
+        lines = [
+            f"#{e.dlq_id} {e.run_id} {e.flow} {e.sf_id} [{e.stage}] {e.code}: {e.message}" for e in entries
+        ]
+        return lines, sum(codes.values()), f"by code: {_counts(codes)}"
+
+    return await _list(settings, console, run_id, read, "no open DLQ entry", "dlq export")
 
 
 async def retry_dlq(
@@ -133,20 +149,17 @@ async def retry_dlq(
 
 
 async def list_warnings(settings: Settings, console: Console, run_id: str | None, limit: int) -> int:
-    async with open_store(_existing_checkpoint(settings)) as store:
-        run_id = await _known(store, run_id)
-        entries = await store.warnings.entries(run_id, limit=limit)
-        counts = await store.warnings.counts(run_id)
-    if not entries:
-        console.print("no warning" + (f" in run {run_id}" if run_id else ""), highlight=False)
-        return EXIT_OK
-    lines = [
-        f"{w.run_id} {w.flow} {w.sf_id} {w.external_id} -> {w.internal_id or '-'} [{w.kind}] {w.message}"
-        for w in entries
-    ]
-    _print_entries(console, lines, sum(sum(kinds.values()) for kinds in counts.values()), "warnings export")
-    console.print(f"by flow and kind: {warning_counts(counts)}", highlight=False, markup=False)
-    return EXIT_OK
+    async def read(store: CheckpointStore, run: str | None) -> Listing:
+        entries = await store.warnings.entries(run, limit=limit)
+        counts = await store.warnings.counts(run)
+        lines = [
+            f"{w.run_id} {w.flow} {w.sf_id} {w.external_id} -> {w.internal_id or '-'} [{w.kind}] {w.message}"
+            for w in entries
+        ]
+        total = sum(sum(kinds.values()) for kinds in counts.values())
+        return lines, total, f"by flow and kind: {warning_counts(counts)}"
+
+    return await _list(settings, console, run_id, read, "no warning", "warnings export")
 
 
 Exporter = Callable[[CheckpointStore, TextIO, Literal["csv", "jsonl"], str | None], Awaitable[int]]
