@@ -1,4 +1,6 @@
-"""The warnings of loaded records, read from ``outcomes.warnings`` (see ``bulk_o2c.record_warnings``).
+"""The warnings of records sent to NetSuite, read from ``outcomes.warnings``.
+
+What a warning is: ``bulk_o2c.record_warnings``.
 
 Rules this module owns:
 - One entry per warning, in checkpoint order: outcome row, then the warning's place in its record.
