@@ -150,6 +150,7 @@ async def run_demo(base: Settings, console: Console, options: DemoOptions) -> in
         "Look around:\n"
         f"  {command_line('status')}\n"
         f"  {command_line('dlq', 'list')}\n"
+        f"  {command_line('warnings', 'list')}\n"
         f"  {command_line('dlq', 'export', '--format', 'csv', '--out', 'dlq.csv')}\n"
         "Against a real org and account, a run killed at any moment continues where it stopped: "
         "`bulk-o2c run` picks up the latest unfinished run, `bulk-o2c resume RUN_ID` a given one.",

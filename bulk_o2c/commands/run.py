@@ -102,7 +102,7 @@ def print_outcome(
     warned = warnings_total(document)
     if warned:
         console.print(
-            f"{warned:,} warnings (records loaded with a change): "
+            f"{warned:,} warnings (a name cut, characters removed: the record went in changed): "
             f"{command_line('warnings', 'list', '--run', run_id)}",
             highlight=False,
         )
