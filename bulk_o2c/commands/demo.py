@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 from rich.console import Console
+from rich.text import Text
 
 from bulk_o2c.commands.exit_codes import EXIT_FAILURE, EXIT_OK
 from bulk_o2c.commands.ground_truth import differences, expected_outcome
@@ -107,14 +108,16 @@ async def _check_against_ground_truth(boxes: Sandboxes, settings: Settings) -> l
 NO_RESUME = "The demo's sandboxes end with it: run `bulk-o2c demo` again to start over."
 
 
-def _verdict(differ: list[str]) -> str:
+def _verdict(differ: list[str]) -> Text:
+    """The check's outcome as plain text: record ids and codes are never read as markup."""
     if not differ:
-        return (
+        return Text(
             "Check passed: NetSuite holds exactly the data set's good records, once each, "
             "and the DLQ exactly its bad ones."
         )
-    return "Check FAILED: the run's outcome differs from the data set's ground truth:\n" + "\n".join(
-        f"  {line}" for line in differ
+    lines = "".join(f"\n  {line}" for line in differ)
+    return Text(
+        f"Check FAILED: the run's outcome differs from the data set's ground truth:{lines}", style="red"
     )
 
 
@@ -145,7 +148,7 @@ async def run_demo(base: Settings, console: Console, options: DemoOptions) -> in
         # The data set's bad records are meant to fail: the DLQ holding exactly them is the demo's
         # success, so the check, not the DLQ's size, decides the exit code.
         code = EXIT_FAILURE if differ else EXIT_OK
-        console.print(_verdict(differ), highlight=False, markup=False)
+        console.print(_verdict(differ), highlight=False)
     console.print(
         "Look around:\n"
         f"  {command_line('status')}\n"
