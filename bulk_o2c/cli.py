@@ -282,11 +282,16 @@ def dlq_export(
     run_id: Annotated[str | None, typer.Option("--run", help="only this run")] = None,
 ) -> None:
     """Export the DLQ with the Salesforce rows, for a spreadsheet or a program."""
-    from bulk_o2c.commands.checkpoint import export_dlq
+    _export("dlq", out, fmt, run_id)
 
-    raise typer.Exit(
-        _guarded(lambda: anyio.run(export_dlq, checkpoint_settings(), console, out, fmt.literal, run_id))
-    )
+
+def _export(kind: Literal["dlq", "warnings"], out: Path, fmt: ExportFormat, run_id: str | None) -> None:
+    from bulk_o2c.commands.checkpoint import export_entries
+
+    def work() -> int:
+        return anyio.run(export_entries, checkpoint_settings(), console, kind, out, fmt.literal, run_id)
+
+    raise typer.Exit(_guarded(work))
 
 
 @warnings_app.command("list")
@@ -309,13 +314,7 @@ def warnings_export(
     run_id: Annotated[str | None, typer.Option("--run", help="only this run")] = None,
 ) -> None:
     """Export every warning with its record and Salesforce row, for a spreadsheet or a program."""
-    from bulk_o2c.commands.checkpoint import export_warning_list
-
-    raise typer.Exit(
-        _guarded(
-            lambda: anyio.run(export_warning_list, checkpoint_settings(), console, out, fmt.literal, run_id)
-        )
-    )
+    _export("warnings", out, fmt, run_id)
 
 
 @app.command()

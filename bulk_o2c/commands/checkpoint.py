@@ -169,17 +169,26 @@ async def list_warnings(settings: Settings, console: Console, run_id: str | None
 
 
 Exporter = Callable[[CheckpointStore, TextIO, Literal["csv", "jsonl"], str | None], Awaitable[int]]
+ExportKind = Literal["dlq", "warnings"]
+# What each export is called in messages, and how it reads the checkpoint.
+_EXPORTS: dict[ExportKind, tuple[str, Exporter]] = {
+    "dlq": ("DLQ", lambda store, out, fmt, run: export(store.dlq, out, fmt, run_id=run)),
+    "warnings": (
+        "warnings",
+        lambda store, out, fmt, run: export_warnings(store.warnings, out, fmt, run_id=run),
+    ),
+}
 
 
-async def _export(
+async def export_entries(
     settings: Settings,
     console: Console,
+    kind: ExportKind,
     out: Path,
     fmt: Literal["csv", "jsonl"],
     run_id: str | None,
-    name: str,
-    write: Exporter,
 ) -> int:
+    name, write = _EXPORTS[kind]
     async with open_store(_existing_checkpoint(settings)) as store:
         run_id = await _known(store, run_id)
         if str(out) == "-":
@@ -194,31 +203,3 @@ async def _export(
     if str(out) != "-":
         console.print(f"{written} entries written to {out}")
     return EXIT_OK
-
-
-async def export_dlq(
-    settings: Settings, console: Console, out: Path, fmt: Literal["csv", "jsonl"], run_id: str | None
-) -> int:
-    return await _export(
-        settings,
-        console,
-        out,
-        fmt,
-        run_id,
-        "DLQ",
-        lambda store, to, f, run: export(store.dlq, to, f, run_id=run),
-    )
-
-
-async def export_warning_list(
-    settings: Settings, console: Console, out: Path, fmt: Literal["csv", "jsonl"], run_id: str | None
-) -> int:
-    return await _export(
-        settings,
-        console,
-        out,
-        fmt,
-        run_id,
-        "warnings",
-        lambda store, to, f, run: export_warnings(store.warnings, to, f, run_id=run),
-    )
