@@ -98,5 +98,8 @@ async def test_the_report_of_a_resumed_run_adds_up_every_process(
         first.requests.peak_concurrency, second.requests.peak_concurrency
     )
     assert document["checkpoint"]["write_transactions"] > second.checkpoint_transactions
+    api_calls = {k: n for k, n in boxes.salesforce.stats.requests.items() if not k.startswith("oauth_")}
+    assert document["salesforce"]["requests"] == sum(api_calls.values())
     (accounts,) = [flow for flow in document["flows"] if flow["flow"] == "Account"]
     assert accounts["records_per_s"] > 0
+    assert accounts["warnings"]["TEXT_CUT"] > 0  # the data set's long names, cut in either process
