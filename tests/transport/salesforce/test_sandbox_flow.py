@@ -21,7 +21,13 @@ from bulk_o2c.sandbox.salesforce.dataset import DatasetSpec
 from bulk_o2c.sandbox.salesforce.faults import Fault
 from bulk_o2c.sandbox.salesforce.server import SalesforceSandbox
 from bulk_o2c.transport.salesforce.auth import SalesforceAuth
-from bulk_o2c.transport.salesforce.bulk_query import Page, QueryJobFailedError, Resume, extract
+from bulk_o2c.transport.salesforce.bulk_query import (
+    DEFAULT_JOB_ATTEMPTS,
+    Page,
+    QueryJobFailedError,
+    Resume,
+    extract,
+)
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
 from bulk_o2c.transport.salesforce.polling import Polling
 
@@ -165,7 +171,11 @@ async def test_failed_job(start: Callable[..., Any], has_message: bool) -> None:
         await client.extract()
     if not has_message:
         assert "no errorMessage" in str(info.value)
-    assert client.sandbox.stats.jobs_deleted == 1
+    # Salesforce's internal error ("Unexpected exception") is worth new jobs; a job failed for no
+    # given reason is not.
+    jobs = DEFAULT_JOB_ATTEMPTS if has_message else 1
+    assert client.sandbox.stats.query_jobs_created == jobs
+    assert client.sandbox.stats.jobs_deleted == jobs
     assert client.sandbox.stats.requests["query_results"] == 0
 
 
