@@ -11,6 +11,8 @@ Rules:
 - RESET_MID_BODY fires only on a CSV download (query results page, ingest results): the server
   sends the headers and part of the body, then closes the connection. Nothing about the job
   changes, so fetching the same locator again returns the whole page.
+- MISCOUNTED_PAGE fires only on a query results page: its ``Sforce-NumberOfRecords`` announces
+  one row more than the page holds (the job and the page's rows are unchanged).
 - The query-job faults are armed for the next ``count`` query jobs created (endpoint None or
   ``query_create``), each job taking every kind armed: QUERY_INTERNAL_ERROR ends the job Failed
   with Salesforce's internal error ("Unexpected exception ... contact support"); SHORT_LAST_PAGE
@@ -34,6 +36,7 @@ class Fault(enum.StrEnum):
     SERVER_ERROR = "server_error"
     CONCURRENT_LIMIT = "concurrent_limit"
     RESET_MID_BODY = "reset_mid_body"
+    MISCOUNTED_PAGE = "miscounted_page"
     QUERY_INTERNAL_ERROR = "query_internal_error"
     SHORT_LAST_PAGE = "short_last_page"
     LOOPING_LOCATOR = "looping_locator"
@@ -45,6 +48,7 @@ QUERY_JOB_FAULTS = frozenset(
     {Fault.QUERY_INTERNAL_ERROR, Fault.SHORT_LAST_PAGE, Fault.LOOPING_LOCATOR, Fault.LOOPING_LISTING}
 )
 QUERY_CREATE_ENDPOINT = "query_create"
+QUERY_RESULTS_ENDPOINT = "query_results"
 DOWNLOAD_ENDPOINTS = frozenset(
     {"query_results", "ingest_successful_results", "ingest_failed_results", "ingest_unprocessed_records"}
 )
@@ -67,6 +71,8 @@ class FaultPlan:
             raise ValueError("a fault is injected for at least one request")
         if fault is Fault.RESET_MID_BODY and endpoint is not None and endpoint not in DOWNLOAD_ENDPOINTS:
             raise ValueError(f"a mid-body reset needs a CSV download endpoint, not {endpoint}")
+        if fault is Fault.MISCOUNTED_PAGE and endpoint not in (None, QUERY_RESULTS_ENDPOINT):
+            raise ValueError(f"a miscounted page needs the query results endpoint, not {endpoint}")
         if fault in QUERY_JOB_FAULTS and endpoint not in (None, QUERY_CREATE_ENDPOINT):
             raise ValueError(f"{fault} is armed for query jobs created, not requests to {endpoint}")
         self._armed.append(_Armed(fault, count, endpoint))

@@ -224,8 +224,11 @@ class QueryJobService(JobService[QueryJob]):
             slots = slots[:-1]
         elif following is not None and Fault.LOOPING_LOCATOR in job.faults:
             following = request.query.get("locator") or following
+        miscounted = self._faults.take("query_results", frozenset({Fault.MISCOUNTED_PAGE})) is not None
+        if miscounted:
+            self._stats.faults_served[Fault.MISCOUNTED_PAGE] += 1
         headers = {
-            "Sforce-NumberOfRecords": str(len(slots)),
+            "Sforce-NumberOfRecords": str(len(slots) + miscounted),
             "Sforce-Locator": following or "null",
         }
         response = await send_csv(

@@ -41,7 +41,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
@@ -140,7 +140,7 @@ async def extract(
     parallel_pages: bool = True,
     max_parallel: int = DEFAULT_MAX_PARALLEL,
     job_attempts: int = DEFAULT_JOB_ATTEMPTS,
-) -> AsyncIterator[Page]:
+) -> AsyncGenerator[Page, None]:
     """Run ``soql`` as a Bulk 2.0 query job (or resume one) and yield its result pages in order."""
     if max_parallel < 1 or job_attempts < 1:
         raise ValueError("max_parallel and job_attempts must be at least 1")

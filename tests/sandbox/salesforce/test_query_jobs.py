@@ -396,6 +396,17 @@ async def test_a_looping_listing_names_itself_as_the_next(org: Org) -> None:
         assert (await response.json())["nextRecordsUrl"] == following
 
 
-def test_query_job_faults_are_armed_for_jobs_created() -> None:
+async def test_a_miscounted_page_announces_one_row_more_than_it_holds(org: Org) -> None:
+    info = await completed_query(org, "SELECT Id FROM Account")
+    org.sandbox.faults.inject(Fault.MISCOUNTED_PAGE)
+    page = await org.page(info["id"], max_records=70)
+    assert (int(page.headers["Sforce-NumberOfRecords"]), len(page.rows) - 1) == (71, 70)
+    again = await org.page(info["id"], max_records=70)
+    assert int(again.headers["Sforce-NumberOfRecords"]) == 70
+
+
+def test_query_faults_are_armed_where_they_can_fire() -> None:
     with pytest.raises(ValueError, match="query jobs created"):
         FaultPlan().inject(Fault.SHORT_LAST_PAGE, endpoint="query_results")
+    with pytest.raises(ValueError, match="query results endpoint"):
+        FaultPlan().inject(Fault.MISCOUNTED_PAGE, endpoint="query_create")

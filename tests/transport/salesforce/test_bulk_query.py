@@ -438,7 +438,7 @@ async def test_consumer_leaving_early_keeps_the_job(http: SalesforceHttp, mocked
     three_pages(mocked)
     pages = extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10), parallel_pages=False)
     first = await anext(pages)
-    await pages.aclose()  # type: ignore[attr-defined]
+    await pages.aclose()
     assert first.next_locator == "L2"
     assert not requests_to(mocked, "DELETE", JOB_URL)
     assert not requests_to(mocked, "PATCH", JOB_URL)
