@@ -174,12 +174,14 @@ class Extraction:
         return seq - first_seq
 
     async def restart(self, run_id: str, flow: str, job_id: str) -> None:
-        """Forget ``job_id`` (the saved job, or the one that was about to be saved) and its staged rows:
-        the extraction starts again with a new job over the same window."""
+        """Forget ``job_id`` and its staged rows: the extraction starts again with a new job over the
+        same window. ``job_id`` is the saved job, or any job while no page is staged (a job whose
+        first page never came, or one that replaced a saved job killed before its first page)."""
         async with self._db.transaction() as tx:
             cursor = await tx.execute(
                 "UPDATE extractions SET job_id = NULL, locator = NULL, pages_staged = 0, rows_staged = 0, "
-                "header = NULL WHERE run_id = ? AND flow = ? AND done = 0 AND (job_id IS NULL OR job_id = ?)",
+                "header = NULL "
+                "WHERE run_id = ? AND flow = ? AND done = 0 AND (pages_staged = 0 OR job_id = ?)",
                 (run_id, flow, job_id),
             )
             if cursor.rowcount != 1:

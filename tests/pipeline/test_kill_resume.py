@@ -25,7 +25,14 @@ from bulk_o2c.commands.ground_truth import ExpectedOutcome
 from bulk_o2c.config import Settings
 from bulk_o2c.sandbox.salesforce.faults import Fault
 from bulk_o2c.store.store import open_store
-from tests.support.runs import ACCOUNTS, expected, run_sandboxes, run_settings, write_config
+from tests.support.runs import (
+    ACCOUNTS,
+    expected,
+    latest_extraction,
+    run_sandboxes,
+    run_settings,
+    write_config,
+)
 
 RUN_TIMEOUT_S = 60
 
@@ -172,14 +179,9 @@ async def test_a_signal_during_extraction_stops_at_the_next_page_boundary(tmp_pa
         assert code == 4
         assert f"bulk-o2c --config {config} resume" in output
         assert boxes.salesforce.stats.pages_served < ACCOUNTS // page_size  # not read to the end first
-        async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
-            run = await store.runs.latest()
-            assert run is not None
-            progress = await store.extraction.progress(run.run_id, "Account")
-            staged = (await store.staging.counts(run.run_id))["Account"]
-        assert progress is not None
+        progress, staged = await latest_extraction(settings, "Account")
         assert not progress.done
-        assert progress.rows_staged == sum(staged.values()) == progress.pages_staged * page_size
+        assert progress.rows_staged == staged == progress.pages_staged * page_size
         assert await _run_to_the_end(config, env) == 3
         _assert_landed_once(boxes, want)
 

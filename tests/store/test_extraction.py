@@ -8,6 +8,7 @@ import pytest
 
 from bulk_o2c.protocol.salesforce.csv_stream import RowCountMismatchError
 from bulk_o2c.store import CheckpointConflictError, CheckpointStore, extraction
+from bulk_o2c.store.extraction import ExtractionProgress
 from tests.store.conftest import Rows, as_page
 
 WINDOW = {"window_start": "2025-03-01T00:00:00+00:00", "window_end": "2025-03-02T00:00:00+00:00"}
@@ -153,21 +154,10 @@ async def test_restart_forgets_the_job_and_its_rows_so_the_next_job_counts_from_
     with pytest.raises(CheckpointConflictError):
         await store.extraction.restart(begun, "Account", "750Z")  # not the job the extraction reads
     await store.extraction.restart(begun, "Account", "750A")
-    progress = await store.extraction.progress(begun, "Account")
-    assert progress is not None
-    assert (
-        progress.job_id,
-        progress.locator,
-        progress.pages_staged,
-        progress.rows_staged,
-        progress.done,
-    ) == (
-        None,
-        None,
-        0,
-        0,
-        False,
+    forgotten = ExtractionProgress(
+        "Account", **WINDOW, job_id=None, locator=None, pages_staged=0, rows_staged=0, done=False
     )
+    assert await store.extraction.progress(begun, "Account") == forgotten
     assert await store.staging.ready(begun, "Account") == []
     await store.extraction.set_job(begun, "Account", "750B")
     await store.extraction.stage_page(begun, "Account", *as_page(accounts(2)), after=None, next_locator=None)
@@ -175,6 +165,14 @@ async def test_restart_forgets_the_job_and_its_rows_so_the_next_job_counts_from_
     assert [(r.sf_id, r.seq) for r in staged] == [(a["Id"], seq) for seq, a in enumerate(accounts(2))]
     with pytest.raises(CheckpointConflictError):
         await store.extraction.restart(begun, "Account", "750B")  # done: nothing to forget any more
+
+
+async def test_restart_forgets_any_job_while_no_page_is_staged(store: CheckpointStore, begun: str) -> None:
+    # 750A was saved, then killed before its first page; the run that went on made 750B.
+    await store.extraction.restart(begun, "Account", "750B")
+    progress = await store.extraction.progress(begun, "Account")
+    assert progress is not None
+    assert (progress.job_id, progress.done) == (None, False)
 
 
 async def test_a_record_staged_again_keeps_its_newest_row(

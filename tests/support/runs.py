@@ -17,6 +17,8 @@ import pytest
 from bulk_o2c.commands.demo import DemoOptions, Sandboxes, demo_settings, sandboxes
 from bulk_o2c.commands.ground_truth import ExpectedOutcome, expected_outcome
 from bulk_o2c.config import Settings, load_settings
+from bulk_o2c.store.extraction import ExtractionProgress
+from bulk_o2c.store.store import open_store
 
 ACCOUNTS = 240
 ORDERS = 300
@@ -47,6 +49,17 @@ async def boxes() -> AsyncIterator[Sandboxes]:
 @pytest.fixture
 def settings(boxes: Sandboxes, tmp_path: Path) -> Settings:
     return run_settings(boxes, tmp_path)
+
+
+async def latest_extraction(settings: Settings, flow: str) -> tuple[ExtractionProgress, int]:
+    """The flow's extraction progress in the checkpoint's latest run, and the rows staged for it."""
+    async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
+        run = await store.runs.latest()
+        assert run is not None
+        progress = await store.extraction.progress(run.run_id, flow)
+        staged = (await store.staging.counts(run.run_id)).get(flow, {})
+    assert progress is not None
+    return progress, sum(staged.values())
 
 
 def write_config(settings: Settings, boxes: Sandboxes, folder: Path) -> tuple[Path, dict[str, str]]:
