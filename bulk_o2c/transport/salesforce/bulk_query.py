@@ -215,7 +215,7 @@ async def _completed_job(
             return job, await job.wait(info, polling)
         except QueryJobInternalError as exc:
             if attempt == attempts:
-                raise QueryJobInternalError(f"{exc} ({attempts} query jobs failed so, giving up)") from None
+                raise QueryJobInternalError(f"{exc}; gave up after {attempts} query jobs failed so") from None
             log.warning("%s; creating the job again (%d of %d)", exc, attempt + 1, attempts)
             await anyio.sleep(polling.initial_s)
     raise AssertionError("unreachable: the last attempt returns or raises")

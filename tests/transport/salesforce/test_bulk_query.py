@@ -251,7 +251,7 @@ async def test_internal_errors_give_up_after_the_bound(http: SalesforceHttp, moc
     mocked.post(f"{API}/jobs/query", payload=job("Failed", errorMessage=INTERNAL_ERROR), repeat=True)
     mocked.delete(JOB_URL, status=204, repeat=True)
     with pytest.raises(
-        QueryJobInternalError, match=f"{DEFAULT_JOB_ATTEMPTS} query jobs failed so, giving up"
+        QueryJobInternalError, match=f"gave up after {DEFAULT_JOB_ATTEMPTS} query jobs failed so"
     ):
         await collect(extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10)))
     assert len(requests_to(mocked, "POST", f"{API}/jobs/query")) == DEFAULT_JOB_ATTEMPTS
