@@ -8,13 +8,16 @@ Rules this module owns:
   request is (``timeout_s``, covering connect, send and the whole answer).
 * Every attempt signs a new passport: nonce and timestamp never repeat, even for a resent chunk.
 * The body is read and parsed whatever the HTTP status: faults come as HTTP 500, per-record
-  errors as HTTP 200.
+  errors as HTTP 200. It is read within ``netsuite.max_response_mib`` after decompression
+  (transport/body.py); a larger answer is not read further and the attempt is transient.
+* A redirect is never followed: it would resend the passport and the records to wherever it
+  points. A 3xx answer is a ``PermanentError`` naming where it pointed (the setup is wrong).
 * Errors the writer acts on, by class: connection failures, timeouts, unreadable bodies and 5xx
   without a fault are ``TransientError``; HTTP 429 without a fault is a ``ConcurrencyLimitError``;
   another 4xx without a fault is a ``PermanentError`` (wrong URL, proxy refusal); SOAP faults keep
   their ``faults`` class. A concurrency fault (or HTTP 429) shrinks the limiter; an answer with
-  one outcome per record lets it grow. A response whose outcome count differs from the record
-  count is transient: outcomes are matched by position and a resend is harmless.
+  one outcome per record lets it grow. An answer whose outcomes do not pair off with the records
+  sent (``protocol.netsuite.matching``) is a ``ResponseMismatchError``: transient, resent whole.
 * Nothing here logs or formats the request body, the response body or the passport.
 """
 
@@ -29,11 +32,18 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bulk_o2c.errors import ConcurrencyLimitError, PermanentError, TransientError
+from bulk_o2c.errors import (
+    BodyTooLargeError,
+    ConcurrencyLimitError,
+    PermanentError,
+    ResponseMismatchError,
+    TransientError,
+)
 from bulk_o2c.protocol.netsuite.envelope import (
     CONTENT_TYPE,
     SOAP_ACTION_GET_SERVER_TIME,
     SOAP_ACTION_UPSERT_LIST,
+    EncodedRecord,
     Preferences,
     build_get_server_time,
     build_upsert_list,
@@ -45,16 +55,13 @@ from bulk_o2c.protocol.netsuite.response import (
     parse_get_server_time_response,
     parse_upsert_list_response,
 )
+from bulk_o2c.transport.body import MIB, BodyLimits, read_body
 from bulk_o2c.transport.limiter import AimdLimiter
 from bulk_o2c.transport.metrics import OK, RequestMetrics
 
 log = logging.getLogger(__name__)
 
 _Answer = TypeVar("_Answer")
-
-
-class _OutcomeCountError(TransientError):
-    """The answer's outcomes do not match the records one for one: resend (harmless upsert)."""
 
 
 class SoapClient:
@@ -68,6 +75,7 @@ class SoapClient:
         preferences: Preferences,
         limiter: AimdLimiter,
         timeout_s: float,
+        max_response_bytes: int = 16 * MIB,
         metrics: RequestMetrics | None = None,
     ) -> None:
         self._session = session
@@ -77,28 +85,28 @@ class SoapClient:
         self._preferences = preferences
         self.limiter = limiter
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        # The request's own total timeout bounds the time; the body needs a bound on its size only.
+        self._limits = BodyLimits(max_response_bytes, size_setting="netsuite.max_response_mib")
         self.metrics = metrics if metrics is not None else RequestMetrics()
         self._host = urlsplit(url).netloc
 
-    async def upsert_list(self, fragments: Sequence[bytes]) -> list[WriteOutcome]:
-        """Send the records once; one outcome per record, in the order given."""
-        expected = len(fragments)
+    async def upsert_list(self, records: Sequence[EncodedRecord]) -> list[WriteOutcome]:
+        """Send the records once; one outcome per record, in the order given, matched by key."""
+        sent = [(r.record_type, r.external_id) for r in records]
 
         def parse(payload: bytes) -> list[WriteOutcome]:
-            outcomes = parse_upsert_list_response(payload)
-            if len(outcomes) != expected:
-                raise _OutcomeCountError(
-                    f"upsertList answered {len(outcomes)} outcomes for {expected} records"
-                )
-            return outcomes
+            return parse_upsert_list_response(payload, sent)
 
         async with self.limiter.slot():
             self.metrics.observe_concurrency(self.limiter.in_flight)
             body = build_upsert_list(
-                fragments, self._signer.sign(), version=self._version, preferences=self._preferences
+                [r.xml for r in records],
+                self._signer.sign(),
+                version=self._version,
+                preferences=self._preferences,
             )
             try:
-                outcomes = await self._attempt("upsertList", SOAP_ACTION_UPSERT_LIST, body, expected, parse)
+                outcomes = await self._attempt("upsertList", SOAP_ACTION_UPSERT_LIST, body, len(sent), parse)
             except ConcurrencyLimitError:
                 self.limiter.on_overload()
                 raise
@@ -124,9 +132,21 @@ class SoapClient:
         try:
             try:
                 async with self._session.post(
-                    self._url, data=body, headers=headers, timeout=self._timeout
+                    self._url, data=body, headers=headers, timeout=self._timeout, allow_redirects=False
                 ) as response:
-                    status, payload = response.status, await response.read()
+                    status = response.status
+                    if 300 <= status < 400:
+                        outcome = f"HTTP_{status}"
+                        raise PermanentError(
+                            f"{operation} to {self._host} answered HTTP {status}, a redirect to "
+                            f"{_origin(response.headers.get('Location', ''))}: it is not followed "
+                            "(it would resend the passport and the records); set netsuite.soap_url "
+                            "(or netsuite.account_id) to the endpoint itself"
+                        )
+                    payload = await read_body(response, self._limits, what=f"{operation} to {self._host}")
+            except BodyTooLargeError:
+                outcome = "TOO_LARGE"
+                raise
             except TimeoutError:
                 outcome = "TIMEOUT"
                 raise TransientError(f"{operation} to {self._host} timed out") from None
@@ -142,8 +162,8 @@ class SoapClient:
             except SoapFault as fault:
                 outcome = fault.code or fault.fault_name or "SOAP_FAULT"
                 raise
-            except _OutcomeCountError:
-                outcome = "OUTCOME_COUNT"
+            except ResponseMismatchError:
+                outcome = "MISMATCH"
                 raise
             except MalformedResponseError:
                 outcome = "MALFORMED" if status == 200 else f"HTTP_{status}"
@@ -160,3 +180,9 @@ class SoapClient:
             latency = time.perf_counter() - started
             self.metrics.record(outcome=outcome, latency_s=latency, records=records)
             log.debug("%s of %d records: %s in %.3f s", operation, records, outcome, latency)
+
+
+def _origin(location: str) -> str:
+    """Where a redirect pointed, without its path or query (they may carry anything)."""
+    parts = urlsplit(location)
+    return f"{parts.scheme}://{parts.hostname}" if parts.hostname else "a path on the same host"

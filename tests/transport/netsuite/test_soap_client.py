@@ -15,13 +15,22 @@ import anyio
 import pytest
 from aiohttp import web
 
-from bulk_o2c.errors import ConcurrencyLimitError, PermanentError, TransientError
-from bulk_o2c.protocol.netsuite.envelope import Preferences
+from bulk_o2c.errors import (
+    BodyTooLargeError,
+    ConcurrencyLimitError,
+    PermanentError,
+    ResponseMismatchError,
+    TransientError,
+)
+from bulk_o2c.protocol.netsuite.envelope import EncodedRecord, Preferences
 from bulk_o2c.protocol.netsuite.faults import ConcurrencyFault, PermanentFault
 from bulk_o2c.protocol.netsuite.passport import PassportSigner, TbaCredentials
+from bulk_o2c.transport.body import READ_BYTES
 from bulk_o2c.transport.limiter import AimdLimiter
 from bulk_o2c.transport.metrics import RequestMetrics
 from bulk_o2c.transport.netsuite.soap_client import SoapClient
+from tests.support.loopback import serving
+from tests.support.loopback_http import MIB, finished, fixed, gzip_of_zeros, routes, streaming
 
 VERSION = "2025_2"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -105,19 +114,16 @@ async def stub() -> AsyncIterator[tuple[Stub, str]]:
     server = Stub()
     app = web.Application()
     app.router.add_post("/services/NetSuitePort_2025_2", server.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield server, f"http://{host}:{port}/services/NetSuitePort_2025_2"
-    finally:
-        await runner.cleanup()
+    async with serving(app) as base_url:
+        yield server, f"{base_url}/services/NetSuitePort_2025_2"
 
 
 def make_client(
-    session: aiohttp.ClientSession, url: str, limiter: AimdLimiter | None = None, timeout_s: float = 10.0
+    session: aiohttp.ClientSession,
+    url: str,
+    limiter: AimdLimiter | None = None,
+    timeout_s: float = 10.0,
+    max_response_bytes: int = 16 * MIB,
 ) -> SoapClient:
     return SoapClient(
         session,
@@ -127,6 +133,7 @@ def make_client(
         preferences=Preferences(),
         limiter=limiter if limiter is not None else AimdLimiter(4),
         timeout_s=timeout_s,
+        max_response_bytes=max_response_bytes,
         metrics=RequestMetrics(),
     )
 
@@ -137,8 +144,8 @@ def element_text(pattern: bytes, body: bytes) -> bytes:
     return found.group(1)
 
 
-def fragments(n: int) -> list[bytes]:
-    return [FRAGMENT % i for i in range(n)]
+def records(n: int) -> list[EncodedRecord]:
+    return [EncodedRecord(f"C-{i}", "customer", FRAGMENT % i, (), 0) for i in range(n)]
 
 
 async def test_posts_soap_headers_and_a_fresh_passport_per_attempt(
@@ -148,7 +155,7 @@ async def test_posts_soap_headers_and_a_fresh_passport_per_attempt(
     server.respond = success()
     client = make_client(session, url)
     for _ in range(3):
-        outcomes = await client.upsert_list(fragments(2))
+        outcomes = await client.upsert_list(records(2))
         assert [o.external_id for o in outcomes] == ["C-0", "C-1"]
     assert all(h["Content-Type"] == "text/xml; charset=utf-8" for h in server.headers)
     assert all(h["SOAPAction"] == '"upsertList"' for h in server.headers)
@@ -168,7 +175,7 @@ async def test_concurrency_fault_shrinks_the_limiter(
     limiter = AimdLimiter(4)
     client = make_client(session, url, limiter)
     with pytest.raises(ConcurrencyFault):
-        await client.upsert_list(fragments(1))
+        await client.upsert_list(records(1))
     assert limiter.current_limit == 2
     assert client.metrics.faults == {"WS_REQUEST_BLOCKED": 1}
 
@@ -183,7 +190,7 @@ async def test_success_lets_the_limiter_grow_back(
         limiter.on_overload()
     client = make_client(session, url, limiter)
     for _ in range(3):
-        await client.upsert_list(fragments(1))
+        await client.upsert_list(records(1))
     assert limiter.current_limit == 2
 
 
@@ -197,7 +204,7 @@ async def test_permanent_fault_is_raised_as_such(
     )
     client = make_client(session, url)
     with pytest.raises(PermanentFault) as caught:
-        await (client.upsert_list(fragments(1)) if operation == "upsert_list" else client.server_time())
+        await (client.upsert_list(records(1)) if operation == "upsert_list" else client.server_time())
     assert caught.value.code == "INVALID_LOGIN_ATTEMPT"
 
 
@@ -219,18 +226,19 @@ async def test_a_body_without_soap_is_classified_by_status(
     server.respond = answer(status, b"<html><body>Service Unavailable</body></html>")
     client = make_client(session, url)
     with pytest.raises(error):
-        await client.upsert_list(fragments(1))
+        await client.upsert_list(records(1))
     assert client.metrics.faults == {code: 1}
 
 
-async def test_wrong_number_of_outcomes_is_transient(
+async def test_wrong_number_of_outcomes_is_a_transient_mismatch(
     stub: tuple[Stub, str], session: aiohttp.ClientSession
 ) -> None:
     server, url = stub
     server.respond = answer(200, write_response_list(1))
     client = make_client(session, url)
-    with pytest.raises(TransientError, match="1 outcomes for 3 records"):
-        await client.upsert_list(fragments(3))
+    with pytest.raises(ResponseMismatchError, match="1 outcomes for 3 records"):
+        await client.upsert_list(records(3))
+    assert client.metrics.faults == {"MISMATCH": 1}
 
 
 async def test_timeout_is_transient(stub: tuple[Stub, str], session: aiohttp.ClientSession) -> None:
@@ -238,7 +246,7 @@ async def test_timeout_is_transient(stub: tuple[Stub, str], session: aiohttp.Cli
     server.respond = success(delay=1.0)
     client = make_client(session, url, timeout_s=0.2)
     with pytest.raises(TransientError, match="timed out"):
-        await client.upsert_list(fragments(1))
+        await client.upsert_list(records(1))
     assert client.metrics.faults == {"TIMEOUT": 1}
     assert client.limiter.in_flight == 0
 
@@ -250,7 +258,7 @@ async def test_connection_failure_is_transient(session: aiohttp.ClientSession) -
         port = probe.getsockname()[1]
     client = make_client(session, f"http://127.0.0.1:{port}/services/NetSuitePort_2025_2")
     with pytest.raises(TransientError, match=f"upsertList to 127.0.0.1:{port} failed: ClientConnectorError"):
-        await client.upsert_list(fragments(1))
+        await client.upsert_list(records(1))
     assert client.metrics.faults == {"CONNECTION": 1}
 
 
@@ -262,7 +270,7 @@ async def test_many_callers_never_exceed_the_limiter(
     client = make_client(session, url, AimdLimiter(3))
 
     async def call() -> None:
-        await client.upsert_list(fragments(1))
+        await client.upsert_list(records(1))
 
     async with anyio.create_task_group() as tg:
         for _ in range(40):
@@ -279,10 +287,10 @@ async def test_nothing_secret_reaches_the_log(
     server.respond = success()
     client = make_client(session, url)
     with caplog.at_level(logging.DEBUG):
-        await client.upsert_list(fragments(1))
+        await client.upsert_list(records(1))
         server.respond = answer(500, fault("unexpectedErrorFault", "UNEXPECTED_ERROR", "oops"))
         with pytest.raises(TransientError):
-            await client.upsert_list(fragments(1))
+            await client.upsert_list(records(1))
     logged = caplog.text + repr(client)
     assert "upsertList of 1 records" in logged
     signature = element_text(rb"<platformCore:signature[^>]*>([^<]+)<", server.bodies[0]).decode()
@@ -314,3 +322,55 @@ async def test_server_time_is_one_signed_get_server_time_under_a_slot(
     assert b"<platformCore:signature" in server.bodies[0]
     assert client.metrics.attempts == 1
     assert client.limiter.in_flight == 0
+
+
+def serve(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> Responder:
+    async def respond(request: web.Request, received: bytes) -> web.StreamResponse:
+        return await handler(request)
+
+    return respond
+
+
+async def test_a_gzip_bomb_answer_is_refused_as_it_inflates(
+    stub: tuple[Stub, str], session: aiohttp.ClientSession
+) -> None:
+    server, url = stub
+    bomb = gzip_of_zeros(64 * MIB)  # 64 KB on the wire
+    server.respond = serve(fixed(bomb, headers={"Content-Encoding": "gzip", "Content-Type": "text/xml"}))
+    client = make_client(session, url, max_response_bytes=MIB)
+    with pytest.raises(BodyTooLargeError, match=r"netsuite\.max_response_mib") as info:
+        await client.upsert_list(records(1))
+    assert isinstance(info.value, TransientError)  # the writer resends, then the run stops resumably
+    assert MIB < info.value.received <= MIB + READ_BYTES
+    assert client.metrics.faults == {"TOO_LARGE": 1}
+    assert client.limiter.in_flight == 0
+
+
+async def test_an_oversize_answer_is_refused_unread(
+    stub: tuple[Stub, str], session: aiohttp.ClientSession
+) -> None:
+    server, url = stub
+    handler, streamed = streaming([bytes(MIB)] * 64)
+    server.respond = serve(handler)
+    client = make_client(session, url, max_response_bytes=MIB)
+    with pytest.raises(BodyTooLargeError) as info:
+        await client.upsert_list(records(1))
+    assert MIB < info.value.received <= MIB + READ_BYTES
+    # The connection was dropped: the rest stayed on the server's side of the socket buffers.
+    assert await finished(streamed) < 32 * MIB
+
+
+async def test_a_redirect_is_never_followed(stub: tuple[Stub, str], session: aiohttp.ClientSession) -> None:
+    server, url = stub
+    elsewhere = Stub(respond=success())
+    app = routes()
+    app.router.add_post("/soap", elsewhere.handle)
+    async with serving(app) as base:
+        server.respond = serve(fixed(b"", status=307, headers={"Location": f"{base}/soap?x=1"}))
+        client = make_client(session, url)
+        with pytest.raises(
+            PermanentError, match=r"HTTP 307, a redirect to http://127\.0\.0\.1: it is not followed"
+        ):
+            await client.upsert_list(records(1))
+    assert elsewhere.bodies == []  # the passport and the records never went there
+    assert client.metrics.faults == {"HTTP_307": 1}
