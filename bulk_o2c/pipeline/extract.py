@@ -13,7 +13,8 @@ Rules this stage owns:
   ``SHORT_READ_JOBS`` jobs in all; a loop or an overrun stops the run at once (the server repeats
   itself, a new job now is unlikely to help). Either way the next run starts a new job.
 - ``stop`` (the first SIGINT or SIGTERM) ends the extraction at the next page boundary: the pages
-  staged so far stay, and the next run continues from the saved locator.
+  staged so far stay, and the next run continues from the saved locator. Set while the query job
+  still runs, it aborts the job at once; the next run starts a new one.
 """
 
 from __future__ import annotations
@@ -121,6 +122,7 @@ async def _read_job(
         page_size=settings.salesforce.page_size,
         polling=polling_for(settings.salesforce),
         resume=resume,
+        stop=stop,
     )
     # The saved locator is the one the next page was asked with: None for a job's first page, even
     # when that page came from a parallel result link that carries a locator of its own.
@@ -146,6 +148,8 @@ async def _read_job(
             if stop is not None and stop.is_set() and after is not None:
                 log.info("%s extraction stopped after %d rows", spec.flow, counters.extracted)
                 return
+    if stop is not None and stop.is_set() and (job_id is None or after is not None):
+        return  # stopped while the job ran (it was aborted): no page said where the results end
     if job_id is None:
         await store.extraction.finish(run_id, spec.flow)
     counters.expected = counters.extracted

@@ -14,11 +14,15 @@ import pytest
 
 from bulk_o2c.commands.demo import Sandboxes
 from bulk_o2c.config import Settings
-from bulk_o2c.pipeline.extract import SHORT_READ_JOBS
+from bulk_o2c.pipeline.extract import SHORT_READ_JOBS, extract_flow
 from bulk_o2c.pipeline.flows import ACCOUNT, extract_specs
+from bulk_o2c.pipeline.metrics import FlowCounters
 from bulk_o2c.pipeline.run import run_pipeline
 from bulk_o2c.protocol.salesforce.result_walk import ResultLoopError, ShortReadError
 from bulk_o2c.sandbox.salesforce.faults import Fault
+from bulk_o2c.store.fingerprint import fingerprint
+from bulk_o2c.store.store import open_store
+from bulk_o2c.transport.salesforce.connect import connect_salesforce
 from tests.support.runs import ACCOUNTS, expected, latest_extraction
 
 
@@ -92,4 +96,25 @@ async def test_a_job_failed_by_salesforces_internal_error_is_made_again(
     boxes.salesforce.faults.inject(Fault.QUERY_INTERNAL_ERROR)
     assert (await run_pipeline(settings)).completed
     assert boxes.salesforce.stats.query_jobs_created == len(extract_specs(settings)) + 1
+    _assert_landed_once(boxes, settings)
+
+
+async def test_a_stop_while_the_job_runs_aborts_it_and_leaves_the_extraction_to_do(
+    boxes: Sandboxes, settings: Settings
+) -> None:
+    stop = anyio.Event()
+    stop.set()  # before the job completes (the sandbox's job needs two polls)
+    spec = extract_specs(settings)[0]
+    async with (
+        open_store(settings.run.state_dir / "checkpoint.sqlite") as store,
+        connect_salesforce(settings.salesforce) as http,
+    ):
+        run = await store.runs.start(fingerprint(settings))
+        await extract_flow(store, http, settings, run, spec, FlowCounters(spec.flow), stop)
+    progress, staged = await latest_extraction(settings, spec.flow)
+    assert (progress.done, progress.job_id, staged) == (False, None, 0)
+    assert boxes.salesforce.stats.requests["query_patch"] == 1  # the job was aborted
+    assert boxes.salesforce.stats.requests["query_results"] == 0
+
+    assert (await run_pipeline(settings)).completed
     _assert_landed_once(boxes, settings)

@@ -22,6 +22,8 @@ Rules this module owns:
   never a silent truncation.
 - A job that ends Failed with Salesforce's internal error is created again, up to
   ``job_attempts`` jobs in all (``QueryJobInternalError`` after the last).
+- ``stop`` set while the job is still running (a job can run for minutes) aborts it and yields
+  nothing: the caller's next run starts a new job. Once pages come, stopping is the caller's.
 - Every page's header must equal the first page's; it is checked before the page is yielded.
 - With ``parallel_pages`` (API 58.0+) the ``resultPages`` listing is fetched and up to
   ``max_parallel`` pages download at once, yielded in page order (so at most that many bodies are
@@ -139,17 +141,20 @@ async def extract(
     parallel_pages: bool = True,
     max_parallel: int = DEFAULT_MAX_PARALLEL,
     job_attempts: int = DEFAULT_JOB_ATTEMPTS,
+    stop: anyio.Event | None = None,
 ) -> AsyncGenerator[Page, None]:
-    """Run ``soql`` as a Bulk 2.0 query job (or resume one) and yield its result pages in order."""
+    """Run ``soql`` as a Bulk 2.0 query job (or resume one) and yield its result pages in order.
+    ``stop`` set while the job runs aborts it and ends the pages before the first one."""
     if max_parallel < 1 or job_attempts < 1:
         raise ValueError("max_parallel and job_attempts must be at least 1")
     delimiter = COLUMN_DELIMITERS[column_delimiter]
     if resume is not None:
         resume = Resume(*resume)
         job = _Job(http, resume.job_id, page_size)
-        info = await job.wait(
-            parse_job_info(await http.request_json("GET", job_path(resume.job_id))), polling
-        )
+        saved = parse_job_info(await http.request_json("GET", job_path(resume.job_id)))
+        info = await job.wait(saved, polling, stop)
+        if info is None:
+            return
         expected = None if resume.rows_done is None else info.number_records_processed
         walk = ResultWalk(info.id, expected, rows_before=resume.rows_done or 0)
         pages = job.locator_pages(resume.locator, walk)
@@ -157,7 +162,9 @@ async def extract(
         body = create_query_job_body(
             soql, operation=operation, column_delimiter=column_delimiter, line_ending=line_ending
         )
-        job, info = await _completed_job(http, body, page_size, polling, job_attempts)
+        job, info = await _completed_job(http, body, page_size, polling, job_attempts, stop)
+        if info is None:
+            return
         walk = ResultWalk(info.id, info.number_records_processed)
         pages = (
             job.parallel_pages(max_parallel, walk)
@@ -203,15 +210,21 @@ async def extract(
 
 
 async def _completed_job(
-    http: SalesforceHttp, body: dict[str, str], page_size: int, polling: Polling, attempts: int
-) -> tuple[_Job, JobInfo]:
-    """A new job for ``body``, complete; created again while Salesforce fails it internally."""
+    http: SalesforceHttp,
+    body: dict[str, str],
+    page_size: int,
+    polling: Polling,
+    attempts: int,
+    stop: anyio.Event | None,
+) -> tuple[_Job, JobInfo | None]:
+    """A new job for ``body``, complete (None: stopped, and aborted); created again while Salesforce
+    fails it internally."""
     for attempt in range(1, attempts + 1):
         info = parse_job_info(await http.request_json("POST", "jobs/query", json=body))
         log.info("Salesforce query job %s created", info.id, extra={"job_id": info.id})
         job = _Job(http, info.id, page_size)
         try:
-            return job, await job.wait(info, polling)
+            return job, await job.wait(info, polling, stop)
         except QueryJobInternalError as exc:
             if attempt == attempts:
                 raise QueryJobInternalError(f"{exc}; gave up after {attempts} query jobs failed so") from None
@@ -230,16 +243,22 @@ class _Job:
     def can_list_pages(self) -> bool:
         return float(self._http.api_version) >= RESULT_PAGES_MIN_VERSION
 
-    async def wait(self, info: JobInfo, polling: Polling) -> JobInfo:
-        """Poll until the job is terminal; JobComplete is returned, anything else raises."""
+    async def wait(self, info: JobInfo, polling: Polling, stop: anyio.Event | None) -> JobInfo | None:
+        """Poll until the job is terminal; JobComplete is returned, anything else raises. None: ``stop``
+        came while the job ran, and it has been aborted."""
 
         async def fetch() -> JobInfo:
             return parse_job_info(await self._http.request_json("GET", job_path(self.id)))
 
         try:
-            found = await poll_until(fetch, lambda info: info.state.is_terminal, polling, known=info)
+            found = await poll_until(
+                fetch, lambda info: info.state.is_terminal, polling, known=info, stop=stop
+            )
             if found is None:
                 await self._abort()
+                if stop is not None and stop.is_set():
+                    log.info("query job %s aborted: asked to stop", self.id, extra={"job_id": self.id})
+                    return None
                 raise QueryJobTimeoutError(
                     f"query job {self.id} was still running after {polling.timeout_s:g} s; "
                     "it has been aborted"

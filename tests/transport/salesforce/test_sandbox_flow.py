@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
+import anyio
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -162,6 +163,24 @@ async def test_expired_sessions_mid_run(start: Callable[..., Any]) -> None:
         client.sandbox.expire_sessions()
     assert pages_seen == 4
     assert client.sandbox.stats.unauthorized_sent == 4  # the 3 next pages and the DELETE, one 401 each
+
+
+async def test_stop_while_the_job_runs_aborts_it_and_yields_no_page(start: Callable[..., Any]) -> None:
+    client: Client = await start(job_polls_per_state=1000)  # the job stays InProgress
+    stop = anyio.Event()
+
+    async def stop_once_polled() -> None:
+        await anyio.sleep(0.3)  # the job was created; its first poll is 5 s away
+        stop.set()
+
+    with anyio.fail_after(3):  # stop ends the 5 s wait at once
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(stop_once_polled)
+            pages = await client.extract(stop=stop, polling=Polling(5, 5, 60))
+    assert pages == []
+    assert client.sandbox.stats.requests["query_patch"] == 1  # aborted
+    assert client.sandbox.stats.jobs_deleted == 1
+    assert client.sandbox.stats.requests["query_results"] == 0
 
 
 @pytest.mark.parametrize("has_message", [True, False])
