@@ -12,16 +12,19 @@ Rules this module owns:
 - Continuing a run compares the settings it recorded with today's (``store/fingerprint.py``): a
   changed target or mapping is refused unless accepted, changed tuning is logged; either way the
   run then records today's.
-- ``stop`` ends the run between steps (and new chunks within a load); the run stays ``running``, so
-  ``bulk-o2c run`` or ``resume RUN_ID`` continues it. An error leaves it ``running`` too: the
-  checkpoint is as good as the last commit, and resuming is always safe; a run that is not to be
-  resumed is closed with ``bulk-o2c abandon``.
+- Each process records what it did in the checkpoint as it works (``figures``), so the report of a
+  resumed run covers every process of it.
+- ``stop`` ends the run between steps (and pages within an extraction, new chunks within a load);
+  the run stays ``running``, so ``bulk-o2c run`` or ``resume RUN_ID`` continues it. An error leaves
+  it ``running`` too: the checkpoint is as good as the last commit, and resuming is always safe; a
+  run that is not to be resumed is closed with ``bulk-o2c abandon``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +38,7 @@ from bulk_o2c.config import Settings
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.mapping import map_account, map_order
 from bulk_o2c.pipeline.extract import extract_flow
+from bulk_o2c.pipeline.figures import ProcessRecorder
 from bulk_o2c.pipeline.flows import ACCOUNT, ORDER, ORDER_ITEM, extract_specs
 from bulk_o2c.pipeline.load import FlowLoader, LoadSpec
 from bulk_o2c.pipeline.metrics import FlowCounters, RunMetrics
@@ -137,6 +141,7 @@ async def run_pipeline(
     """Run (or resume) the whole pipeline. ``dry_run`` keeps its own checkpoint and payloads there.
 
     Raises ``StateDirLockedError`` at once when another process holds the checkpoint's directory."""
+    started = time.perf_counter()
     stop = stop if stop is not None else anyio.Event()
     path = checkpoint_path(settings, dry_run)
     if run_id is not None and not path.is_file():
@@ -158,12 +163,27 @@ async def run_pipeline(
                 lock.record_run(run.run_id)
                 metrics = RunMetrics(run.run_id, concurrency_peak=lambda: requests.peak_concurrency)
                 metrics.concurrency_now = sink.in_flight
-                async with anyio.create_task_group() as tg:
-                    if watch is not None:
-                        tg.start_soon(watch, metrics)
-                    steps = _Steps(settings, store, http, sink, run, metrics, stop, writeback=dry_run is None)
-                    completed = await steps.all()
-                    tg.cancel_scope.cancel()
+                recorder = ProcessRecorder(
+                    store,
+                    run.run_id,
+                    await store.processes.begin(run.run_id),
+                    started=started,
+                    netsuite=requests,
+                    salesforce_requests=lambda: http.requests,
+                    metrics=metrics,
+                )
+                try:
+                    async with anyio.create_task_group() as tg:
+                        if watch is not None:
+                            tg.start_soon(watch, metrics)
+                        tg.start_soon(recorder.every)
+                        steps = _Steps(
+                            settings, store, http, sink, run, metrics, stop, recorder.record, dry_run is None
+                        )
+                        completed = await steps.all()
+                        tg.cancel_scope.cancel()
+                finally:
+                    await recorder.record()
                 if completed:
                     await store.runs.finish(run.run_id, "completed")
                     run = await store.runs.get(run.run_id) or run
@@ -180,6 +200,7 @@ class _Steps:
     run: RunInfo
     metrics: RunMetrics
     stop: anyio.Event
+    record: Callable[[], Awaitable[None]]  # this process's figures, at each durable step
     writeback: bool
     stop_reason: str | None = None
 
@@ -194,13 +215,15 @@ class _Steps:
             if self.stop.is_set():
                 return False
             await step()
+            await self.record()
         return not self.stop.is_set()
 
     async def extract(self) -> None:
         for spec in extract_specs(self.settings):
             if self.stop.is_set():
                 return
-            await extract_flow(self.store, self.http, self.settings, self.run, spec, self._started(spec.flow))
+            counters = self._started(spec.flow)
+            await extract_flow(self.store, self.http, self.settings, self.run, spec, counters, self.stop)
 
     async def load(self) -> None:
         mapping, run = self.settings.mapping, self.settings.run
@@ -231,6 +254,7 @@ class _Steps:
             )
             await loader.run()
             self.metrics.flow(spec.flow).finished_at = self.metrics.clock()
+            await self.record()
 
     async def write_back(self) -> None:
         if not (self.writeback and self.settings.run.writeback):

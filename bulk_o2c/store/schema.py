@@ -141,10 +141,23 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX staged_by_state;
     CREATE INDEX staged_ready ON staged (run_id, flow, seq) WHERE state = 'staged';
     """,
+    # What each process of a run did (requests, records, seconds), so the report of a resumed run
+    # covers all of it, not only its last process.
+    """
+    CREATE TABLE run_processes (
+        run_id     TEXT NOT NULL,
+        number     INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        seconds    REAL NOT NULL DEFAULT 0,
+        figures    TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (run_id, number)
+    );
+    """,
     # A run can be abandoned on purpose (``bulk-o2c abandon``). SQLite cannot alter a CHECK, so the
     # table is rebuilt; rows keep their order, which is what "latest run" means.
     """
-    CREATE TABLE runs_v5 (
+    CREATE TABLE runs_rebuilt (
         run_id          TEXT PRIMARY KEY,
         started_at      TEXT NOT NULL,
         finished_at     TEXT,
@@ -152,11 +165,11 @@ MIGRATIONS: tuple[str, ...] = (
         settings_digest TEXT NOT NULL,
         settings_json   TEXT NOT NULL
     );
-    INSERT INTO runs_v5 (run_id, started_at, finished_at, status, settings_digest, settings_json)
+    INSERT INTO runs_rebuilt (run_id, started_at, finished_at, status, settings_digest, settings_json)
         SELECT run_id, started_at, finished_at, status, settings_digest, settings_json FROM runs
         ORDER BY rowid;
     DROP TABLE runs;
-    ALTER TABLE runs_v5 RENAME TO runs;
+    ALTER TABLE runs_rebuilt RENAME TO runs;
     """,
 )
 
