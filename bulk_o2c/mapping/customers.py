@@ -10,8 +10,11 @@
     currency           CurrencyIsoCode               settings.currencies, when configured
     addressbook        Billing*                      one entry, default billing and shipping:
                                                      addressee = companyName, street -> addr1..3,
-                                                     country through the ISO table (required when
-                                                     any address field is set), city/state/zip as is
+                                                     country (required when any address field is
+                                                     set): BillingCountryCode through the ISO table
+                                                     or, in an org without country picklists,
+                                                     BillingCountry through the country name table;
+                                                     city/state/zip as is
     customFieldList    settings.custom_fields        the ``customer`` entries
 
 The address is sent only when the Account has one; an Account without any billing field keeps
@@ -30,22 +33,17 @@ from bulk_o2c.mapping.rules import (
     required,
     salesforce_id,
     soap_country,
+    soap_country_named,
     split_street,
 )
 from bulk_o2c.mapping.settings import MappingSettings
 from bulk_o2c.protocol.netsuite.records import Address, AddressbookEntry, Customer, RecordRef
 
-ACCOUNT_COLUMNS = (
-    "Id",
-    "Name",
-    "BillingStreet",
-    "BillingCity",
-    "BillingState",
-    "BillingPostalCode",
-    "BillingCountryCode",
-    "Phone",
-    "CurrencyIsoCode",
-)
+# Every org has these (read access granted); the columns below exist only in some orgs.
+ACCOUNT_COLUMNS = ("Id", "Name", "BillingStreet", "BillingCity", "BillingState", "BillingPostalCode", "Phone")
+COUNTRY_CODE_COLUMN = "BillingCountryCode"  # only with State and Country/Territory Picklists
+COUNTRY_NAME_COLUMN = "BillingCountry"  # free text without them
+PERSON_ACCOUNT_COLUMNS = ("IsPersonAccount", "FirstName", "LastName")  # only with person accounts
 BILLING_LABEL = "Billing"
 
 
@@ -54,16 +52,21 @@ def _billing_address(row: Row, addressee: str, warnings: list[str]) -> tuple[Add
     city = optional(row, "BillingCity")
     state = optional(row, "BillingState")
     postal_code = optional(row, "BillingPostalCode")
-    country_code = optional(row, "BillingCountryCode")
-    if not any((street, city, state, postal_code, country_code)):
+    # The extraction selected the code where the org has country picklists, the free text otherwise.
+    by_code = COUNTRY_CODE_COLUMN in row
+    country_column = COUNTRY_CODE_COLUMN if by_code else COUNTRY_NAME_COLUMN
+    country = optional(row, country_column)
+    if not any((street, city, state, postal_code, country)):
         return ()
-    if country_code is None:
+    if country is None:
         # NetSuite would fill in a country of its own choosing: that is a guess, not a mapping.
-        problem = "BillingCountryCode is empty but the billing address is not"
+        problem = f"{country_column} is empty but the billing address is not"
         raise Rejected(MappingErrorCode.MISSING_FIELD, problem)
     addr1, addr2, addr3 = split_street(street, "BillingStreet", warnings)
     address = Address(
-        country=soap_country(country_code, "BillingCountryCode"),
+        country=soap_country(country, country_column)
+        if by_code
+        else soap_country_named(country, country_column),
         addressee=addressee,
         addr1=addr1,
         addr2=addr2,
