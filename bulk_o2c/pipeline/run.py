@@ -28,10 +28,12 @@ import anyio
 from bulk_o2c.config import Settings
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.mapping import map_account, map_order
+from bulk_o2c.pipeline.discover import discover
 from bulk_o2c.pipeline.extract import extract_flow
 from bulk_o2c.pipeline.flows import ACCOUNT, ORDER, ORDER_ITEM, extract_specs
 from bulk_o2c.pipeline.load import FlowLoader, LoadSpec
 from bulk_o2c.pipeline.metrics import FlowCounters, RunMetrics
+from bulk_o2c.pipeline.org_plan import RunPlan
 from bulk_o2c.pipeline.sink import DryRunSink, RecordSink, SoapSink
 from bulk_o2c.pipeline.writeback import write_back_flow
 from bulk_o2c.protocol.salesforce.soql import HighWaterMark
@@ -113,6 +115,10 @@ async def run_pipeline(
         _sink(settings, dry_run, requests) as sink,
     ):
         await sink.check()
+        # The org's shape decides what is selected; what it lacks stops the run before extraction.
+        plan = (await discover(http, settings)).check()
+        for fallback in plan.fallbacks:
+            log.info("%s", fallback)
         async with open_store(path) as store:
             run = await choose_run(store, settings, run_id)
             metrics = RunMetrics(run.run_id, concurrency_peak=lambda: requests.peak_concurrency)
@@ -120,7 +126,9 @@ async def run_pipeline(
             async with anyio.create_task_group() as tg:
                 if watch is not None:
                     tg.start_soon(watch, metrics)
-                steps = _Steps(settings, store, http, sink, run, metrics, stop, writeback=dry_run is None)
+                steps = _Steps(
+                    settings, plan, store, http, sink, run, metrics, stop, writeback=dry_run is None
+                )
                 completed = await steps.all()
                 tg.cancel_scope.cancel()
             if completed:
@@ -133,6 +141,7 @@ async def run_pipeline(
 @dataclass
 class _Steps:
     settings: Settings
+    plan: RunPlan
     store: CheckpointStore
     http: SalesforceHttp
     sink: RecordSink
@@ -156,19 +165,19 @@ class _Steps:
         return not self.stop.is_set()
 
     async def extract(self) -> None:
-        for spec in extract_specs(self.settings):
+        for spec in extract_specs(self.plan.columns):
             if self.stop.is_set():
                 return
             await extract_flow(self.store, self.http, self.settings, self.run, spec, self._started(spec.flow))
 
     async def load(self) -> None:
-        mapping, run = self.settings.mapping, self.settings.run
+        mapping, fields = self.settings.mapping, self.plan.writeback
         specs = (
-            LoadSpec(ACCOUNT, lambda row, _: map_account(row, mapping), run.customer_id_field),
+            LoadSpec(ACCOUNT, lambda row, _: map_account(row, mapping), fields.customer_id),
             LoadSpec(
                 ORDER,
                 partial(map_order, settings=mapping),
-                run.sales_order_id_field,
+                fields.sales_order_id,
                 parent_flow=ACCOUNT,
                 children_flow=ORDER_ITEM,
             ),
@@ -192,20 +201,22 @@ class _Steps:
             self.metrics.flow(spec.flow).finished_at = self.metrics.clock()
 
     async def write_back(self) -> None:
-        if not (self.writeback and self.settings.run.writeback):
+        if not self.writeback:
             return
-        run = self.settings.run
-        for flow, id_field in ((ACCOUNT, run.customer_id_field), (ORDER, run.sales_order_id_field)):
+        fields = self.plan.writeback
+        for flow in (ACCOUNT, ORDER):
+            id_field = fields.id_field(flow)
             if self.stop.is_set():
                 return
+            if id_field is None:
+                continue
             await write_back_flow(
                 self.store,
                 self.http,
                 self.settings.salesforce,
-                run,
                 self.run.run_id,
                 flow,
-                id_field,
+                (id_field, fields.sync_status),
                 self.metrics.flow(flow),
             )
 
