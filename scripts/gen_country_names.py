@@ -80,6 +80,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "PT": ("Portugal",),
     "SA": ("KSA",),
     "NZ": ("Aotearoa",),
+    "AU": ("Commonwealth of Australia",),
+    "CA": ("Dominion of Canada",),
     "ZA": ("RSA",),
 }
 

@@ -44,6 +44,7 @@ from bulk_o2c.transport.metrics import RequestMetrics
 from bulk_o2c.transport.netsuite.writer import open_writer
 from bulk_o2c.transport.salesforce.connect import connect_salesforce
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
+from bulk_o2c.transport.salesforce.ingest import JobFailedError
 
 log = logging.getLogger(__name__)
 
@@ -210,15 +211,20 @@ class _Steps:
                 return
             if id_field is None:
                 continue
-            await write_back_flow(
-                self.store,
-                self.http,
-                self.settings.salesforce,
-                self.run.run_id,
-                flow,
-                (id_field, fields.sync_status),
-                self.metrics.flow(flow),
-            )
+            try:
+                await write_back_flow(
+                    self.store,
+                    self.http,
+                    self.settings.salesforce,
+                    self.run.run_id,
+                    flow,
+                    (id_field, fields.sync_status),
+                    self.metrics.flow(flow),
+                )
+            except JobFailedError as exc:
+                # A setup fault: the batch stays assigned and is written again on resume.
+                self.halt(str(exc))
+                return
 
     async def advance_marks(self) -> None:
         run_start = datetime.fromisoformat(self.run.started_at)
