@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,14 @@ import pytest
 
 from bulk_o2c.commands.demo import DemoOptions, Sandboxes, demo_settings, sandboxes
 from bulk_o2c.config import Settings, load_settings
-from bulk_o2c.pipeline.org_plan import OrgSchemaError
+from bulk_o2c.pipeline.discover import discover
+from bulk_o2c.pipeline.org_plan import OrgSchemaError, RunPlan
 from bulk_o2c.pipeline.run import run_pipeline
 from bulk_o2c.protocol.netsuite.countries import ISO_TO_SOAP_COUNTRY
 from bulk_o2c.sandbox.netsuite.soap_request import FieldValue
 from bulk_o2c.sandbox.salesforce.org_shape import OrgShape
 from bulk_o2c.store.store import open_store
+from bulk_o2c.transport.salesforce.http import SalesforceHttp
 from tests.support.runs import expected
 
 ACCOUNTS = 60
@@ -38,7 +41,7 @@ def start(tmp_path: Path) -> Start:
         )
         async with sandboxes(options) as boxes:
             polling = {"page_size": 50, "poll_initial_s": 0.01, "poll_max_s": 0.05}
-            base = load_settings(salesforce=polling, **sections)
+            base = load_settings(None, salesforce=polling, **sections)
             yield boxes, demo_settings(base, boxes, tmp_path / "state")
 
     return started
@@ -153,3 +156,24 @@ async def test_an_org_that_lacks_what_the_settings_need_stops_the_run_before_ext
         assert boxes.salesforce.stats.requests["query_create"] == 0
         assert not boxes.netsuite.records("customer")
         assert not (settings.run.state_dir / "checkpoint.sqlite").exists()
+
+
+async def test_a_write_back_job_salesforce_fails_as_a_whole_stops_the_run_and_fills_no_dlq(
+    start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The field disappears between the describe and the write-back (deleted by an admin mid-run).
+    async def stale(http: SalesforceHttp, settings: Settings) -> RunPlan:
+        plan = await discover(http, settings)
+        return replace(plan, writeback=replace(plan.writeback, sync_status=SYNC_STATUS))
+
+    monkeypatch.setattr("bulk_o2c.pipeline.run.discover", stale)
+    shape = OrgShape(missing_fields=frozenset({SYNC_STATUS}))
+    async with start(shape, run={"sync_status_field": False}) as (boxes, settings):
+        want = expected(boxes, settings)
+        result = await run_pipeline(settings)
+
+        assert not result.completed
+        assert result.stop_reason is not None
+        assert f"InvalidBatch : Field name not found : {SYNC_STATUS}" in result.stop_reason
+        assert await _dlq(settings) == want.dlq  # the loaded records are not blamed for the setup
+        assert boxes.salesforce.written_values("Account") == {}
