@@ -1,15 +1,19 @@
-"""Salesforce Account -> NetSuite Customer (a company, upserted by external id).
+"""Salesforce Account -> NetSuite Customer (upserted by external id).
 
     Customer field     from                          rule
     externalId         Id                            customer prefix + 18-character id
     customForm         settings.customer_form_id     always sent
-    isPerson           -                             false: an Account is a company
-    companyName        Name                          required; cut to the limit, with a warning
+    isPerson           IsPersonAccount               true for a person account (an org that has
+                                                     them), else false: a company
+    firstName          FirstName                     a person account's, as is
+    lastName           LastName                      a person account's; required
+    companyName        Name                          a company's; required; cut to the limit, with
+                                                     a warning (a person's Name is the addressee)
     phone              Phone                         as is (NetSuite checks the format)
     subsidiary         settings.subsidiary_id        always sent
     currency           CurrencyIsoCode               settings.currencies, when configured
     addressbook        Billing*                      one entry, default billing and shipping:
-                                                     addressee = companyName, street -> addr1..3,
+                                                     addressee = Name, street -> addr1..3,
                                                      country (required when any address field is
                                                      set): BillingCountryCode through the ISO table
                                                      or, in an org without country picklists,
@@ -80,16 +84,20 @@ def _billing_address(row: Row, addressee: str, warnings: list[str]) -> tuple[Add
 
 def _customer(row: Row, settings: MappingSettings, warnings: list[str]) -> Customer:
     external_id = settings.customer_external_id_prefix + salesforce_id(row, "Id")
-    company_name = cut_field(required(row, "Name"), settings.company_name_limit, "companyName", warnings)
+    name = cut_field(required(row, "Name"), settings.company_name_limit, "companyName", warnings)
+    # Only an org with person accounts has the column (the extraction selects it then).
+    is_person = row.get("IsPersonAccount", "") == "true"
     return Customer(
         external_id=external_id,
-        company_name=company_name,
-        is_person=False,
+        company_name=None if is_person else name,
+        is_person=is_person,
+        first_name=optional(row, "FirstName") if is_person else None,
+        last_name=required(row, "LastName") if is_person else None,
         phone=optional(row, "Phone"),
         custom_form=RecordRef(internal_id=settings.customer_form_id),
         subsidiary=RecordRef(internal_id=settings.subsidiary_id),
         currency=currency_ref(row, settings.currencies),
-        addressbook=_billing_address(row, company_name, warnings),
+        addressbook=_billing_address(row, name, warnings),
         custom_fields=custom_fields(settings.custom_fields_for("customer"), row, settings.zone),
     )
 

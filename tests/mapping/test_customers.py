@@ -255,3 +255,31 @@ def test_an_empty_free_text_country_beside_an_address_is_missing(account: dict[s
     assert failure_code(result) == MappingErrorCode.MISSING_FIELD
     assert result.failure is not None
     assert "BillingCountry is empty" in result.failure.message
+
+
+def test_a_person_account_becomes_an_individual_with_first_and_last_name(account: dict[str, str]) -> None:
+    account.update(IsPersonAccount="true", FirstName="María", LastName="García", Name="María García")
+    customer = customer_of(map_account(account, SETTINGS))
+    assert (customer.is_person, customer.first_name, customer.last_name, customer.company_name) == (
+        True,
+        "María",
+        "García",
+        None,
+    )
+    assert customer.addressbook[0].address.addressee == "María García"
+
+
+def test_a_business_account_in_a_person_account_org_stays_a_company(account: dict[str, str]) -> None:
+    account.update(IsPersonAccount="false", FirstName="", LastName="")
+    customer = customer_of(map_account(account, SETTINGS))
+    assert (customer.is_person, customer.first_name, customer.last_name, customer.company_name) == (
+        False,
+        None,
+        None,
+        "Acme Corp",
+    )
+
+
+def test_a_person_account_without_a_last_name_is_missing_it(account: dict[str, str]) -> None:
+    account.update(IsPersonAccount="true", FirstName="Cher", LastName="")
+    assert failure_code(map_account(account, SETTINGS)) == MappingErrorCode.MISSING_FIELD

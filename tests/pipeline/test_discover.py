@@ -177,3 +177,23 @@ async def test_a_write_back_job_salesforce_fails_as_a_whole_stops_the_run_and_fi
         assert f"InvalidBatch : Field name not found : {SYNC_STATUS}" in result.stop_reason
         assert await _dlq(settings) == want.dlq  # the loaded records are not blamed for the setup
         assert boxes.salesforce.written_values("Account") == {}
+
+
+async def test_person_accounts_become_individual_customers(start: Start) -> None:
+    async with start(OrgShape(person_accounts=True)) as (boxes, settings):
+        await _lands_right(boxes, settings)
+        dataset = boxes.salesforce.dataset
+        prefix = settings.mapping.customer_external_id_prefix
+        people = 0
+        for record in boxes.netsuite.records("customer"):
+            slot = dataset.slot_of("Account", record.external_id.removeprefix(prefix))
+            assert slot is not None
+            row = dataset.row("Account", slot)
+            person = row["IsPersonAccount"] == "true"
+            assert _field(record.fields.get("isPerson")) == ("true" if person else "false")
+            if person:
+                people += 1
+                assert _field(record.fields.get("firstName")) == row["FirstName"]
+                assert _field(record.fields.get("lastName")) == row["LastName"]
+                assert "companyName" not in record.fields
+        assert people > 0

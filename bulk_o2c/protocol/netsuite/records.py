@@ -63,6 +63,8 @@ class Customer:
     external_id: str
     company_name: str | None = None
     is_person: bool = False
+    first_name: str | None = None  # an individual's (is_person); a company has none
+    last_name: str | None = None
     email: str | None = None
     phone: str | None = None
     custom_form: RecordRef | None = None
