@@ -146,7 +146,7 @@ class _Planner:
                     sobject,
                     CURRENCY_COLUMN,
                     "does not exist: the org is not multi-currency",
-                    "remove [mapping] currencies (NetSuite then uses the customer's or the "
+                    "remove mapping.currencies (NetSuite then uses the customer's or the "
                     "subsidiary's currency)",
                 )
             )
@@ -159,7 +159,8 @@ class _Planner:
 
     def writeback(self, sobject: str, field: str, setting: str, select: bool) -> None:
         info = self.schema.field(sobject, field)
-        switch_off = f"or switch the write-back of it off: [run] {setting} = false"
+        env = f"BULK_O2C_RUN__{setting.upper()}=false"
+        switch_off = f"or switch the write-back of it off: run.{setting} = false (or {env})"
         if info is None:
             problem = "does not exist or the integration user cannot read it"
             fix = f"create the field and give the integration user Edit access to it, {switch_off}"

@@ -3,12 +3,15 @@ extraction naming the object, the field and what to do."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
+from subprocess import STDOUT
 from typing import Any
 
+import anyio
 import pytest
 
 from bulk_o2c.commands.demo import DemoOptions, Sandboxes, demo_settings, sandboxes
@@ -21,7 +24,7 @@ from bulk_o2c.sandbox.netsuite.soap_request import FieldValue
 from bulk_o2c.sandbox.salesforce.org_shape import OrgShape
 from bulk_o2c.store.store import open_store
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
-from tests.support.runs import expected
+from tests.support.runs import expected, write_config
 
 ACCOUNTS = 60
 ORDERS = 80
@@ -129,18 +132,26 @@ async def test_a_multi_currency_org_with_country_picklists_sends_currencies(star
                 "Account.CurrencyIsoCode",
                 "Order.CurrencyIsoCode",
                 "not multi-currency",
-                "[mapping] currencies",
+                "remove mapping.currencies",
             ],
         ),
         (
             OrgShape(missing_fields=frozenset({SYNC_STATUS})),
             {},
-            [f"Account.{SYNC_STATUS} does not exist", f"Order.{SYNC_STATUS}", "sync_status_field = false"],
+            [
+                f"Account.{SYNC_STATUS} does not exist",
+                f"Order.{SYNC_STATUS}",
+                "run.sync_status_field = false",
+            ],
         ),
         (
             OrgShape(read_only_fields=frozenset({"NetSuite_Customer_ID__c"})),
             {},
-            ["Account.NetSuite_Customer_ID__c is not updateable", "Edit access", "customer_id_field = false"],
+            [
+                "Account.NetSuite_Customer_ID__c is not updateable",
+                "Edit access",
+                "run.customer_id_field = false",
+            ],
         ),
     ],
     ids=["currencies-in-single-currency-org", "missing-write-back-field", "read-only-write-back-field"],
@@ -197,3 +208,44 @@ async def test_person_accounts_become_individual_customers(start: Start) -> None
                 assert _field(record.fields.get("lastName")) == row["LastName"]
                 assert "companyName" not in record.fields
         assert people > 0
+
+
+async def _bulk_o2c_run(config: Path, env: dict[str, str]) -> tuple[str, int]:
+    process = await anyio.open_process(
+        [sys.executable, "-m", "bulk_o2c", "--config", str(config), "run"], env=env, stderr=STDOUT
+    )
+    assert process.stdout is not None
+    with anyio.fail_after(60):
+        output = b"".join([chunk async for chunk in process.stdout]).decode()
+        return output, await process.wait()
+
+
+async def test_bulk_o2c_run_against_a_bare_org_lands_every_good_record_with_the_sync_status_off(
+    start: Start, tmp_path: Path
+) -> None:
+    shape = OrgShape(multi_currency=False, country_picklists=False, missing_fields=frozenset({SYNC_STATUS}))
+    async with start(shape) as (boxes, settings):
+        want = expected(boxes, settings)
+        config, env = write_config(settings, boxes, tmp_path)
+
+        output, code = await _bulk_o2c_run(config, {**env, "BULK_O2C_RUN__SYNC_STATUS_FIELD": "false"})
+
+        assert code == 3, output  # the data set's deliberately bad records are in the DLQ
+        assert {r.external_id for r in boxes.netsuite.records("customer")} == want.customers
+        assert {r.external_id for r in boxes.netsuite.records("salesOrder")} == want.sales_orders
+
+
+async def test_bulk_o2c_run_against_an_org_without_the_sync_status_field_exits_1_saying_what_to_do(
+    start: Start, tmp_path: Path
+) -> None:
+    async with start(OrgShape(missing_fields=frozenset({SYNC_STATUS}))) as (boxes, settings):
+        config, env = write_config(settings, boxes, tmp_path)
+
+        output, code = await _bulk_o2c_run(config, env)
+
+        assert code == 1
+        flat = " ".join(output.split())  # the console wraps long lines
+        assert f"Account.{SYNC_STATUS} does not exist" in flat
+        assert "run.sync_status_field = false" in flat
+        assert "Traceback" not in output
+        assert boxes.salesforce.stats.query_jobs_created == 0

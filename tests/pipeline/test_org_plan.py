@@ -43,6 +43,7 @@ def org(
     return OrgSchema.of(o for o in objects if o.name not in without)
 
 
+SYNC_STATUS_OFF = "run.sync_status_field = false (or BULK_O2C_RUN__SYNC_STATUS_FIELD=false)"
 FULL = org(
     ("BillingCountryCode", "BillingCountry", "CurrencyIsoCode", *sorted(WRITE_BACK)),
     ("CurrencyIsoCode", *sorted(WRITE_BACK)),
@@ -106,9 +107,9 @@ def test_each_write_back_field_can_be_switched_off_alone() -> None:
             org(("BillingCountryCode",)),
             {"mapping": {"currencies": {"USD": "1"}}, "run": {"writeback": False}},
             [
-                "Account.CurrencyIsoCode does not exist: the org is not multi-currency: remove [mapping] "
+                "Account.CurrencyIsoCode does not exist: the org is not multi-currency: remove mapping."
                 "currencies (NetSuite then uses the customer's or the subsidiary's currency)",
-                "Order.CurrencyIsoCode does not exist: the org is not multi-currency: remove [mapping] "
+                "Order.CurrencyIsoCode does not exist: the org is not multi-currency: remove mapping."
                 "currencies (NetSuite then uses the customer's or the subsidiary's currency)",
             ],
         ),
@@ -118,10 +119,10 @@ def test_each_write_back_field_can_be_switched_off_alone() -> None:
             [
                 "Account.NetSuite_Sync_Status__c does not exist or the integration user cannot read it: "
                 "create the field and give the integration user Edit access to it, or switch the "
-                "write-back of it off: [run] sync_status_field = false",
+                "write-back of it off: " + SYNC_STATUS_OFF,
                 "Order.NetSuite_Sync_Status__c does not exist or the integration user cannot read it: "
                 "create the field and give the integration user Edit access to it, or switch the "
-                "write-back of it off: [run] sync_status_field = false",
+                "write-back of it off: " + SYNC_STATUS_OFF,
             ],
         ),
         (
@@ -130,7 +131,8 @@ def test_each_write_back_field_can_be_switched_off_alone() -> None:
             [
                 "Account.NetSuite_Customer_ID__c is not updateable by the integration user (field-level "
                 "security: Edit access missing): grant Edit access to it in the user's profile or a "
-                "permission set, or switch the write-back of it off: [run] customer_id_field = false"
+                "permission set, or switch the write-back of it off: run.customer_id_field = false "
+                "(or BULK_O2C_RUN__CUSTOMER_ID_FIELD=false)"
             ],
         ),
         (
