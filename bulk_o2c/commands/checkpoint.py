@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Literal
 
 from rich.console import Console
-from rich.table import Table
 
 from bulk_o2c.commands.exit_codes import EXIT_FAILURE, EXIT_OK
 from bulk_o2c.commands.invocation import command_line
 from bulk_o2c.config import Settings
+from bulk_o2c.console import styled
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.pipeline.flows import SENT_WITH
 from bulk_o2c.pipeline.run import checkpoint_path
+from bulk_o2c.private_files import open_private, refusals
 from bulk_o2c.store.export import export
 from bulk_o2c.store.store import CheckpointStore, open_store
+from bulk_o2c.tables import FiguresTable, figure, identifier, label
 
 
 def _existing_checkpoint(settings: Settings) -> Path:
     path = checkpoint_path(settings)
+    if path.parent.exists() and not path.parent.is_dir():
+        raise ConfigError(
+            f"run.state_dir {path.parent} is a file, not a folder: point run.state_dir at a folder"
+        )
     if not path.exists():
         raise ConfigError(f"no checkpoint at {path} (run.state_dir); nothing has run here yet")
     return path
@@ -48,21 +55,21 @@ async def show_status(settings: Settings, console: Console, run_id: str | None) 
     # The checkpoint cannot tell a run going on in another process from one that stopped.
     shown = "unfinished (running elsewhere, or stopped)" if run.status == "running" else run.status
     console.print(f"run {run.run_id}: {shown}, started {run.started_at}, finished {run.finished_at or '-'}")
-    table = Table("flow", "window", "job", "pages", "rows", "extracted", title="extraction")
-    table.columns[1].overflow = "fold"  # a time cut short is no use: fold it onto a second line
-    table.columns[2].no_wrap = True  # nor is a job id cut or folded: the window gives way
+    # A time cut short is no use: the window folds onto more lines; a job id stays whole.
+    headings = (identifier("flow"), label("window"), identifier("job"), figure("pages"), figure("rows"))
+    table = FiguresTable((*headings, identifier("extracted")), title="extraction")
     for p in summary.extractions:
         window = f"{p.window_start or 'beginning'} .. {p.window_end}"
         table.add_row(
             p.flow,
             window,
             p.job_id or "-",
-            str(p.pages_staged),
+            f"{p.pages_staged:,}",
             f"{p.rows_staged:,}",
             "yes" if p.done else "no",
         )
     console.print(table)
-    records = Table("flow", "state", "records", title="records")
+    records = FiguresTable((identifier("flow"), label("state"), figure("records")), title="records")
     for flow, states in sorted(summary.records.items()):
         for state, count in sorted(states.items()):
             sent_with = SENT_WITH.get(flow)
@@ -120,7 +127,7 @@ async def retry_dlq(
     if not marked:
         # Most likely a mistyped code or run id: say what there is instead of doing nothing quietly.
         present = f"open entries by code: {_counts(codes)}" if codes else "the DLQ has no open entry"
-        console.print(f"[red]no open DLQ entry matches[/red]; {present}", highlight=False)
+        console.print(styled("red", "no open DLQ entry matches", f"; {present}"))
         return EXIT_FAILURE
     console.print(
         f"{marked} entries marked for retry; `{command_line('run')}` "
@@ -138,7 +145,11 @@ async def export_dlq(
         if str(out) == "-":
             written = await export(store.dlq, sys.stdout, fmt, run_id=run_id)
         else:
-            with out.open("w", encoding="utf-8", newline="") as handle:
+            what = f"the DLQ export {out}"
+            with (
+                refusals(what),
+                os.fdopen(open_private(out, what), "w", encoding="utf-8", newline="") as handle,
+            ):
                 written = await export(store.dlq, handle, fmt, run_id=run_id)
     if str(out) != "-":
         console.print(f"{written} entries written to {out}")
