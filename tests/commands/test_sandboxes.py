@@ -189,7 +189,7 @@ def test_the_sandbox_command_presents_the_org_shape_its_flags_choose(monkeypatch
         chosen.append(shape)
 
     monkeypatch.setattr("bulk_o2c.commands.sandboxes.run_salesforce_sandbox", fake)
-    flags = ["--single-currency", "--no-country-picklists", "--person-accounts", "--nearly-exhausted-limits"]
+    flags = ["--single-currency", "--no-country-picklists", "--person-accounts", "--low-limits"]
     fields = ["--missing-field", "NetSuite_Sync_Status__c", "--read-only-field", "NetSuite_Customer_ID__c"]
     result = CliRunner().invoke(app, ["sandbox", "salesforce", *flags, *fields])
 
