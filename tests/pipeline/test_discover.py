@@ -189,6 +189,14 @@ async def test_a_write_back_job_salesforce_fails_as_a_whole_stops_the_run_and_fi
         assert await _dlq(settings) == want.dlq  # the loaded records are not blamed for the setup
         assert boxes.salesforce.written_values("Account") == {}
 
+        # Fixed (the describe sees the org as it is again), the same run resumes and writes the ids.
+        monkeypatch.setattr("bulk_o2c.pipeline.run.discover", discover)
+        resumed = await run_pipeline(settings, run_id=result.run.run_id)
+        assert resumed.completed
+        written = boxes.salesforce.written_values("Account")
+        assert len(written) == len(want.customers)
+        assert all(set(values) == {"NetSuite_Customer_ID__c"} for values in written.values())
+
 
 async def test_person_accounts_become_individual_customers(start: Start) -> None:
     async with start(OrgShape(person_accounts=True)) as (boxes, settings):
