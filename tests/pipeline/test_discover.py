@@ -257,3 +257,10 @@ async def test_bulk_o2c_run_against_an_org_without_the_sync_status_field_exits_1
         assert "run.sync_status_field = false" in flat
         assert "Traceback" not in output
         assert boxes.salesforce.stats.query_jobs_created == 0
+
+
+async def test_an_org_with_nearly_exhausted_quotas_still_serves_a_run_that_fits_in_them(start: Start) -> None:
+    async with start(OrgShape(nearly_exhausted_limits=True)) as (boxes, settings):
+        before = boxes.salesforce.usage.used
+        await _lands_right(boxes, settings)
+        assert boxes.salesforce.usage.limit - before == 1_000  # 1% of the daily requests were left
