@@ -42,6 +42,7 @@ from bulk_o2c.mapping.rules import (
 )
 from bulk_o2c.mapping.settings import MappingSettings
 from bulk_o2c.protocol.netsuite.records import Address, AddressbookEntry, Customer, RecordRef
+from bulk_o2c.record_warnings import RecordWarning
 
 # Every org has these (read access granted); the columns below exist only in some orgs.
 ACCOUNT_COLUMNS = ("Id", "Name", "BillingStreet", "BillingCity", "BillingState", "BillingPostalCode", "Phone")
@@ -51,7 +52,7 @@ PERSON_ACCOUNT_COLUMNS = ("IsPersonAccount", "FirstName", "LastName")  # only wi
 BILLING_LABEL = "Billing"
 
 
-def _billing_address(row: Row, addressee: str, warnings: list[str]) -> tuple[AddressbookEntry, ...]:
+def _billing_address(row: Row, addressee: str, warnings: list[RecordWarning]) -> tuple[AddressbookEntry, ...]:
     street = optional(row, "BillingStreet")
     city = optional(row, "BillingCity")
     state = optional(row, "BillingState")
@@ -82,7 +83,7 @@ def _billing_address(row: Row, addressee: str, warnings: list[str]) -> tuple[Add
     return (AddressbookEntry(address, default_shipping=True, default_billing=True, label=BILLING_LABEL),)
 
 
-def _customer(row: Row, settings: MappingSettings, warnings: list[str]) -> Customer:
+def _customer(row: Row, settings: MappingSettings, warnings: list[RecordWarning]) -> Customer:
     external_id = settings.customer_external_id_prefix + salesforce_id(row, "Id")
     name = cut_field(required(row, "Name"), settings.company_name_limit, "companyName", warnings)
     # Only an org with person accounts has the column (the extraction selects it then).

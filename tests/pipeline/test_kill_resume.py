@@ -11,20 +11,31 @@ from __future__ import annotations
 
 import shlex
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from subprocess import STDOUT
 
 import anyio
+import orjson
 import pytest
 from anyio.abc import Process
 
 from bulk_o2c.commands.demo import Sandboxes
 from bulk_o2c.commands.ground_truth import ExpectedOutcome
 from bulk_o2c.config import Settings
+from bulk_o2c.sandbox.salesforce.faults import Fault
 from bulk_o2c.store.store import open_store
-from tests.support.runs import expected, write_config
+from tests.support.runs import (
+    ACCOUNTS,
+    expected,
+    latest_extraction,
+    run_sandboxes,
+    run_settings,
+    write_config,
+)
 
 RUN_TIMEOUT_S = 60
 
@@ -157,6 +168,46 @@ async def test_a_signal_stops_gracefully_and_prints_the_resume_command(
     _assert_landed_once(boxes, want)
 
 
+async def test_a_signal_during_extraction_stops_at_the_next_page_boundary(tmp_path: Path) -> None:
+    page_size = 20  # 12 pages of Accounts, served five at a time, 0.2 s each
+    async with run_sandboxes(page_latency_s=0.2) as boxes:
+        settings = run_settings(boxes, tmp_path, page_size=page_size)
+        want = expected(boxes, settings)
+        config, env = write_config(settings, boxes, tmp_path)
+        process = await _start_watched(config, env)
+        await _reach(process, lambda: boxes.salesforce.stats.pages_served >= 1)
+        process.send_signal(signal.SIGINT)
+        output, code = await _finish(process)
+
+        assert code == 4
+        assert f"bulk-o2c --config {config} resume" in output
+        assert boxes.salesforce.stats.pages_served < ACCOUNTS // page_size  # not read to the end first
+        progress, staged = await latest_extraction(settings, "Account")
+        assert not progress.done
+        assert progress.rows_staged == staged == progress.pages_staged * page_size
+        assert await _run_to_the_end(config, env) == 3
+        _assert_landed_once(boxes, want)
+
+
+async def test_a_page_failing_during_parallel_paging_is_one_line_and_exit_1(
+    boxes: Sandboxes, settings: Settings, tmp_path: Path
+) -> None:
+    want = expected(boxes, settings)
+    config, env = write_config(settings, boxes, tmp_path)
+    # The first page announces a row it does not hold while the next ones are downloading.
+    boxes.salesforce.faults.inject(Fault.MISCOUNTED_PAGE)
+    output, code = await _finish(await _start_watched(config, env, stderr=STDOUT))
+
+    assert code == 1
+    assert "Traceback" not in output
+    assert "already running" not in output
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert "announced 61 rows but held 60" in errors[0]
+    assert await _run_to_the_end(config, env) == 3
+    _assert_landed_once(boxes, want)
+
+
 async def test_a_second_signal_stops_at_once_and_prints_the_resume_command(
     boxes: Sandboxes, settings: Settings, tmp_path: Path
 ) -> None:
@@ -198,3 +249,39 @@ async def test_refused_credentials_exit_1_before_extracting_with_the_reason(
     assert boxes.salesforce.stats.query_jobs_created == 0
     assert await _run_to_the_end(config, env) == 3
     _assert_landed_once(boxes, want)
+
+
+def _recorded_attempts(checkpoint: Path) -> int:
+    """NetSuite attempts the run's first process has recorded in the checkpoint so far (0: none yet)."""
+    if not checkpoint.exists():
+        return 0
+    with closing(sqlite3.connect(checkpoint)) as db:
+        try:
+            row = db.execute("SELECT figures FROM run_processes WHERE number = 1").fetchone()
+        except sqlite3.OperationalError:  # not migrated yet
+            return 0
+    figures = orjson.loads(row[0]) if row else {}
+    return int(figures["netsuite"]["attempts"]) if figures else 0
+
+
+async def test_the_report_after_a_kill_counts_what_the_killed_process_recorded(
+    boxes: Sandboxes, settings: Settings, tmp_path: Path
+) -> None:
+    config, env = write_config(settings, boxes, tmp_path)
+    checkpoint = settings.run.state_dir / "checkpoint.sqlite"
+    process = await _start(config, env)
+    # Recorded at the end of the Account load at the latest: the kill comes during the order load.
+    await _kill_when(process, lambda: _recorded_attempts(checkpoint) >= 3)
+    recorded, sent_before_kill = _recorded_attempts(checkpoint), boxes.netsuite.stats.requests
+
+    assert await _run_to_the_end(config, env) == 3
+
+    async with open_store(checkpoint) as store:
+        run = await store.runs.latest()
+        assert run is not None
+    report = orjson.loads((settings.run.state_dir / "reports" / f"{run.run_id}.json").read_bytes())
+    resumed_alone = boxes.netsuite.stats.requests - sent_before_kill
+    assert report["processes"] == 2
+    # The killed process counts as far as it recorded; the resumed one in full; nothing twice.
+    assert report["netsuite"]["requests"] >= recorded + resumed_alone
+    assert report["netsuite"]["requests"] <= boxes.netsuite.stats.requests
