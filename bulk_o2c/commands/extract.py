@@ -26,8 +26,9 @@ import anyio
 
 from bulk_o2c.config import Settings
 from bulk_o2c.errors import ConfigError
+from bulk_o2c.pipeline.discover import discover
 from bulk_o2c.pipeline.extract import extract_flow
-from bulk_o2c.pipeline.flows import extract_specs
+from bulk_o2c.pipeline.flows import FLOWS, extract_specs
 from bulk_o2c.pipeline.metrics import RunMetrics
 from bulk_o2c.pipeline.run import Watcher, checkpoint_path, choose_run
 from bulk_o2c.store.lock import lock_state_dir
@@ -78,14 +79,17 @@ async def extract_to_staging(
     accept_changed_settings: bool = False,
 ) -> ExtractReport:
     """Extract ``flow`` into staging (continuing a killed extraction); ``watch`` runs beside it."""
-    specs = {spec.flow: spec for spec in extract_specs(settings)}
-    if flow not in specs:
-        raise ConfigError(f"no flow {flow!r}; the flows are {', '.join(specs)}")
-    spec = specs[flow]
+    if flow not in FLOWS:
+        raise ConfigError(f"no flow {flow!r}; the flows are {', '.join(FLOWS)}")
     path = checkpoint_path(settings)
     started = time.perf_counter()
     with lock_state_dir(path.parent) as lock:
-        async with open_store(path) as store:
+        async with (
+            connect_salesforce(settings.salesforce, accept_gzip=accept_gzip) as http,
+            open_store(path) as store,
+        ):
+            plan = (await discover(http, settings)).check()
+            spec = next(spec for spec in extract_specs(plan.columns) if spec.flow == flow)
             run = await choose_run(store, settings, None, accept_changed_settings=accept_changed_settings)
             lock.record_run(run.run_id)
             metrics = RunMetrics(run.run_id)
@@ -93,8 +97,7 @@ async def extract_to_staging(
             counters.started_at = metrics.clock()
             before = await store.extraction.progress(run.run_id, flow)
             rows_before = before.rows_staged if before is not None else 0
-            async with connect_salesforce(settings.salesforce, accept_gzip=accept_gzip) as http:
-                await _watched(extract_flow(store, http, settings, run, spec, counters), watch, metrics)
+            await _watched(extract_flow(store, http, settings, run, spec, counters), watch, metrics)
             counters.finished_at = metrics.clock()
             progress = await store.extraction.progress(run.run_id, flow)
     assert progress is not None  # extract_flow began it
