@@ -39,12 +39,15 @@ TUNING = frozenset(
         "netsuite.chunk_size",
         "netsuite.request_timeout_s",
         "netsuite.max_attempts",
+        "netsuite.max_response_mib",  # raised to resume a run stopped by an over-size answer
         "salesforce.session_timeout_s",
         "salesforce.refresh_margin",
         "salesforce.page_size",
         "salesforce.poll_initial_s",
         "salesforce.poll_max_s",
         "salesforce.poll_timeout_s",
+        "salesforce.max_body_mib",
+        "salesforce.body_timeout_s",
         "salesforce.refresh_token_file",  # where a rotated token is kept, not whose it is
         "run.delta_overlap_s",  # read only when a flow's window is first fixed
         "run.state_dir",  # the checkpoint found is the run's, wherever it was moved

@@ -83,7 +83,7 @@ def test_tuning_changes_are_told_apart_from_target_changes() -> None:
     base = Settings(netsuite=SECRETS)
     faster = Settings(
         netsuite={**SECRETS, "concurrency": 15, "chunk_size": 50, "request_timeout_s": 60.0},
-        salesforce={"page_size": 10_000},
+        salesforce={"page_size": 10_000, "max_body_mib": 512},
     )
     assert _changed(base, faster) == (
         [],
@@ -91,6 +91,7 @@ def test_tuning_changes_are_told_apart_from_target_changes() -> None:
             "netsuite.chunk_size",
             "netsuite.concurrency",
             "netsuite.request_timeout_s",
+            "salesforce.max_body_mib",  # raised to resume a run an over-size page stopped
             "salesforce.page_size",
         ],
     )
