@@ -196,8 +196,8 @@ def load_customers(
         highlight=False,
     )
     if account is not None:
-        ceiling = account.ceiling(netsuite.concurrency, netsuite.effective_chunk_size)
-        concurrency, chunk = account.effective(netsuite.concurrency, netsuite.effective_chunk_size)
+        ceiling = account.ceiling(netsuite.fallback_concurrency, netsuite.effective_chunk_size)
+        concurrency, chunk = account.effective(netsuite.fallback_concurrency, netsuite.effective_chunk_size)
         console.print(
             f"ceiling of the sandbox latency model: {ceiling:,.0f} records/s "
             f"(concurrency {concurrency} x chunk {chunk} / "

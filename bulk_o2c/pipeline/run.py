@@ -86,7 +86,9 @@ async def _sink(
 ) -> AsyncIterator[RecordSink]:
     netsuite = settings.netsuite
     if dry_run is not None:
-        yield DryRunSink(dry_run / "payloads", netsuite.endpoint_version, netsuite.realm)
+        yield DryRunSink(
+            dry_run / "payloads", netsuite.endpoint_version, netsuite.realm, netsuite.fallback_concurrency
+        )
         return
     async with open_writer(netsuite, metrics=requests) as writer:
         yield SoapSink(writer, netsuite.endpoint_version)
@@ -173,7 +175,8 @@ class _Steps:
                 children_flow=ORDER_ITEM,
             ),
         )
-        concurrency = self.settings.netsuite.concurrency
+        # The bound the sink's check took from NetSuite (under netsuite.concurrency, if set).
+        concurrency = self.sink.concurrency()
         for spec in specs:
             if self.stop.is_set():
                 return

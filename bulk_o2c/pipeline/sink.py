@@ -31,7 +31,12 @@ CLOCK_SKEW_WARNING_S = 60.0
 
 class RecordSink(Protocol):
     async def check(self) -> None:
-        """Prove NetSuite answers and takes the credentials, before a run extracts anything."""
+        """Prove NetSuite answers and takes the credentials, and bound the concurrency by what it
+        reports, before a run extracts anything."""
+        ...
+
+    def concurrency(self) -> int:
+        """The most requests this sink may have in flight (what the loaders size their workers by)."""
         ...
 
     def encode(self, record: NetSuiteRecord) -> EncodedRecord:
@@ -67,6 +72,10 @@ class SoapSink:
                 abs(skew),
                 "ahead of" if skew > 0 else "behind",
             )
+        await self._writer.bind_concurrency()
+
+    def concurrency(self) -> int:
+        return self._writer.client.limiter.max_limit
 
     def encode(self, record: NetSuiteRecord) -> EncodedRecord:
         return self._encoder.encode(record)
@@ -95,8 +104,9 @@ class DryRunSink:
 
     PLACEHOLDER_PASSPORT_VALUE = "DRY-RUN"
 
-    def __init__(self, out_dir: Path, version: str, account: str) -> None:
+    def __init__(self, out_dir: Path, version: str, account: str, concurrency: int = 1) -> None:
         self._out = out_dir
+        self._concurrency = concurrency
         self._version = version
         self._encoder = RecordEncoder(version)
         self._numbers = count(1)
@@ -126,3 +136,6 @@ class DryRunSink:
 
     def in_flight(self) -> int:
         return 0
+
+    def concurrency(self) -> int:
+        return self._concurrency
