@@ -8,8 +8,10 @@ import pytest
 
 from bulk_o2c.errors import PermanentError
 from bulk_o2c.protocol.netsuite.governance import Governance
+from bulk_o2c.transport.netsuite.soap_client import SoapClient
 from bulk_o2c.transport.netsuite.writer import open_writer
 from tests.support.netsuite_sandbox import running_sandbox, settings_for
+from tests.transport.netsuite.test_writer import customers
 
 
 async def _bind(cap: int | None = None, soap_url: str | None = None, **config: object) -> tuple[int, str]:
@@ -42,7 +44,8 @@ async def test_without_its_own_limit_the_bound_is_what_other_integrations_leave(
 async def test_the_setting_caps_the_reported_bound() -> None:
     bound, text = await _bind(cap=3, concurrency_limit=15)
     assert bound == 3
-    assert "reported a bound of 15" in text and "cap netsuite.concurrency: 3; using 3" in text
+    assert "reported a bound of 15" in text
+    assert "cap netsuite.concurrency: 3; using 3" in text
 
 
 async def test_a_cap_above_the_bound_does_not_raise_it() -> None:
@@ -104,8 +107,6 @@ async def test_soap_figures_combine_and_a_wrong_secret_is_refused_by_both_apis()
 
 async def test_the_bound_keeps_a_run_inside_the_integrations_share() -> None:
     """The pool refuses what is over this integration's share; bound to it, a writer is never refused."""
-    from tests.transport.netsuite.test_writer import customers
-
     async with running_sandbox(concurrency_limit=10, integration_limit=2, time_scale=0.01) as sandbox:
         async with open_writer(settings_for(sandbox, concurrency=None, chunk_size=5)) as writer:
             await writer.bind_concurrency()
@@ -118,8 +119,6 @@ async def test_the_bound_keeps_a_run_inside_the_integrations_share() -> None:
 
 async def test_unbound_the_same_writer_is_refused_by_the_pool() -> None:
     # The contrast that shows the bound matters: the fallback of 5 overruns a share of 2.
-    from tests.transport.netsuite.test_writer import customers
-
     async with running_sandbox(concurrency_limit=10, integration_limit=2, time_scale=0.01) as sandbox:
         async with open_writer(settings_for(sandbox, concurrency=None, chunk_size=5)) as writer:
             await writer.write_all(customers(60), 5)
@@ -127,14 +126,16 @@ async def test_unbound_the_same_writer_is_refused_by_the_pool() -> None:
 
 
 async def test_get_record_reads_by_external_id() -> None:
-    async with running_sandbox(unreadable_record_types=frozenset({"salesOrder"})) as sandbox:
-        async with open_writer(settings_for(sandbox)) as writer:
-            from tests.transport.netsuite.test_writer import customers
-
-            (saved,) = await writer.write_chunk(customers(1))
-            client = writer.client
-            found = await client.get_record("customer", external_id=saved.external_id)  # type: ignore[attr-defined]
-            assert found is not None and found.internal_id == saved.internal_id
-            assert await client.get_record("customer", external_id="NOT-THERE") is None  # type: ignore[attr-defined]
-            with pytest.raises(PermanentError, match="INSUFFICIENT_PERMISSION"):
-                await client.get_record("salesOrder", external_id="ANY")  # type: ignore[attr-defined]
+    async with (
+        running_sandbox(unreadable_record_types=frozenset({"salesOrder"})) as sandbox,
+        open_writer(settings_for(sandbox)) as writer,
+    ):
+        (saved,) = await writer.write_chunk(customers(1))
+        client = writer.client
+        assert isinstance(client, SoapClient)
+        found = await client.get_record("customer", external_id=saved.external_id)
+        assert found is not None
+        assert found.internal_id == saved.internal_id
+        assert await client.get_record("customer", external_id="NOT-THERE") is None
+        with pytest.raises(PermanentError, match="INSUFFICIENT_PERMISSION"):
+            await client.get_record("salesOrder", external_id="ANY")
