@@ -41,6 +41,8 @@ class DemoOptions:
     page_latency_s: float = 0.2
     seed: int = 1
     state_dir: Path = Path(".bulk-o2c/demo")
+    # The NetSuite sandbox's allocation for this integration (None: it shares the account pool).
+    integration_limit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,12 @@ async def sandboxes(options: DemoOptions) -> AsyncIterator[Sandboxes]:
     sf_config = SalesforceSandboxConfig(
         dataset=spec, jwt_public_key_pem=keys.public_pem, page_latency_s=options.page_latency_s
     )
-    ns_config = NetSuiteSandboxConfig(items=items, time_scale=options.time_scale, seed=options.seed)
+    ns_config = NetSuiteSandboxConfig(
+        items=items,
+        time_scale=options.time_scale,
+        seed=options.seed,
+        integration_limit=options.integration_limit,
+    )
     async with SalesforceSandbox(sf_config) as salesforce, NetSuiteSandbox(ns_config) as netsuite:
         yield Sandboxes(salesforce, netsuite, keys.private_pem)
 

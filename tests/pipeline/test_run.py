@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import anyio
 import pytest
 from pydantic import SecretStr
 
-from bulk_o2c.commands.demo import Sandboxes
+from bulk_o2c.commands.demo import DemoOptions, Sandboxes, demo_settings, sandboxes
 from bulk_o2c.commands.ground_truth import ExpectedOutcome
-from bulk_o2c.config import Settings
+from bulk_o2c.config import Settings, load_settings
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.pipeline.metrics import RunMetrics
 from bulk_o2c.pipeline.run import run_pipeline
@@ -207,3 +208,27 @@ async def test_settings_that_cannot_work_record_no_run(boxes: Sandboxes, setting
     with pytest.raises(ConfigError, match=r"netsuite\.token_id"):
         await run_pipeline(no_secret)
     assert not checkpoint.exists()
+
+
+async def test_a_run_bounds_its_concurrency_by_what_netsuite_reports(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The sandbox gives this integration 2 of its 5 slots and refuses a third: a run without a
+    netsuite.concurrency setting asks, keeps to 2, and is never refused."""
+    caplog.set_level(logging.INFO, "bulk_o2c")
+    options = DemoOptions(accounts=60, orders=80, time_scale=0.01, page_latency_s=0.0, integration_limit=2)
+    async with sandboxes(options) as boxes:
+        base = load_settings(
+            salesforce={"page_size": 60, "poll_initial_s": 0.01, "poll_max_s": 0.05}, netsuite={"chunk_size": 4}
+        )
+        settings = demo_settings(base, boxes, tmp_path / "state")
+        assert settings.netsuite.concurrency is None
+        result = await run_pipeline(settings)
+        stats = boxes.netsuite.stats
+    assert result.completed
+    assert stats.records["customer"] > 0
+    assert stats.blocked == 0
+    assert stats.highest_concurrency == 2
+    assert result.requests.peak_concurrency == 2
+    assert "NetSuite reported a bound of 2 over SOAP" in caplog.text
+    assert "cap netsuite.concurrency: none; using 2" in caplog.text
