@@ -38,6 +38,11 @@ sandbox_app = App(no_args_is_help=True, help="Run an emulator on 127.0.0.1 until
 app.add_typer(sandbox_app, name="sandbox")
 dlq_app = App(no_args_is_help=True, help="Inspect, retry and export the dead-letter queue.")
 app.add_typer(dlq_app, name="dlq")
+doctor_app = App(
+    invoke_without_command=True,
+    help="Check both ends, line by line: exit 0 when a run can start, 1 when it cannot.",
+)
+app.add_typer(doctor_app, name="doctor")
 
 console = new_console()
 
@@ -356,6 +361,52 @@ def bench(
         plot=plot,
     )
     raise typer.Exit(_guarded(lambda: anyio.run(bench_command, settings().netsuite, console, options)))
+
+
+@doctor_app.callback()
+def doctor(
+    ctx: typer.Context,
+    json_out: Annotated[bool, typer.Option("--json", help="one JSON document, for monitoring")] = False,
+    records: Annotated[
+        int, typer.Option(min=0, help="records a run reads, to check the Salesforce allowances against")
+    ] = 100_000,
+) -> None:
+    """Check NetSuite (auth, clock, concurrency, role, reference data) and Salesforce (token, limits)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from bulk_o2c.commands.doctor import diagnose
+
+    def work() -> int:
+        report = anyio.run(diagnose, settings(), records)
+        if json_out:
+            console.print(report.to_json(), soft_wrap=True)
+        else:
+            for line in report.lines():
+                console.print(line)
+        return EXIT_OK if report.can_run else EXIT_FAILURE
+
+    raise typer.Exit(_guarded(work))
+
+
+@doctor_app.command("verify")
+def doctor_verify(
+    kind: Annotated[str, typer.Argument(help="customer, sales-order or item")],
+    external_id: Annotated[str, typer.Argument(help="the record's externalId, e.g. SF_ACCT_001...")],
+    json_out: Annotated[bool, typer.Option("--json", help="one JSON document")] = False,
+) -> None:
+    """Fetch one NetSuite record by externalId: its internal id and key fields (exit 1: not found)."""
+    from bulk_o2c.commands.doctor import record_json, record_lines, verify
+
+    def work() -> int:
+        record = anyio.run(verify, settings(), kind, external_id)
+        if json_out:
+            console.print(record_json(kind, external_id, record), soft_wrap=True)
+        else:
+            for line in record_lines(kind, external_id, record):
+                console.print(line)
+        return EXIT_OK if record is not None else EXIT_FAILURE
+
+    raise typer.Exit(_guarded(work))
 
 
 def _guarded(work: Callable[[], int]) -> int:

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import anyio
 
-from bulk_o2c.errors import ConfigError, PermanentError
+from bulk_o2c.errors import BulkO2CError, ConfigError, PermanentError
 from bulk_o2c.protocol.netsuite.envelope import EncodedRecord, RecordEncoder, build_upsert_list
 from bulk_o2c.protocol.netsuite.faults import SoapFault
 from bulk_o2c.protocol.netsuite.passport import TokenPassport
@@ -62,7 +62,7 @@ class SoapSink:
             server = await self._writer.check()
         except PermanentError as exc:
             raise ConfigError(
-                f"NetSuite refused the check a run starts with ({exc}): {_what_to_check(exc)}"
+                f"NetSuite refused the check a run starts with ({exc}): {refusal_advice(exc)}"
             ) from None
         skew = (datetime.now(UTC) - server).total_seconds()
         if abs(skew) > CLOCK_SKEW_WARNING_S:
@@ -87,7 +87,7 @@ class SoapSink:
         return self._writer.client.limiter.in_flight
 
 
-def _what_to_check(refusal: PermanentError) -> str:
+def refusal_advice(refusal: BulkO2CError) -> str:
     if isinstance(refusal, SoapFault) and (
         refusal.fault_name == "invalidCredentialsFault" or refusal.code.startswith("INVALID_LOGIN")
     ):

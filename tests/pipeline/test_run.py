@@ -219,7 +219,8 @@ async def test_a_run_bounds_its_concurrency_by_what_netsuite_reports(
     options = DemoOptions(accounts=60, orders=80, time_scale=0.01, page_latency_s=0.0, integration_limit=2)
     async with sandboxes(options) as boxes:
         base = load_settings(
-            salesforce={"page_size": 60, "poll_initial_s": 0.01, "poll_max_s": 0.05}, netsuite={"chunk_size": 4}
+            salesforce={"page_size": 60, "poll_initial_s": 0.01, "poll_max_s": 0.05},
+            netsuite={"chunk_size": 4},
         )
         settings = demo_settings(base, boxes, tmp_path / "state")
         assert settings.netsuite.concurrency is None

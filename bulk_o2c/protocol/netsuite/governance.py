@@ -100,6 +100,7 @@ class PoolBound:
     reported: int | None  # what NetSuite's figures allow; None when they were unavailable
     cap: int | None  # netsuite.concurrency, if set
     governance: Governance | None
+    refusals: tuple[str, ...] = ()  # "<operation>: <reason>" for each governance call not answered
 
     def describe(self) -> str:
         cap = "none" if self.cap is None else str(self.cap)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import aiohttp
 
@@ -125,7 +125,9 @@ class GovernanceReader:
 async def bind_pool(limiter: AimdLimiter, reader: GovernanceReader, cap: int | None) -> PoolBound:
     """Ask NetSuite, choose the bound, set the limiter's ceiling to it, and log all three figures."""
     reading = await reader.read()
-    bound = choose_bound(reading.governance, cap, BASE_ACCOUNT_CONCURRENCY)
+    bound = replace(
+        choose_bound(reading.governance, cap, BASE_ACCOUNT_CONCURRENCY), refusals=reading.refusals
+    )
     limiter.rebind(bound.bound)
     for refusal in reading.refusals:
         log.info("NetSuite governance: %s", refusal)
