@@ -96,7 +96,8 @@ async def test_the_next_delta_skips_the_write_back_echo(boxes: Sandboxes, settin
     # ...and sends none of them, since nothing NetSuite holds changed.
     assert account.skipped == account.extracted
     assert account.loaded == 0
-    assert boxes.netsuite.stats.requests == requests_after_first + 1  # its getServerTime, no upsert
+    # Its start: getServerTime and the two governance calls; no upsert.
+    assert boxes.netsuite.stats.requests == requests_after_first + 3
     assert {r.write_count for r in boxes.netsuite.records("customer")} == {1}
 
 

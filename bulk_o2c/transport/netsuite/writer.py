@@ -43,6 +43,7 @@ from bulk_o2c.protocol.netsuite.faults import RecordCountFault, RecordDispositio
 from bulk_o2c.protocol.netsuite.governance import PoolBound
 from bulk_o2c.protocol.netsuite.passport import PassportSigner, TbaCredentials
 from bulk_o2c.protocol.netsuite.response import StatusDetail, WriteOutcome
+from bulk_o2c.transport.body import MIB
 from bulk_o2c.transport.limiter import AimdLimiter
 from bulk_o2c.transport.metrics import RequestMetrics
 from bulk_o2c.transport.netsuite.governance import GovernanceReader, RestGovernance, bind_pool
@@ -325,6 +326,7 @@ async def open_writer(
             preferences=preferences if preferences is not None else Preferences(),
             limiter=limiter,
             timeout_s=settings.request_timeout_s,
+            max_response_bytes=settings.max_response_mib * MIB,
             metrics=metrics,
         )
         rest = RestGovernance(
