@@ -15,10 +15,15 @@ Rules this module owns:
   never a credential (the transport's errors carry none).
 - ``fail`` means a run cannot start or will fail every record; ``warn`` means it can, with something
   to look at.
+- A run starts with the quick NetSuite checks (the sink's own: auth, clock, bound; then
+  ``run_start_checks``: read access and reference data, a few ``get`` requests): a failure stops it
+  before anything is extracted or recorded, a warning is logged. The Salesforce checks and the
+  allowance estimate are ``doctor``'s alone.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +31,7 @@ from typing import Literal
 
 from bulk_o2c.config import Settings
 from bulk_o2c.errors import BulkO2CError, ConfigError
+from bulk_o2c.mapping.settings import MappingSettings
 from bulk_o2c.pipeline.sink import CLOCK_SKEW_WARNING_S, refusal_advice
 from bulk_o2c.protocol.netsuite.faults import SoapFault
 from bulk_o2c.protocol.salesforce.org_limits import parse_limits, run_needs
@@ -34,6 +40,8 @@ from bulk_o2c.transport.netsuite.writer import NetSuiteWriter, open_writer
 from bulk_o2c.transport.retry import RetryPolicy
 from bulk_o2c.transport.salesforce.auth import SalesforceAuth
 from bulk_o2c.transport.salesforce.http import SalesforceHttp, client_session
+
+log = logging.getLogger(__name__)
 
 Status = Literal["ok", "warn", "fail", "skip"]
 NETSUITE, SALESFORCE = "NetSuite", "Salesforce"
@@ -89,9 +97,26 @@ async def _netsuite(writer: NetSuiteWriter, settings: Settings) -> list[Finding]
     else:
         findings.append(Finding(NETSUITE, "clock", "ok", clock))
     findings.append(await _concurrency(writer))
-    findings += [await _read_access(client, record_type) for record_type in RUN_RECORD_TYPES]
-    findings += await _reference_data(client, settings)
-    return findings
+    return findings + await _setup(client, settings.mapping)
+
+
+async def _setup(client: SoapClient, mapping: MappingSettings) -> list[Finding]:
+    findings = [await _read_access(client, record_type) for record_type in RUN_RECORD_TYPES]
+    return findings + await _reference_data(client, mapping)
+
+
+async def run_start_checks(writer: NetSuiteWriter, mapping: MappingSettings) -> None:
+    """The role's read access and the configured reference data, before a run extracts anything:
+    ``ConfigError`` naming every failure; warnings are logged."""
+    client = writer.client
+    assert isinstance(client, SoapClient)
+    findings = await _setup(client, mapping)
+    for f in findings:
+        if f.status == "warn":
+            log.warning("NetSuite %s: %s (%s)", f.check, f.detail, f.fix)
+    failed = [f"{f.check}: {f.detail} ({f.fix})" for f in findings if f.status == "fail"]
+    if failed:
+        raise ConfigError("NetSuite is not set up for this run: " + "; ".join(failed))
 
 
 async def _concurrency(writer: NetSuiteWriter) -> Finding:
@@ -151,8 +176,7 @@ async def _exists(client: SoapClient, record_type: str, internal_id: str, settin
     return Finding(NETSUITE, check, "ok", f"{record_type} {internal_id} exists")
 
 
-async def _reference_data(client: SoapClient, settings: Settings) -> list[Finding]:
-    mapping = settings.mapping
+async def _reference_data(client: SoapClient, mapping: MappingSettings) -> list[Finding]:
     findings = [await _exists(client, "subsidiary", mapping.subsidiary_id, "mapping.subsidiary_id")]
     if mapping.price_level_id not in (None, "-1"):  # -1 is Custom (the rate applies): always there
         findings.append(await _exists(client, "priceLevel", mapping.price_level_id, "mapping.price_level_id"))

@@ -32,6 +32,7 @@ from bulk_o2c.pipeline.extract import extract_flow
 from bulk_o2c.pipeline.flows import ACCOUNT, ORDER, ORDER_ITEM, extract_specs
 from bulk_o2c.pipeline.load import FlowLoader, LoadSpec
 from bulk_o2c.pipeline.metrics import FlowCounters, RunMetrics
+from bulk_o2c.pipeline.preflight import run_start_checks
 from bulk_o2c.pipeline.sink import DryRunSink, RecordSink, SoapSink
 from bulk_o2c.pipeline.writeback import write_back_flow
 from bulk_o2c.protocol.salesforce.soql import HighWaterMark
@@ -91,7 +92,7 @@ async def _sink(
         )
         return
     async with open_writer(netsuite, metrics=requests) as writer:
-        yield SoapSink(writer, netsuite.endpoint_version)
+        yield SoapSink(writer, netsuite.endpoint_version, partial(run_start_checks, writer, settings.mapping))
 
 
 async def run_pipeline(

@@ -9,7 +9,7 @@ owner only, as the checkpoint: they hold customer data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
@@ -55,9 +55,16 @@ class RecordSink(Protocol):
 
 
 class SoapSink:
-    def __init__(self, writer: NetSuiteWriter, version: str) -> None:
+    def __init__(
+        self,
+        writer: NetSuiteWriter,
+        version: str,
+        setup_check: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._writer = writer
         self._encoder = RecordEncoder(version)
+        # More checks after auth, clock and bound (the run's: role and reference data).
+        self._setup_check = setup_check
 
     async def check(self) -> None:
         try:
@@ -75,6 +82,8 @@ class SoapSink:
                 "ahead of" if skew > 0 else "behind",
             )
         await self._writer.bind_concurrency()
+        if self._setup_check is not None:
+            await self._setup_check()
 
     def concurrency(self) -> int:
         return self._writer.client.limiter.max_limit

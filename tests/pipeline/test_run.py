@@ -96,8 +96,9 @@ async def test_the_next_delta_skips_the_write_back_echo(boxes: Sandboxes, settin
     # ...and sends none of them, since nothing NetSuite holds changed.
     assert account.skipped == account.extracted
     assert account.loaded == 0
-    # Its start: getServerTime and the two governance calls; no upsert.
-    assert boxes.netsuite.stats.requests == requests_after_first + 3
+    # Its start: getServerTime, the two governance calls, and the gets of the setup check
+    # (customer, salesOrder, subsidiary); no upsert.
+    assert boxes.netsuite.stats.requests == requests_after_first + 6
     assert {r.write_count for r in boxes.netsuite.records("customer")} == {1}
 
 
@@ -234,3 +235,15 @@ async def test_a_run_bounds_its_concurrency_by_what_netsuite_reports(
     assert result.requests.peak_concurrency == 2
     assert "NetSuite reported a bound of 2 over SOAP" in caplog.text
     assert "cap netsuite.concurrency: none; using 2" in caplog.text
+
+
+async def test_a_subsidiary_netsuite_lacks_stops_the_run_before_it_extracts_anything(
+    boxes: Sandboxes, settings: Settings
+) -> None:
+    wrong = settings.model_copy(
+        update={"mapping": settings.mapping.model_copy(update={"subsidiary_id": "7"})}
+    )
+    with pytest.raises(ConfigError, match=r"mapping\.subsidiary_id 7: no subsidiary has internal id 7"):
+        await run_pipeline(wrong)
+    assert boxes.salesforce.stats.query_jobs_created == 0
+    assert not (settings.run.state_dir / "checkpoint.sqlite").exists()
