@@ -94,17 +94,29 @@ def fail(error: BulkO2CError) -> typer.Exit:
 def sandbox_netsuite(
     port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0 = any free port)")] = 8720,
     concurrency_limit: Annotated[int, typer.Option(help="the account's concurrency pool")] = 5,
+    integration_limit: Annotated[
+        int | None, typer.Option(min=1, help="this integration's own share of the pool (default: none)")
+    ] = None,
     max_records: Annotated[int, typer.Option(help="records allowed per upsertList")] = 100,
     time_scale: Annotated[float, typer.Option(help="multiplies the latency model (0 = no waiting)")] = 1.0,
     secrets_dir: Annotated[
         Path | None, typer.Option(help="directory for the TBA credential files (default: a new temp dir)")
     ] = None,
 ) -> None:
-    """Emulate a NetSuite account (SOAP upsertList and getServerTime with TBA) on 127.0.0.1."""
+    """Emulate a NetSuite account (SOAP upsertList, getServerTime, governance and get with TBA; REST
+    governanceLimits) on 127.0.0.1."""
     from bulk_o2c.commands.sandboxes import run_netsuite_sandbox
 
     try:
-        run_netsuite_sandbox(console, port, concurrency_limit, max_records, time_scale, secrets_dir)
+        run_netsuite_sandbox(
+            console,
+            port,
+            concurrency_limit,
+            max_records,
+            time_scale,
+            secrets_dir,
+            integration_limit=integration_limit,
+        )
     except BulkO2CError as exc:
         raise fail(exc) from None
 

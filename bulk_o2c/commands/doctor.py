@@ -50,7 +50,7 @@ class DoctorReport:
             style, word = _STATUS_STYLE[f.status]
             lines.append(styled(style, f"{word:<4}", f"  {f.system:<10} {f.check}: {f.detail}"))
             if f.fix is not None and f.status != "ok":
-                lines.append(Text(f"{'':<4}  {'':<10} fix: {f.fix}"))
+                lines.append(Text(f"{'':<4}  {'':<10} {'note' if f.status == 'skip' else 'fix'}: {f.fix}"))
         failed = sum(1 for f in self.findings if f.status == "fail")
         if failed:
             lines.append(styled("red", "a run cannot start:", f" {failed} problem(s) to fix above"))
