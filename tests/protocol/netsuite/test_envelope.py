@@ -544,26 +544,16 @@ def test_encoding_error_is_permanent_and_a_value_error() -> None:
     assert issubclass(RecordEncodingError, ValueError)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-def test_get_server_time_is_schema_valid_and_signed_like_upsert_list(version: str) -> None:
-    body = build_get_server_time(passport(), version=version)
-    assert soap_validator()(body) == []
-    ns = namespaces(version)
-    root = parse(body)
-    assert root.find(f"{{{SOAP_ENV}}}Header/{{{ns.messages}}}tokenPassport") is not None
-    (request,) = list(root.iterfind(f"{{{SOAP_ENV}}}Body/*"))
-    assert (request.tag, len(request)) == (f"{{{ns.messages}}}getServerTime", 0)
-
-
 @pytest.mark.parametrize(
     ("build", "operation"),
     [
+        (build_get_server_time, "getServerTime"),
         (build_get_account_governance_info, "getAccountGovernanceInfo"),
         (build_get_integration_governance_info, "getIntegrationGovernanceInfo"),
     ],
 )
 @pytest.mark.parametrize("version", VERSIONS)
-def test_governance_requests_are_schema_valid_and_empty(
+def test_calls_without_arguments_are_schema_valid_empty_and_signed_like_upsert_list(
     build: Callable[..., bytes], operation: str, version: str
 ) -> None:
     body = build(passport(), version=version)
