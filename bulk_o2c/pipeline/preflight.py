@@ -5,8 +5,9 @@ Rules this module owns:
 - NetSuite, in order: token-based auth and the clock (``getServerTime``); the concurrency bound
   (governance, which also binds the writer's limiter); read access to each record type a run writes
   (a ``get`` by an externalId no record has: harmless, and NetSuite checks the role before it
-  looks); the configured subsidiary and price level (``get`` by internal id). Entry forms and items
-  cannot be fetched with ``get``; they are reported as not checked, with how a wrong one shows.
+  looks); the configured subsidiary and price level (``get`` by internal id) and entry forms (the
+  ``customForm`` values ``getSelectValue`` lists). Items are named by each order line, not by a
+  setting; they are reported as not checked, with how to check one.
   When authentication fails, nothing after it can be asked.
 - Salesforce: a token for the configured flow; the org's allowances from ``/limits`` against what a
   run of the given size needs (``protocol.salesforce.org_limits``); then every check of
@@ -176,20 +177,32 @@ async def _exists(client: SoapClient, record_type: str, internal_id: str, settin
     return Finding(NETSUITE, check, "ok", f"{record_type} {internal_id} exists")
 
 
+async def _form(client: SoapClient, record_type: str, form_id: str, setting: str) -> Finding:
+    check = f"{setting} {form_id}"
+    try:
+        forms = await client.select_values(record_type, "customForm")
+    except BulkO2CError as exc:
+        return Finding(NETSUITE, check, "warn", f"the forms cannot be listed: {_refusal(exc)}")
+    if form_id in forms:
+        return Finding(NETSUITE, check, "ok", f"{record_type} form {form_id} exists")
+    listed = ", ".join(sorted(forms)) or "none"
+    return Finding(
+        NETSUITE,
+        check,
+        "fail",
+        f"no {record_type} form has internal id {form_id} (the role sees {listed})",
+        f"set {setting} to one of them",
+    )
+
+
 async def _reference_data(client: SoapClient, mapping: MappingSettings) -> list[Finding]:
     findings = [await _exists(client, "subsidiary", mapping.subsidiary_id, "mapping.subsidiary_id")]
     if mapping.price_level_id not in (None, "-1"):  # -1 is Custom (the rate applies): always there
         findings.append(await _exists(client, "priceLevel", mapping.price_level_id, "mapping.price_level_id"))
-    findings.append(
-        Finding(
-            NETSUITE,
-            "entry forms",
-            "skip",
-            f"mapping.customer_form_id {mapping.customer_form_id} and mapping.sales_order_form_id "
-            f"{mapping.sales_order_form_id} are not checked: SOAP has no get for forms",
-            "a wrong form fails each record with INVALID_KEY_OR_REF (in the DLQ)",
-        )
-    )
+    findings += [
+        await _form(client, "customer", mapping.customer_form_id, "mapping.customer_form_id"),
+        await _form(client, "salesOrder", mapping.sales_order_form_id, "mapping.sales_order_form_id"),
+    ]
     findings.append(
         Finding(
             NETSUITE,

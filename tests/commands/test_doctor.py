@@ -113,3 +113,11 @@ def test_report_lines_show_the_fix_only_for_what_is_not_fine() -> None:
     assert report.can_run
     lines = record_lines("customer", "C-1", FetchedRecord("Customer", "7", "C-1", {"companyName": "Acme"}))
     assert [line.plain for line in lines] == ["customer C-1: internal id 7 (Customer)", "  companyName: Acme"]
+
+
+async def test_verify_finds_an_item_of_the_catalogue(boxes: Sandboxes, settings: Settings) -> None:
+    code = boxes.netsuite.records("item")[0].external_id
+    found = await verify(settings, "item", code)
+    assert found is not None
+    assert (found.external_id, found.record_type) == (code, "InventoryItem")
+    assert await verify(settings, "item", "NO-SUCH-SKU") is None

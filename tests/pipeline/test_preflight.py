@@ -40,7 +40,8 @@ async def test_a_healthy_account_passes_every_netsuite_check() -> None:
         "role reads salesOrder": "ok",
         "mapping.subsidiary_id 1": "ok",
         "mapping.price_level_id 1": "ok",
-        "entry forms": "skip",
+        "mapping.customer_form_id 1": "ok",
+        "mapping.sales_order_form_id 1": "ok",
         "items": "skip",
     }
     assert "reported a bound of 5 over SOAP" in found["concurrency"].detail
@@ -180,3 +181,11 @@ async def test_limits_that_do_not_answer_are_a_warning_not_a_failure() -> None:
     (f,) = await limits(cast(SalesforceHttp, LimitsAnswer(PermanentError("HTTP 404"))), Settings(), 1)
     assert (f.check, f.status) == ("limits", "warn")
     assert "HTTP 404" in f.detail
+
+
+async def test_an_entry_form_the_account_lacks_fails_and_lists_those_it_has() -> None:
+    found = await netsuite(mapping={"sales_order_form_id": "68"}, custom_form_ids=frozenset({"1", "2"}))
+    assert found["mapping.customer_form_id 1"].status == "ok"
+    f = found["mapping.sales_order_form_id 68"]
+    assert f.status == "fail"
+    assert "no salesOrder form has internal id 68 (the role sees 1, 2)" in f.detail

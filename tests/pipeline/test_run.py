@@ -96,9 +96,9 @@ async def test_the_next_delta_skips_the_write_back_echo(boxes: Sandboxes, settin
     # ...and sends none of them, since nothing NetSuite holds changed.
     assert account.skipped == account.extracted
     assert account.loaded == 0
-    # Its start: getServerTime, the two governance calls, and the gets of the setup check
-    # (customer, salesOrder, subsidiary); no upsert.
-    assert boxes.netsuite.stats.requests == requests_after_first + 6
+    # Its start: getServerTime, the two governance calls, and the setup check (get of a customer,
+    # a sales order and the subsidiary; getSelectValue of each form); no upsert.
+    assert boxes.netsuite.stats.requests == requests_after_first + 8
     assert {r.write_count for r in boxes.netsuite.records("customer")} == {1}
 
 

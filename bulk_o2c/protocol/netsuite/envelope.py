@@ -1,7 +1,8 @@
 """Build SuiteTalk ``upsertList`` requests: record fragments once, envelopes per attempt; and the
 small requests a run and ``doctor`` send first: ``getServerTime`` (the endpoint takes the
 credentials), ``getAccountGovernanceInfo`` and ``getIntegrationGovernanceInfo`` (the concurrency
-limits) and ``get`` of one record by externalId or internalId (the role may read that type).
+limits), ``get`` of one record by externalId or internalId (the role may read that type) and
+``getSelectValue`` (the values a select field such as ``customForm`` accepts).
 
 Rules this module owns:
 - Every prefix (soapenv, xsi, platformMsgs, platformCore, platformCommon, listRel, tranSales) is
@@ -63,6 +64,7 @@ SOAP_ACTION_GET_SERVER_TIME: str = '"getServerTime"'
 SOAP_ACTION_GET_ACCOUNT_GOVERNANCE_INFO: str = '"getAccountGovernanceInfo"'
 SOAP_ACTION_GET_INTEGRATION_GOVERNANCE_INFO: str = '"getIntegrationGovernanceInfo"'
 SOAP_ACTION_GET: str = '"get"'
+SOAP_ACTION_GET_SELECT_VALUE: str = '"getSelectValue"'
 CONTENT_TYPE: str = "text/xml; charset=utf-8"
 
 _VERSION = re.compile(r"\d{4}_\d")
@@ -469,4 +471,21 @@ def build_get(
         version,
         '<platformMsgs:get><platformMsgs:baseRef xsi:type="platformCore:RecordRef"'
         f' {key} type="{_key(record_type, "type")}"/></platformMsgs:get>',
+    )
+
+
+def build_get_select_value(
+    passport: TokenPassport, *, version: str, record_type: str, field: str, page_index: int = 1
+) -> bytes:
+    """A ``getSelectValue`` of one page (from 1) of the values ``field`` of ``record_type`` accepts."""
+    if page_index < 1:
+        raise ValueError("getSelectValue pages count from 1")
+    return _request(
+        passport,
+        version,
+        "<platformMsgs:getSelectValue><platformMsgs:fieldDescription>"
+        f"<platformCore:recordType>{_key(record_type, 'recordType')}</platformCore:recordType>"
+        f"<platformCore:field>{_key(field, 'field')}</platformCore:field>"
+        f"</platformMsgs:fieldDescription><platformMsgs:pageIndex>{page_index}</platformMsgs:pageIndex>"
+        "</platformMsgs:getSelectValue>",
     )

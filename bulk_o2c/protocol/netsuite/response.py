@@ -43,12 +43,14 @@ from bulk_o2c.protocol.netsuite.outcomes import StatusDetail, WriteOutcome
 
 __all__ = [
     "FetchedRecord",
+    "SelectValues",
     "SentKey",
     "StatusDetail",
     "WriteOutcome",
     "parse_account_governance_response",
     "parse_fault",
     "parse_get_response",
+    "parse_get_select_value_response",
     "parse_get_server_time_response",
     "parse_integration_governance_response",
     "parse_upsert_list_response",
@@ -341,6 +343,28 @@ def parse_get_response(
     if asked[0] != asked[1]:
         raise ResponseMismatchError("get answered a record other than the one asked for")
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class SelectValues:
+    """One page of a ``getSelectValue`` answer: the internal ids listed, and the pages in all."""
+
+    internal_ids: tuple[str, ...]
+    total_pages: int
+
+
+def parse_get_select_value_response(body: bytes) -> SelectValues:
+    result, tags = _result(body, "getSelectValueResponse", "getSelectValueResult")
+    pages_text = _text(result.find(tags.core + "totalPages")) or "0"
+    if not pages_text.isdigit():
+        raise MalformedResponseError("getSelectValue answered a totalPages that is not a whole number")
+    refs = result.find(tags.core + "baseRefList")
+    ids = (
+        ()
+        if refs is None
+        else tuple(r.get("internalId") or "" for r in refs.iterchildren(tags.core + "baseRef"))
+    )
+    return SelectValues(tuple(i for i in ids if i), int(pages_text))
 
 
 def parse_fault(body: bytes) -> SoapFault | None:

@@ -3,9 +3,10 @@
 The SuiteTalk operations emulated, chosen by the SOAPAction header (quoted or not): ``upsertList``;
 ``getServerTime``, which a client calls to check its connection and credentials cheaply before a
 long run; ``getAccountGovernanceInfo`` and ``getIntegrationGovernanceInfo``, answered from the pool
-settings (an InsufficientPermission fault for a role that is not an administrator); and ``get`` of
-one record (``reading``). Anything else is refused. The calls other than upsertList are "calls
-without records" below.
+settings (an InsufficientPermission fault for a role that is not an administrator); ``get`` of
+one record (``reading``); and ``getSelectValue``, which lists the account's custom forms for the
+``customForm`` field of a customer or a sales order (one page; any other field lists nothing).
+Anything else is refused. The calls other than upsertList are "calls without records" below.
 
 The order of checks, each answering with its fault and writing nothing:
  1. the concurrency pool (WS_REQUEST_BLOCKED at once, before the body is read); every request,
@@ -48,9 +49,11 @@ from bulk_o2c.sandbox.netsuite.soap_request import (
     CallRequest,
     GetRequest,
     RequestRejected,
+    SelectValueRequest,
     UpsertRequest,
     parse_call_request,
     parse_get_request,
+    parse_select_value_request,
     parse_upsert_request,
 )
 from bulk_o2c.sandbox.netsuite.soap_response import (
@@ -58,6 +61,7 @@ from bulk_o2c.sandbox.netsuite.soap_response import (
     render_fault,
     render_get_response,
     render_integration_governance_response,
+    render_select_value_response,
     render_server_time_response,
     render_upsert_response,
 )
@@ -108,12 +112,17 @@ class SoapEndpoint:
         if action == "upsertList":
             return await self._upsert_list(request, version, body)
         calls = self._no_argument_calls(version)
-        if action != "get" and action not in calls:
+        if action not in ("get", "getSelectValue") and action not in calls:
             return self._fault(version, outcomes.unreadable_request(f"Unsupported SOAPAction {action!r}."))
         try:
             if action == "get":
                 get = parse_get_request(body, version)
                 return await self._call(request, version, get, partial(self._read, version, get))
+            if action == "getSelectValue":
+                select = parse_select_value_request(body, version)
+                return await self._call(
+                    request, version, select, partial(self._select_values, version, select)
+                )
             call = parse_call_request(body, version, action)
         except RequestRejected as rejected:
             return self._fault(version, rejected.fault)
@@ -121,6 +130,14 @@ class SoapEndpoint:
 
     def _read(self, version: str, get: GetRequest, ns_id: str) -> bytes:
         return render_get_response(version, ns_id, read(get, self._account.store, self._config))
+
+    def _select_values(self, version: str, select: SelectValueRequest, ns_id: str) -> bytes:
+        forms = select.field == "customForm" and select.record_type in ("customer", "salesOrder")
+        values = sorted(self._config.custom_form_ids) if forms else []
+        pages = 1 if values else 0
+        return render_select_value_response(
+            version, ns_id, values if select.page_index <= pages else [], pages
+        )
 
     def _no_argument_calls(self, version: str) -> dict[str, _Answer]:
         config = self._config
@@ -164,7 +181,11 @@ class SoapEndpoint:
         return _xml_response(200, render_upsert_response(version, self._ns_id(), written))
 
     async def _call(
-        self, request: web.Request, version: str, parsed: CallRequest | GetRequest, answer: _Answer
+        self,
+        request: web.Request,
+        version: str,
+        parsed: CallRequest | GetRequest | SelectValueRequest,
+        answer: _Answer,
     ) -> web.StreamResponse:
         refused = self._refuse(version, parsed, 0)
         if refused is not None:
@@ -179,7 +200,10 @@ class SoapEndpoint:
         return _xml_response(200, answered)
 
     def _refuse(
-        self, version: str, parsed: UpsertRequest | CallRequest | GetRequest, records: int
+        self,
+        version: str,
+        parsed: UpsertRequest | CallRequest | GetRequest | SelectValueRequest,
+        records: int,
     ) -> web.StreamResponse | None:
         """The answer to a request that goes no further (checks 3 to 5), or None to serve it."""
         refusal = self._authenticate(parsed)
@@ -202,7 +226,9 @@ class SoapEndpoint:
     def _ns_id(self) -> str:
         return f"WEBSERVICES_{self._config.account_id}_{self._counters.requests:012d}_{secrets.token_hex(6)}"
 
-    def _authenticate(self, parsed: UpsertRequest | CallRequest | GetRequest) -> SoapFault | None:
+    def _authenticate(
+        self, parsed: UpsertRequest | CallRequest | GetRequest | SelectValueRequest
+    ) -> SoapFault | None:
         if parsed.passport is None:
             log.debug("netsuite sandbox: request without tokenPassport")
             return outcomes.invalid_login()

@@ -11,7 +11,8 @@ Rules this module owns:
 - The Body's first element must be the operation the SOAPAction named, in the messages namespace of
   the endpoint version. ``getServerTime``, ``getAccountGovernanceInfo`` and
   ``getIntegrationGovernanceInfo`` are empty elements; ``upsertList`` needs at least one ``record``;
-  ``get`` holds one ``baseRef`` with a ``type`` and an ``externalId`` or an ``internalId``.
+  ``get`` holds one ``baseRef`` with a ``type`` and an ``externalId`` or an ``internalId``;
+  ``getSelectValue`` a ``fieldDescription`` (``recordType``, ``field``) and a ``pageIndex`` from 1.
 - Record fields become plain values: text for a leaf, a dict of attributes for a reference
   (``{"internalId": "1"}``), a list for any ``...List`` sublist, a dict for any other complex
   element. ``xsi:type`` annotations inside a record are dropped; they add nothing to the value.
@@ -259,6 +260,31 @@ def parse_call_request(body: bytes, version: str, operation_name: str) -> CallRe
     if next(operation.iterchildren(tag=etree.Element), None) is not None:
         raise RequestRejected(unreadable_request(f"{operation_name} takes no arguments."))
     return CallRequest(passport=passport, other_authentication=other_authentication)
+
+
+@dataclass(frozen=True, slots=True)
+class SelectValueRequest:
+    passport: Passport | None
+    other_authentication: bool
+    record_type: str
+    field: str
+    page_index: int
+
+
+def parse_select_value_request(body: bytes, version: str) -> SelectValueRequest:
+    """Read a ``getSelectValue`` envelope, or raise RequestRejected."""
+    operation, passport, other_authentication = _read_envelope(body, version, "getSelectValue")
+    values = {_local(child.tag): child for child in operation.iterchildren(tag=etree.Element)}
+    description, page_element = values.get("fieldDescription"), values.get("pageIndex")
+    page = "" if page_element is None else page_element.text or ""
+    fields = {} if description is None else {_local(c.tag): (c.text or "").strip() for c in description}
+    if not fields.get("field") or not page.strip().isdigit() or int(page) < 1:
+        raise RequestRejected(
+            unreadable_request("getSelectValue needs a fieldDescription with a field and a pageIndex from 1.")
+        )
+    return SelectValueRequest(
+        passport, other_authentication, fields.get("recordType", ""), fields["field"], int(page)
+    )
 
 
 def parse_get_request(body: bytes, version: str) -> GetRequest:

@@ -16,6 +16,8 @@ Rules this module owns:
   ``unallocatedConcurrencyLimit``; ``getIntegrationGovernanceInfoResult`` with
   ``integrationConcurrencyLimit`` (only for an integration-specific limit) and ``limitType``
   (``_integrationSpecific`` or ``_account``, the XSD's spelling).
+- ``getSelectValueResponse``: a success status, ``totalRecords``, ``totalPages`` and a
+  ``baseRefList`` of RecordRefs (internalId only).
 - ``getResponse`` holds ``readResponse``: a status (its detail when it failed) and, on success, the
   record with ``internalId``/``externalId`` attributes and its stored top-level fields in schema
   order (texts, and references as ``internalId`` attributes); sublists are not sent back.
@@ -136,6 +138,23 @@ def render_integration_governance_response(version: str, ns_id: str, integration
         ns_id,
         "getIntegrationGovernanceInfo",
         f"{limit}<platformCore:limitType>{kind}</platformCore:limitType>",
+    )
+
+
+def render_select_value_response(
+    version: str, ns_id: str, internal_ids: Sequence[str], total_pages: int
+) -> bytes:
+    refs = "".join(
+        f'<platformCore:baseRef xsi:type="platformCore:RecordRef" internalId="{_attr(i)}"/>'
+        for i in internal_ids
+    )
+    return _result_response(
+        version,
+        ns_id,
+        "getSelectValue",
+        f"<platformCore:totalRecords>{len(internal_ids)}</platformCore:totalRecords>"
+        f"<platformCore:totalPages>{total_pages}</platformCore:totalPages>"
+        f"<platformCore:baseRefList>{refs}</platformCore:baseRefList>",
     )
 
 

@@ -44,6 +44,7 @@ from bulk_o2c.protocol.netsuite.envelope import (
     SOAP_ACTION_GET,
     SOAP_ACTION_GET_ACCOUNT_GOVERNANCE_INFO,
     SOAP_ACTION_GET_INTEGRATION_GOVERNANCE_INFO,
+    SOAP_ACTION_GET_SELECT_VALUE,
     SOAP_ACTION_GET_SERVER_TIME,
     SOAP_ACTION_UPSERT_LIST,
     EncodedRecord,
@@ -51,6 +52,7 @@ from bulk_o2c.protocol.netsuite.envelope import (
     build_get,
     build_get_account_governance_info,
     build_get_integration_governance_info,
+    build_get_select_value,
     build_get_server_time,
     build_upsert_list,
 )
@@ -62,6 +64,7 @@ from bulk_o2c.protocol.netsuite.response import (
     WriteOutcome,
     parse_account_governance_response,
     parse_get_response,
+    parse_get_select_value_response,
     parse_get_server_time_response,
     parse_integration_governance_response,
     parse_upsert_list_response,
@@ -73,6 +76,8 @@ from bulk_o2c.transport.metrics import OK, RequestMetrics
 log = logging.getLogger(__name__)
 
 _Answer = TypeVar("_Answer")
+# A select field with more pages than this is not a list of forms: stop rather than page on.
+MAX_SELECT_PAGES = 50
 
 
 class SoapClient:
@@ -171,6 +176,27 @@ class SoapClient:
             return parse_get_response(payload, external_id=external_id, internal_id=internal_id)
 
         return await self._call("get", SOAP_ACTION_GET, build, parse)
+
+    async def select_values(self, record_type: str, field: str) -> frozenset[str]:
+        """Every internal id the select ``field`` of ``record_type`` accepts (``getSelectValue``,
+        page by page; the page count is the first answer's, and at most ``MAX_SELECT_PAGES``)."""
+        found: set[str] = set()
+        page, pages = 1, 1
+        while page <= min(pages, MAX_SELECT_PAGES):
+
+            def build(passport: TokenPassport, *, version: str, index: int = page) -> bytes:
+                return build_get_select_value(
+                    passport, version=version, record_type=record_type, field=field, page_index=index
+                )
+
+            answer = await self._call(
+                "getSelectValue", SOAP_ACTION_GET_SELECT_VALUE, build, parse_get_select_value_response
+            )
+            found.update(answer.internal_ids)
+            if page == 1:
+                pages = answer.total_pages
+            page += 1
+        return frozenset(found)
 
     async def _call(
         self,

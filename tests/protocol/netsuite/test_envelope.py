@@ -17,6 +17,7 @@ from bulk_o2c.protocol.netsuite.envelope import (
     build_get,
     build_get_account_governance_info,
     build_get_integration_governance_info,
+    build_get_select_value,
     build_get_server_time,
     build_upsert_list,
 )
@@ -588,3 +589,18 @@ def test_get_needs_exactly_one_key_and_refuses_hostile_ones() -> None:
         build_get(passport(), version="2025_2", record_type="customer", external_id="A\x00B")
     quoted = build_get(passport(), version="2025_2", record_type="customer", external_id='A"/><x y="')
     assert soap_validator()(quoted) == []
+
+
+def test_get_select_value_is_schema_valid_and_pages_from_one() -> None:
+    body = build_get_select_value(
+        passport(), version="2025_2", record_type="salesOrder", field="customForm", page_index=2
+    )
+    assert soap_validator()(body) == []
+    ns = namespaces("2025_2")
+    (request,) = parse(body).iterfind(f"{{{SOAP_ENV}}}Body/{{{ns.messages}}}getSelectValue")
+    assert request.findtext(f"{{{ns.messages}}}fieldDescription/{{{ns.core}}}field") == "customForm"
+    assert request.findtext(f"{{{ns.messages}}}pageIndex") == "2"
+    with pytest.raises(ValueError, match="from 1"):
+        build_get_select_value(
+            passport(), version="2025_2", record_type="customer", field="customForm", page_index=0
+        )

@@ -15,11 +15,13 @@ from bulk_o2c.protocol.netsuite.faults import (
 from bulk_o2c.protocol.netsuite.governance import Governance
 from bulk_o2c.protocol.netsuite.response import (
     FetchedRecord,
+    SelectValues,
     StatusDetail,
     WriteOutcome,
     parse_account_governance_response,
     parse_fault,
     parse_get_response,
+    parse_get_select_value_response,
     parse_get_server_time_response,
     parse_integration_governance_response,
     parse_upsert_list_response,
@@ -562,3 +564,23 @@ def test_get_answering_another_record_is_a_mismatch() -> None:
         parse_get_response(get_response(OK + CUSTOMER), internal_id="43")
     with pytest.raises(MalformedResponseError, match="without a record"):
         parse_get_response(get_response(OK), external_id="SF_ACCT_1")
+
+
+def test_select_values_are_the_internal_ids_listed() -> None:
+    refs = "".join(
+        f'<platformCore:baseRef xsi:type="platformCore:RecordRef" internalId="{i}">'
+        "<platformCore:name>F</platformCore:name></platformCore:baseRef>"
+        for i in ("68", "70")
+    )
+    body = governance_response(
+        "getSelectValue",
+        OK + "<platformCore:totalRecords>2</platformCore:totalRecords>"
+        "<platformCore:totalPages>1</platformCore:totalPages>"
+        f"<platformCore:baseRefList>{refs}</platformCore:baseRefList>",
+    )
+    assert parse_get_select_value_response(body) == SelectValues(("68", "70"), 1)
+    empty = governance_response("getSelectValue", OK)
+    assert parse_get_select_value_response(empty) == SelectValues((), 0)
+    bad = governance_response("getSelectValue", OK + "<platformCore:totalPages>x</platformCore:totalPages>")
+    with pytest.raises(MalformedResponseError, match="totalPages"):
+        parse_get_select_value_response(bad)

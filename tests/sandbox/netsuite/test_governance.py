@@ -192,3 +192,38 @@ async def test_a_get_that_does_not_name_one_record_is_refused(
     reply = await call(sandbox, wire, "get", body)
     assert reply.status == 500
     assert reply.fault()[2].startswith("get ")
+
+
+@pytest.mark.parametrize(
+    ("description", "ids"),
+    [
+        (
+            "<platformCore:recordType>salesOrder</platformCore:recordType><platformCore:field>customForm</platformCore:field>",
+            ["1", "68"],
+        ),
+        (
+            "<platformCore:recordType>customer</platformCore:recordType><platformCore:field>currency</platformCore:field>",
+            [],
+        ),
+    ],
+)
+async def test_get_select_value_lists_the_custom_forms(
+    make_config: Callable[..., NetSuiteSandboxConfig],
+    wire: SimpleNamespace,
+    xsd_validate: Validate,
+    description: str,
+    ids: list[str],
+) -> None:
+    body = (
+        f"<platformMsgs:fieldDescription>{description}</platformMsgs:fieldDescription>"
+        "<platformMsgs:pageIndex>1</platformMsgs:pageIndex>"
+    )
+    async with NetSuiteSandbox(make_config(custom_form_ids=frozenset({"1", "68"}))) as sandbox:
+        reply = await call(sandbox, wire, "getSelectValue", body)
+        refused = await call(
+            sandbox, wire, "getSelectValue", "<platformMsgs:pageIndex>1</platformMsgs:pageIndex>"
+        )
+    assert reply.status == 200, reply.body
+    assert xsd_validate(reply.body) == []
+    assert [ref.get("internalId") for ref in reply.root.iter("{*}baseRef")] == ids
+    assert refused.status == 500
