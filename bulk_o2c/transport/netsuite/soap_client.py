@@ -27,6 +27,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -58,7 +59,7 @@ from bulk_o2c.protocol.netsuite.envelope import (
 )
 from bulk_o2c.protocol.netsuite.faults import MalformedResponseError, SoapFault
 from bulk_o2c.protocol.netsuite.governance import Governance
-from bulk_o2c.protocol.netsuite.passport import PassportSigner, TokenPassport
+from bulk_o2c.protocol.netsuite.passport import PassportSigner
 from bulk_o2c.protocol.netsuite.response import (
     FetchedRecord,
     WriteOutcome,
@@ -162,19 +163,8 @@ class SoapClient:
         self, record_type: str, *, external_id: str | None = None, internal_id: str | None = None
     ) -> FetchedRecord | None:
         """One record by a key (``get``), or None when NetSuite has none with that key."""
-
-        def build(passport: TokenPassport, *, version: str) -> bytes:
-            return build_get(
-                passport,
-                version=version,
-                record_type=record_type,
-                external_id=external_id,
-                internal_id=internal_id,
-            )
-
-        def parse(payload: bytes) -> FetchedRecord | None:
-            return parse_get_response(payload, external_id=external_id, internal_id=internal_id)
-
+        build = partial(build_get, record_type=record_type, external_id=external_id, internal_id=internal_id)
+        parse = partial(parse_get_response, external_id=external_id, internal_id=internal_id)
         return await self._call("get", SOAP_ACTION_GET, build, parse)
 
     async def select_values(self, record_type: str, field: str) -> frozenset[str]:
@@ -183,12 +173,7 @@ class SoapClient:
         found: set[str] = set()
         page, pages = 1, 1
         while page <= min(pages, MAX_SELECT_PAGES):
-
-            def build(passport: TokenPassport, *, version: str, index: int = page) -> bytes:
-                return build_get_select_value(
-                    passport, version=version, record_type=record_type, field=field, page_index=index
-                )
-
+            build = partial(build_get_select_value, record_type=record_type, field=field, page_index=page)
             answer = await self._call(
                 "getSelectValue", SOAP_ACTION_GET_SELECT_VALUE, build, parse_get_select_value_response
             )
