@@ -299,14 +299,19 @@ async def test_nothing_secret_reaches_the_log(
     assert "C-0" not in logged
 
 
-def server_time_answer(moment: str) -> bytes:
+def result_answer(operation: str, result: str) -> bytes:
+    """A successful ``<operation>Response``: its result's status, then ``result``."""
     return (
         f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}"><soapenv:Body>'
-        f'<getServerTimeResponse xmlns="{MESSAGES}">'
-        f'<platformCore:getServerTimeResult xmlns:platformCore="{CORE}">'
-        f'<platformCore:status isSuccess="true"/><platformCore:serverTime>{moment}</platformCore:serverTime>'
-        "</platformCore:getServerTimeResult></getServerTimeResponse></soapenv:Body></soapenv:Envelope>"
+        f'<{operation}Response xmlns="{MESSAGES}">'
+        f'<platformCore:{operation}Result xmlns:platformCore="{CORE}">'
+        f'<platformCore:status isSuccess="true"/>{result}'
+        f"</platformCore:{operation}Result></{operation}Response></soapenv:Body></soapenv:Envelope>"
     ).encode()
+
+
+def server_time_answer(moment: str) -> bytes:
+    return result_answer("getServerTime", f"<platformCore:serverTime>{moment}</platformCore:serverTime>")
 
 
 async def test_server_time_is_one_signed_get_server_time_under_a_slot(
@@ -378,15 +383,11 @@ async def test_a_redirect_is_never_followed(stub: tuple[Stub, str], session: aio
 
 def select_value_answer(total_pages: int, ids: list[str]) -> bytes:
     refs = "".join(f'<platformCore:baseRef internalId="{i}"/>' for i in ids)
-    return (
-        f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}"><soapenv:Body>'
-        f'<getSelectValueResponse xmlns="{MESSAGES}">'
-        f'<platformCore:getSelectValueResult xmlns:platformCore="{CORE}">'
-        '<platformCore:status isSuccess="true"/>'
+    return result_answer(
+        "getSelectValue",
         f"<platformCore:totalPages>{total_pages}</platformCore:totalPages>"
-        f"<platformCore:baseRefList>{refs}</platformCore:baseRefList>"
-        "</platformCore:getSelectValueResult></getSelectValueResponse></soapenv:Body></soapenv:Envelope>"
-    ).encode()
+        f"<platformCore:baseRefList>{refs}</platformCore:baseRefList>",
+    )
 
 
 async def test_select_values_reads_every_page_the_first_answer_names(
