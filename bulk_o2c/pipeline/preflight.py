@@ -18,8 +18,10 @@ Rules this module owns:
   to look at.
 - A run starts with the quick NetSuite checks (the sink's own: auth, clock, bound; then
   ``run_start_checks``: read access and reference data, a few ``get`` requests): a failure stops it
-  before anything is extracted or recorded, a warning is logged. The Salesforce checks and the
-  allowance estimate are ``doctor``'s alone.
+  before anything is extracted or recorded, a warning is logged. Then one ``/limits`` request
+  (``salesforce_run_start_check``) proves Salesforce issues a token for the configured flow (a
+  refusal stops the run there) and logs an allowance too low for even a small run. The describe
+  checks and the estimate for a given size are ``doctor``'s alone.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from bulk_o2c.config import Settings
-from bulk_o2c.errors import BulkO2CError, ConfigError
+from bulk_o2c.errors import AuthError, BulkO2CError, ConfigError
 from bulk_o2c.mapping.settings import MappingSettings
 from bulk_o2c.pipeline.sink import CLOCK_SKEW_WARNING_S, refusal_advice
 from bulk_o2c.protocol.netsuite.faults import SoapFault
@@ -221,6 +223,8 @@ SalesforceCheck = Callable[[SalesforceHttp, Settings, int], Awaitable[list[Findi
 async def _org_limits(http: SalesforceHttp, settings: Settings, records: int) -> list[Finding]:
     try:
         answer = await http.request_json("GET", "limits")
+    except (AuthError, ConfigError):
+        raise  # no token: not a question of limits
     except BulkO2CError as exc:
         return [
             Finding(SALESFORCE, "limits", "warn", f"/limits did not answer: {exc}", "check the API version")
@@ -275,3 +279,11 @@ async def salesforce_checks(settings: Settings, records: int) -> list[Finding]:
         for check in SALESFORCE_CHECKS:
             findings += await check(http, settings, records)
         return findings
+
+
+async def salesforce_run_start_check(http: SalesforceHttp, settings: Settings) -> None:
+    """A token and the org's allowances in one ``/limits`` request, before a run records anything:
+    a refused token raises; an allowance short of a small run, or no answer, is logged."""
+    for f in await _org_limits(http, settings, 0):
+        if f.status == "warn":
+            log.warning("Salesforce %s: %s", f.check, f.detail)

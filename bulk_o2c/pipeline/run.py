@@ -36,7 +36,7 @@ from bulk_o2c.pipeline.figures import ProcessRecorder
 from bulk_o2c.pipeline.flows import ACCOUNT, ORDER, ORDER_ITEM, extract_specs
 from bulk_o2c.pipeline.load import FlowLoader, LoadSpec
 from bulk_o2c.pipeline.metrics import FlowCounters, RunMetrics
-from bulk_o2c.pipeline.preflight import run_start_checks
+from bulk_o2c.pipeline.preflight import run_start_checks, salesforce_run_start_check
 from bulk_o2c.pipeline.sink import DryRunSink, RecordSink, SoapSink
 from bulk_o2c.pipeline.writeback import write_back_flow
 from bulk_o2c.protocol.salesforce.soql import HighWaterMark
@@ -121,6 +121,7 @@ async def run_pipeline(
         _sink(settings, dry_run, requests) as sink,
     ):
         await sink.check()
+        await salesforce_run_start_check(http, settings)
         async with open_store(path) as store:
             run = await choose_run(store, settings, run_id)
             metrics = RunMetrics(run.run_id, concurrency_peak=lambda: requests.peak_concurrency)

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from bulk_o2c.commands.demo import DemoOptions, Sandboxes, demo_settings, sandboxes
 from bulk_o2c.commands.ground_truth import ExpectedOutcome
 from bulk_o2c.config import Settings, load_settings
-from bulk_o2c.errors import ConfigError
+from bulk_o2c.errors import BulkO2CError, ConfigError
 from bulk_o2c.pipeline.metrics import RunMetrics
 from bulk_o2c.pipeline.run import run_pipeline
 from bulk_o2c.sandbox.netsuite.soap_request import FieldValue
@@ -244,6 +244,18 @@ async def test_a_subsidiary_netsuite_lacks_stops_the_run_before_it_extracts_anyt
         update={"mapping": settings.mapping.model_copy(update={"subsidiary_id": "7"})}
     )
     with pytest.raises(ConfigError, match=r"mapping\.subsidiary_id 7: no subsidiary has internal id 7"):
+        await run_pipeline(wrong)
+    assert boxes.salesforce.stats.query_jobs_created == 0
+    assert not (settings.run.state_dir / "checkpoint.sqlite").exists()
+
+
+async def test_a_refused_salesforce_token_stops_the_run_before_it_records_anything(
+    boxes: Sandboxes, settings: Settings
+) -> None:
+    wrong = settings.model_copy(
+        update={"salesforce": settings.salesforce.model_copy(update={"client_id": "not-the-app"})}
+    )
+    with pytest.raises(BulkO2CError):
         await run_pipeline(wrong)
     assert boxes.salesforce.stats.query_jobs_created == 0
     assert not (settings.run.state_dir / "checkpoint.sqlite").exists()
