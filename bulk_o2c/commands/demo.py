@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -32,6 +32,7 @@ from bulk_o2c.sandbox.netsuite.config import NetSuiteSandboxConfig
 from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox
 from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
 from bulk_o2c.sandbox.salesforce.dataset import DatasetSpec
+from bulk_o2c.sandbox.salesforce.org_shape import OrgShape
 from bulk_o2c.sandbox.salesforce.server import SalesforceSandbox
 from bulk_o2c.store.store import open_store
 
@@ -46,6 +47,7 @@ class DemoOptions:
     state_dir: Path = Path(".bulk-o2c/demo")
     # The NetSuite sandbox's allocation for this integration (None: it shares the account pool).
     integration_limit: int | None = None
+    shape: OrgShape = field(default_factory=OrgShape)  # which optional features the org has
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,10 @@ async def sandboxes(options: DemoOptions) -> AsyncIterator[Sandboxes]:
     spec = DatasetSpec(seed=options.seed, n_accounts=options.accounts, n_orders=options.orders)
     items = product_codes(spec)
     sf_config = SalesforceSandboxConfig(
-        dataset=spec, jwt_public_key_pem=keys.public_pem, page_latency_s=options.page_latency_s
+        dataset=spec,
+        shape=options.shape,
+        jwt_public_key_pem=keys.public_pem,
+        page_latency_s=options.page_latency_s,
     )
     ns_config = NetSuiteSandboxConfig(
         items=items,

@@ -9,9 +9,10 @@ Rules this module owns:
   ``customForm`` values ``getSelectValue`` lists). Items are named by each order line, not by a
   setting; they are reported as not checked, with how to check one.
   When authentication fails, nothing after it can be asked.
-- Salesforce: a token for the configured flow; the org's allowances from ``/limits`` against what a
-  run of the given size needs (``protocol.salesforce.org_limits``); then every check of
-  ``SALESFORCE_CHECKS`` (the describe checks of the object fields join there, as one more entry).
+- Salesforce: a token for the configured flow, then every check of ``SALESFORCE_CHECKS``: the org's
+  allowances from ``/limits`` against what a run of the given size needs
+  (``protocol.salesforce.org_limits``), and the describe checks a run makes (``pipeline.discover``:
+  each missing or unreadable field is a failure with its fix, each fallback a fine line).
 - A finding's text comes from the error the check met: NetSuite's or Salesforce's code and message,
   never a credential (the transport's errors carry none).
 - ``fail`` means a run cannot start or will fail every record; ``warn`` means it can, with something
@@ -35,6 +36,7 @@ from typing import Literal
 from bulk_o2c.config import Settings
 from bulk_o2c.errors import AuthError, BulkO2CError, ConfigError
 from bulk_o2c.mapping.settings import MappingSettings
+from bulk_o2c.pipeline.discover import discover
 from bulk_o2c.pipeline.sink import CLOCK_SKEW_WARNING_S, refusal_advice
 from bulk_o2c.protocol.netsuite.faults import SoapFault
 from bulk_o2c.protocol.salesforce.org_limits import parse_limits, run_needs
@@ -254,8 +256,33 @@ async def _org_limits(http: SalesforceHttp, settings: Settings, records: int) ->
     return findings
 
 
-# The describe checks of the object fields (field-level security included) join here.
-SALESFORCE_CHECKS: tuple[SalesforceCheck, ...] = (_org_limits,)
+async def _org_schema(http: SalesforceHttp, settings: Settings, records: int) -> list[Finding]:
+    """The describe checks a run makes (``pipeline.discover``): every object and field it reads or
+    writes, field-level security included; the fallbacks it would take."""
+    try:
+        plan = await discover(http, settings)
+    except (AuthError, ConfigError):
+        raise
+    except BulkO2CError as exc:
+        return [Finding(SALESFORCE, "describe", "fail", f"the objects cannot be described: {exc}")]
+    findings = [
+        Finding(
+            SALESFORCE, f"{p.sobject}" + ("" if p.field is None else f".{p.field}"), "fail", p.problem, p.fix
+        )
+        for p in plan.problems
+    ]
+    findings += [
+        Finding(SALESFORCE, f"{f.sobject}.{f.field}", "ok", f"not in this org: {f.instead}")
+        for f in plan.fallbacks
+    ]
+    if not plan.problems:
+        findings.insert(
+            0, Finding(SALESFORCE, "describe", "ok", "every object and field a run uses is readable")
+        )
+    return findings
+
+
+SALESFORCE_CHECKS: tuple[SalesforceCheck, ...] = (_org_limits, _org_schema)
 
 
 async def salesforce_checks(settings: Settings, records: int) -> list[Finding]:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
-from bulk_o2c.commands.demo import Sandboxes
-from bulk_o2c.config import NetSuiteSettings, Settings
+from bulk_o2c.commands.demo import DemoOptions, Sandboxes, demo_settings, sandboxes
+from bulk_o2c.config import NetSuiteSettings, Settings, load_settings
 from bulk_o2c.mapping.settings import MappingSettings
 from bulk_o2c.pipeline.preflight import SALESFORCE_CHECKS, Finding, netsuite_checks, salesforce_checks
+from bulk_o2c.sandbox.salesforce.org_shape import OrgShape
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
 from tests.support.netsuite_sandbox import running_sandbox, settings_for
 
@@ -168,7 +170,7 @@ class LimitsAnswer:
 async def test_limits_warn_when_a_run_of_the_configured_size_would_not_fit(
     remaining: dict[str, int], warned: set[str]
 ) -> None:
-    (limits,) = SALESFORCE_CHECKS
+    limits = SALESFORCE_CHECKS[0]
     findings = await limits(cast(SalesforceHttp, LimitsAnswer(remaining)), Settings(), 20_000)
     assert {f.check for f in findings if f.status == "warn"} == warned
     assert len(findings) == 4
@@ -177,7 +179,7 @@ async def test_limits_warn_when_a_run_of_the_configured_size_would_not_fit(
 async def test_limits_that_do_not_answer_are_a_warning_not_a_failure() -> None:
     from bulk_o2c.errors import PermanentError
 
-    (limits,) = SALESFORCE_CHECKS
+    limits = SALESFORCE_CHECKS[0]
     (f,) = await limits(cast(SalesforceHttp, LimitsAnswer(PermanentError("HTTP 404"))), Settings(), 1)
     assert (f.check, f.status) == ("limits", "warn")
     assert "HTTP 404" in f.detail
@@ -189,3 +191,35 @@ async def test_an_entry_form_the_account_lacks_fails_and_lists_those_it_has() ->
     f = found["mapping.sales_order_form_id 68"]
     assert f.status == "fail"
     assert "no salesOrder form has internal id 68 (the role sees 1, 2)" in f.detail
+
+
+async def _salesforce_findings(tmp_path: Path, shape: OrgShape, records: int = 1000) -> dict[str, Finding]:
+    options = DemoOptions(accounts=20, orders=20, time_scale=0.0, page_latency_s=0.0, shape=shape)
+    async with sandboxes(options) as boxes:
+        settings = demo_settings(load_settings(), boxes, tmp_path / "state")
+        return by_check(await salesforce_checks(settings, records))
+
+
+async def test_an_org_that_serves_a_run_passes_the_describe_checks(tmp_path: Path) -> None:
+    found = await _salesforce_findings(tmp_path, OrgShape(country_picklists=False))
+    assert found["describe"].status == "ok"
+    fallback = found["Account.BillingCountryCode"]
+    assert fallback.status == "ok"
+    assert "not in this org" in fallback.detail
+    assert found["DailyBulkV2QueryJobs"].status == "ok"
+
+
+async def test_a_write_back_field_the_org_lacks_fails_with_its_fix(tmp_path: Path) -> None:
+    found = await _salesforce_findings(
+        tmp_path, OrgShape(missing_fields=frozenset({"NetSuite_Customer_ID__c"}))
+    )
+    assert "describe" not in found
+    f = found["Account.NetSuite_Customer_ID__c"]
+    assert f.status == "fail"
+    assert f.fix
+
+
+async def test_nearly_exhausted_allowances_warn_for_a_large_run(tmp_path: Path) -> None:
+    found = await _salesforce_findings(tmp_path, OrgShape(nearly_exhausted_limits=True), records=5_000_000)
+    assert found["DailyBulkApiBatches"].status == "warn"
+    assert "a run of 5,000,000 records needs about" in found["DailyBulkApiBatches"].detail
