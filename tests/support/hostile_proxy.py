@@ -249,6 +249,9 @@ class _Armed:
     remaining: int
 
 
+_Streamed = tuple[CIMultiDict[str], AsyncIterator[bytes]]
+
+
 @dataclass(frozen=True, slots=True)
 class _Answer:
     status: int
@@ -293,6 +296,13 @@ class HostileProxy:
         if self._base_url is None:
             raise RuntimeError("the proxy is not running")
         return self._base_url
+
+    def fronting(self, url: str) -> str:
+        """``url`` of the upstream, through the proxy."""
+        assert self.upstream is not None, "the proxy has no upstream yet"
+        if not url.startswith(self.upstream):
+            raise ValueError(f"{url} is not under {self.upstream}")
+        return self.base_url + url.removeprefix(self.upstream)
 
     # -- life ------------------------------------------------------------------------------------
 
@@ -346,14 +356,17 @@ class HostileProxy:
                 return _instead_of_server(armed.mischief, request)
         answer = await self._forward(request, body)
         for armed in candidates:
-            if armed.mischief in _INSTEAD_OF_SERVER:
+            # Spent meanwhile by a request that was answered first.
+            if armed.mischief in _INSTEAD_OF_SERVER or armed.remaining <= 0:
                 continue
             try:
-                response = await self._mischief(armed.mischief, request, answer)
+                response = self._mischief(armed.mischief, request, answer)
             except NotApplicable:
                 continue
-            self._spend(armed)
-            return response
+            self._spend(armed)  # before a streamed body starts, so no other request spends it too
+            if isinstance(response, web.Response):
+                return response
+            return await _stream(request, *response)
         return _send(answer.status, answer.headers, answer.body)
 
     async def _forward(self, request: web.Request, body: bytes) -> _Answer:
@@ -381,10 +394,11 @@ class HostileProxy:
             answer["instance_url"] = self.base_url
         return orjson.dumps(answer)
 
-    async def _mischief(
+    def _mischief(
         self, mischief: Mischief, request: web.Request, answer: _Answer
-    ) -> web.StreamResponse:
-        """The response the mischief gives instead of ``answer``; NotApplicable leaves it alone."""
+    ) -> web.Response | _Streamed:
+        """The response the mischief gives instead of ``answer`` (or the headers and the chunks of a
+        body to stream); NotApplicable leaves the answer alone."""
         if answer.status != 200:
             raise NotApplicable(f"HTTP {answer.status}")
         encoding = answer.headers.get("Content-Encoding", "identity").lower()
@@ -412,11 +426,9 @@ class HostileProxy:
             return _send(200, headers, gzip_bomb(self.bomb_bytes))
         if mischief is Mischief.OVERSIZE:
             headers.popall("Content-Encoding", None)
-            return await _stream(
-                request, headers, _padded(inflate(answer.body, encoding), self.oversize_bytes)
-            )
+            return (headers, _padded(inflate(answer.body, encoding), self.oversize_bytes))
         if mischief is Mischief.TRICKLE:
-            return await _stream(request, headers, _trickled(answer.body, self.trickle_bytes_per_s))
+            return (headers, _trickled(answer.body, self.trickle_bytes_per_s))
         if mischief is Mischief.LOSE_ANSWER:
             return web.Response(status=502, text="Bad Gateway", content_type="text/plain")
         raise AssertionError(f"unhandled mischief {mischief}")

@@ -3,6 +3,7 @@ proxy changes nothing. These hold whatever the client does with the answers."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import time
@@ -217,12 +218,7 @@ async def test_an_unarmed_proxy_passes_answers_on_byte_for_byte(
 ) -> None:
     async with HostileProxy(upstream[1]) as proxy:
         status, headers, body = await _get(client, f"{proxy.base_url}{RESULTS}?locator=END")
-        async with client.post(
-            f"{proxy.base_url}/services/NetSuitePort_2025_2",
-            data=b"<x/>",
-            headers={"SOAPAction": "upsertList"},
-        ) as resp:
-            soap = await resp.read()
+        soap = await _upsert(client, proxy)
     assert status == 200
     assert (headers["Content-Encoding"], headers["Sforce-Locator"]) == ("gzip", "null")
     assert headers["Sforce-Limit-Info"] == "api-usage=3/15000"
@@ -324,21 +320,30 @@ async def test_a_lost_answer_was_acted_on_upstream(
     assert server.seen["patch"] == 2
 
 
+async def _upsert(client: aiohttp.ClientSession, proxy: HostileProxy) -> bytes:
+    async with client.post(
+        f"{proxy.base_url}/services/NetSuitePort_2025_2", data=b"<x/>", headers={"SOAPAction": "upsertList"}
+    ) as resp:
+        return await resp.read()
+
+
+async def test_requests_in_flight_together_spend_mischief_no_more_than_armed(
+    upstream: tuple[_Upstream, str], client: aiohttp.ClientSession
+) -> None:
+    async with HostileProxy(upstream[1]) as proxy:
+        proxy.arm(Mischief.REORDER)
+        answers = await asyncio.gather(*(_upsert(client, proxy) for _ in range(4)))
+    assert sorted(answer == ANSWER for answer in answers) == [False, True, True, True]
+    assert proxy.applied == Counter({Mischief.REORDER: 1})
+
+
 async def test_an_upsert_answer_is_edited_and_honest_again_once_disarmed(
     upstream: tuple[_Upstream, str], client: aiohttp.ClientSession
 ) -> None:
-    async def upsert(proxy: HostileProxy) -> bytes:
-        async with client.post(
-            f"{proxy.base_url}/services/NetSuitePort_2025_2",
-            data=b"<x/>",
-            headers={"SOAPAction": "upsertList"},
-        ) as resp:
-            return await resp.read()
-
     async with HostileProxy(upstream[1]) as proxy:
         proxy.arm(Mischief.REORDER, times=5)
-        reordered = await upsert(proxy)
+        reordered = await _upsert(client, proxy)
         proxy.honest()
-        honest = await upsert(proxy)
+        honest = await _upsert(client, proxy)
     assert _refs(reordered) == list(reversed(_refs(ANSWER)))
     assert honest == ANSWER
