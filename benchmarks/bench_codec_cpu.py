@@ -15,7 +15,8 @@ speed during the run weighs on both sides of the ratio alike:
   Records are the load-test ones of ``bulk_o2c.synthetic`` (full address, non-ASCII and
   XML-special names) with a currency, a custom field and line descriptions added, as mapped
   Salesforce records carry;
-- parse response: one 100-record upsertListResponse (successes, warnings, errors), divided by 100;
+- parse response: one 100-record upsertListResponse (successes, warnings, errors), paired with the
+  100 records sent by key, divided by 100;
 - zeep 4.3 (when ../shared has the 2023_2 WSDL and zeep is installed): ``create_message`` for the
   same 100 records with tokenPassport and preferences headers, serialized to bytes, and
   ``process_reply`` of the same response, as zeep runs it after the HTTP call. zeep's record
@@ -79,6 +80,10 @@ def sales_order(i: int) -> SalesOrder:
     )
 
 
+# The records the response answers, as the client pairs outcomes with them.
+RESPONSE_KEYS = [("salesOrder", f"SO-{i:07d}") for i in range(CHUNK)]
+
+
 def response_body() -> bytes:
     core = 'xmlns:platformCore="urn:core_2023_2.platform.webservices.netsuite.com"'
 
@@ -98,7 +103,7 @@ def response_body() -> bytes:
             status = f'<platformCore:status isSuccess="true" {core}>{inner}</platformCore:status>'
         else:
             status = f'<platformCore:status isSuccess="true" {core}/>'
-        ref = f'internalId="{1000 + i}" externalId="SO-{i:07d}" type="salesOrder"'
+        ref = f'internalId="{1000 + i}" externalId="{RESPONSE_KEYS[i][1]}" type="salesOrder"'
         base_ref = f'<baseRef {ref} xsi:type="platformCore:RecordRef" {core}/>'
         parts.append(f"<writeResponse>{status}{base_ref}</writeResponse>")
     return (
@@ -348,13 +353,13 @@ def main() -> int:
     customers: list[NetSuiteRecord] = [customer(i) for i in range(CHUNK)]
     orders: list[NetSuiteRecord] = [sales_order(i) for i in range(CHUNK)]
     response = response_body()
-    assert len(parse_upsert_list_response(response)) == CHUNK
+    assert len(parse_upsert_list_response(response, RESPONSE_KEYS)) == CHUNK
 
     ours = stage_figures()
     codec: dict[str, Callable[[], object]] = {
         "build_customer": build_chunk(customers),
         "build_sales_order_5_lines": build_chunk(orders),
-        "parse_response_100": lambda: parse_upsert_list_response(response),
+        "parse_response_100": lambda: parse_upsert_list_response(response, RESPONSE_KEYS),
     }
     zeep_setup = zeep_works(customers, orders, response)
     theirs = {} if zeep_setup is None else {f"zeep {key}": work for key, work in zeep_setup[1].items()}

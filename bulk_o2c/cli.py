@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import anyio
 import typer
-from rich.console import Console
 
+from bulk_o2c.cli_app import App
 from bulk_o2c.commands.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL
 from bulk_o2c.commands.invocation import use_config
 from bulk_o2c.config import Settings, load_settings, load_settings_without_secrets
+from bulk_o2c.console import new_console, styled
 from bulk_o2c.errors import BulkO2CError
 from bulk_o2c.logs import configure_logging
 
@@ -28,19 +29,17 @@ if TYPE_CHECKING:
 
 
 # Locals in a rendered traceback could show a secret: never render them.
-app = typer.Typer(
+app = App(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     help="Order-to-cash bulk loads between Salesforce and NetSuite.",
 )
-sandbox_app = typer.Typer(no_args_is_help=True, help="Run an emulator on 127.0.0.1 until Ctrl-C.")
+sandbox_app = App(no_args_is_help=True, help="Run an emulator on 127.0.0.1 until Ctrl-C.")
 app.add_typer(sandbox_app, name="sandbox")
-dlq_app = typer.Typer(no_args_is_help=True, help="Inspect, retry and export the dead-letter queue.")
+dlq_app = App(no_args_is_help=True, help="Inspect, retry and export the dead-letter queue.")
 app.add_typer(dlq_app, name="dlq")
 
-# Lines are never folded: the commands printed for the user (resume, dlq retry) must survive
-# copy and paste from a log or a narrow terminal.
-console = Console(soft_wrap=True)
+console = new_console()
 
 
 class ExportFormat(StrEnum):
@@ -82,7 +81,7 @@ def _options(
 
 
 def fail(error: BulkO2CError) -> typer.Exit:
-    console.print(f"[red]error:[/red] {error}", highlight=False)
+    console.print(styled("red", "error:", f" {error}"))
     return typer.Exit(EXIT_FAILURE)
 
 
@@ -208,7 +207,7 @@ def load_customers(
     if report.faults:
         console.print(f"faults seen: {report.faults}", highlight=False)
     for line in report.first_errors:
-        console.print(f"[yellow]failed[/yellow] {line}", highlight=False)
+        console.print(styled("yellow", "failed", f" {line}"))
     raise typer.Exit(EXIT_OK if report.failed == 0 else EXIT_PARTIAL)
 
 
@@ -334,7 +333,10 @@ def bench(
     ] = 1.0,
     json_out: Annotated[Path | None, typer.Option("--json", help="write the figures as JSON")] = None,
     csv_out: Annotated[Path | None, typer.Option("--csv", help="write the figures as CSV")] = None,
-    plot: Annotated[Path | None, typer.Option(help="write a PNG plot (needs the 'plot' extra)")] = None,
+    plot: Annotated[
+        # Help is rich markup: a literal "[" is written "\\[".
+        Path | None, typer.Option(help="write a PNG plot (needs pip install 'bulk-o2c\\[plot]')")
+    ] = None,
 ) -> None:
     """Sweep concurrency x chunk size: records/s, p50/p95 latency, faults; recommend a setting."""
     from bulk_o2c.commands.bench import BenchOptions, bench_command

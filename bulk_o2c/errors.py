@@ -5,7 +5,8 @@
     ├── AuthError                   a token could not be obtained (bad key, unapproved app, ...)
     ├── TransientError              worth another attempt: the same request may succeed later
     │   ├── ConcurrencyLimitError   the shared NetSuite pool (or Salesforce concurrency) said no
-    │   └── SessionExpiredError     the token died; refresh and replay
+    │   ├── SessionExpiredError     the token died; refresh and replay
+    │   └── ResponseMismatchError   the answer does not fit the request record for record
     └── PermanentError              the same request will fail again; the data or setup must change
         └── RequestTooLargeError    too many records or bytes in one request: split it and go on
 
@@ -38,6 +39,14 @@ class ConcurrencyLimitError(TransientError):
 
 class SessionExpiredError(TransientError):
     """The access token or session is no longer valid; refresh it and replay once."""
+
+
+class ResponseMismatchError(TransientError):
+    """The answer's per-record outcomes do not pair off one for one with the records sent.
+
+    Nothing in such an answer can be trusted for any record: the request is sent again whole (the
+    upsert by external id makes that harmless) and no outcome of it is kept.
+    """
 
 
 class PermanentError(BulkO2CError):

@@ -12,9 +12,9 @@ from contextlib import contextmanager
 import anyio
 from rich.console import Console
 from rich.live import Live
-from rich.table import Table
 
 from bulk_o2c.pipeline.metrics import FlowCounters, RunMetrics
+from bulk_o2c.tables import FiguresTable, figure, identifier
 
 PLAIN_INTERVAL_S = 5.0
 LIVE_INTERVAL_S = 0.5
@@ -28,10 +28,12 @@ def _eta(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def render_table(metrics: RunMetrics) -> Table:
-    table = Table(title=f"run {metrics.run_id}", expand=False)
-    for column in ("flow", "extracted", "loaded", "failed", "skipped", "parked", "rec/s", "ETA"):
-        table.add_column(column, justify="left" if column == "flow" else "right")
+def render_table(metrics: RunMetrics) -> FiguresTable:
+    figures = ("extracted", "loaded", "failed", "skipped", "parked", "rec/s", "ETA")
+    table = FiguresTable(
+        (identifier("flow"), *map(figure, figures)),
+        title=f"run {metrics.run_id}",
+    )
     for counters in metrics.flows.values():
         table.add_row(
             counters.name,

@@ -3,24 +3,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import typer
-from typer.main import get_command
 from typer.testing import CliRunner
 
 from bulk_o2c.cli import app
+from tests.support.command_tree import command_tree
 
 
-def _command_paths(group: typer.core.TyperGroup, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    paths = [prefix]
-    for name, command in group.commands.items():
-        if isinstance(command, typer.core.TyperGroup):
-            paths += _command_paths(command, (*prefix, name))
-        else:
-            paths.append((*prefix, name))
-    return paths
-
-
-@pytest.mark.parametrize("path", _command_paths(get_command(app)), ids=" ".join)  # type: ignore[arg-type]
+@pytest.mark.parametrize("path", [path for path, _ in command_tree(app)], ids=" ".join)
 def test_every_command_has_help(path: tuple[str, ...]) -> None:
     result = CliRunner().invoke(app, [*path, "--help"])
     assert result.exit_code == 0, result.output

@@ -16,9 +16,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
-
 from bulk_o2c.bench.sweep import BenchResult, BenchRow
+from bulk_o2c.tables import FiguresTable, figure, label
 
 COLUMNS = (
     "concurrency",
@@ -102,13 +101,13 @@ def write_csv(result: BenchResult, path: Path) -> None:
             )
 
 
-def bench_table(result: BenchResult) -> Table:
-    table = Table(title=f"bulk-o2c bench: {result.target}")
-    for header in ("conc.", "chunk", "saved", "s", "rec/s", "p50 ms", "p95 ms"):
-        table.add_column(header, justify="right")
-    table.add_column("faults", justify="left")
-    for header in ("ceiling", "eff."):
-        table.add_column(header, justify="right")
+def bench_table(result: BenchResult) -> FiguresTable:
+    headings = [figure(h) for h in ("conc.", "chunk", "saved", "s", "rec/s", "p50 ms", "p95 ms")]
+    table = FiguresTable(
+        (*headings, label("faults"), figure("ceiling"), figure("eff.")),
+        title=f"bulk-o2c bench: {result.target}",
+        caption=f"recommended (*): {result.recommendation.reason}",
+    )
     for values in rows_of(result):
         efficiency = values["efficiency"]
         ceiling = values["ceiling_records_per_s"]
@@ -126,5 +125,4 @@ def bench_table(result: BenchResult) -> Table:
             f"{efficiency:.1%}" if efficiency is not None else "-",
             style=style,
         )
-    table.caption = f"recommended (*): {result.recommendation.reason}"
     return table

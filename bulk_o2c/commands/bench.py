@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from bulk_o2c.bench.output import bench_table, write_csv, write_json
 from bulk_o2c.bench.plot import ensure_plot_available, write_plot
@@ -230,11 +231,14 @@ async def bench_command(settings: NetSuiteSettings, console: Console, options: B
     concurrencies, chunk_sizes = parse_grid(options.concurrency), parse_grid(options.chunk_size)
 
     def start(target: str, records: int) -> None:
-        real = "[bold]a real account[/bold], " if options.real_account else ""
+        real = ("a real account", "bold") if options.real_account else ""
         console.print(
-            f"sweeping {len(concurrencies) * len(chunk_sizes)} settings against {real}{target}: "
-            f"{records:,} customers, external ids starting with {prefix}",
-            highlight=False,
+            Text.assemble(
+                f"sweeping {len(concurrencies) * len(chunk_sizes)} settings against ",
+                real,
+                ", " if real else "",
+                f"{target}: {records:,} customers, external ids starting with {prefix}",
+            )
         )
 
     def progress(row: BenchRow) -> None:

@@ -7,16 +7,17 @@ from pathlib import Path
 from typing import Literal
 
 from rich.console import Console
-from rich.table import Table
 
 from bulk_o2c.commands.exit_codes import EXIT_FAILURE, EXIT_OK
 from bulk_o2c.commands.invocation import command_line
 from bulk_o2c.config import Settings
+from bulk_o2c.console import styled
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.pipeline.flows import SENT_WITH
 from bulk_o2c.pipeline.run import checkpoint_path
 from bulk_o2c.store.export import export
 from bulk_o2c.store.store import CheckpointStore, open_store
+from bulk_o2c.tables import FiguresTable, figure, identifier, label
 
 
 def _existing_checkpoint(settings: Settings) -> Path:
@@ -48,21 +49,21 @@ async def show_status(settings: Settings, console: Console, run_id: str | None) 
     # The checkpoint cannot tell a run going on in another process from one that stopped.
     shown = "unfinished (running elsewhere, or stopped)" if run.status == "running" else run.status
     console.print(f"run {run.run_id}: {shown}, started {run.started_at}, finished {run.finished_at or '-'}")
-    table = Table("flow", "window", "job", "pages", "rows", "extracted", title="extraction")
-    table.columns[1].overflow = "fold"  # a time cut short is no use: fold it onto a second line
-    table.columns[2].no_wrap = True  # nor is a job id cut or folded: the window gives way
+    # A time cut short is no use: the window folds onto more lines; a job id stays whole.
+    headings = (identifier("flow"), label("window"), identifier("job"), figure("pages"), figure("rows"))
+    table = FiguresTable((*headings, identifier("extracted")), title="extraction")
     for p in summary.extractions:
         window = f"{p.window_start or 'beginning'} .. {p.window_end}"
         table.add_row(
             p.flow,
             window,
             p.job_id or "-",
-            str(p.pages_staged),
+            f"{p.pages_staged:,}",
             f"{p.rows_staged:,}",
             "yes" if p.done else "no",
         )
     console.print(table)
-    records = Table("flow", "state", "records", title="records")
+    records = FiguresTable((identifier("flow"), label("state"), figure("records")), title="records")
     for flow, states in sorted(summary.records.items()):
         for state, count in sorted(states.items()):
             sent_with = SENT_WITH.get(flow)
@@ -120,7 +121,7 @@ async def retry_dlq(
     if not marked:
         # Most likely a mistyped code or run id: say what there is instead of doing nothing quietly.
         present = f"open entries by code: {_counts(codes)}" if codes else "the DLQ has no open entry"
-        console.print(f"[red]no open DLQ entry matches[/red]; {present}", highlight=False)
+        console.print(styled("red", "no open DLQ entry matches", f"; {present}"))
         return EXIT_FAILURE
     console.print(
         f"{marked} entries marked for retry; `{command_line('run')}` "

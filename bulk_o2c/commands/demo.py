@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 from rich.console import Console
+from rich.text import Text
 
 from bulk_o2c.commands.ground_truth import expected_outcome
 from bulk_o2c.commands.invocation import command_line, use_config
@@ -94,7 +95,7 @@ def demo_settings(base: Settings, boxes: Sandboxes, state_dir: Path) -> Settings
     return base.model_copy(update={"salesforce": salesforce, "netsuite": netsuite, "run": run})
 
 
-async def _check_against_ground_truth(boxes: Sandboxes, settings: Settings) -> str:
+async def _check_against_ground_truth(boxes: Sandboxes, settings: Settings) -> Text:
     """One line: does NetSuite hold each good record once, and the DLQ exactly the bad ones?"""
     want = expected_outcome(boxes.salesforce.dataset, settings.mapping)
     customers = [r.external_id for r in boxes.netsuite.records("customer")]
@@ -110,8 +111,8 @@ async def _check_against_ground_truth(boxes: Sandboxes, settings: Settings) -> s
         and sorted(orders) == sorted(want.sales_orders)
         and dlq == want.dlq
     ):
-        return f"{holds}: exactly the data set's good records, once each, and exactly its bad ones."
-    return f"[red]{holds}: this differs from the data set's ground truth.[/red]"
+        return Text(f"{holds}: exactly the data set's good records, once each, and exactly its bad ones.")
+    return Text(f"{holds}: this differs from the data set's ground truth.", style="red")
 
 
 # The demo's sandboxes, and the records they hold, end with it: a resume would find neither.

@@ -18,6 +18,7 @@ from rich.console import Console
 from bulk_o2c.commands.exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
 from bulk_o2c.commands.invocation import command_line
 from bulk_o2c.config import Settings
+from bulk_o2c.console import styled
 from bulk_o2c.pipeline.metrics import RunMetrics
 from bulk_o2c.pipeline.report import report_document, summary_table, write_report
 from bulk_o2c.pipeline.run import RunResult, run_pipeline
@@ -81,9 +82,12 @@ def _how_to_continue(run_id: str | None, instead: str | None) -> str:
 
 def print_stopped_at_once(console: Console, stopped: StoppedAtOnce, *, instead: str | None = None) -> int:
     console.print(
-        "[yellow]stopped at once[/yellow]: requests cut short are recorded as unknown and sent again. "
-        + _how_to_continue(stopped.run_id, instead),
-        highlight=False,
+        styled(
+            "yellow",
+            "stopped at once",
+            ": requests cut short are recorded as unknown and sent again. "
+            + _how_to_continue(stopped.run_id, instead),
+        )
     )
     return EXIT_INTERRUPTED
 
@@ -104,13 +108,11 @@ def print_outcome(
     if not result.completed:
         if result.stop_reason is None:  # a signal
             console.print(
-                f"[yellow]stopped before the end.[/yellow] {_how_to_continue(run_id, instead)}",
-                highlight=False,
+                styled("yellow", "stopped before the end.", f" {_how_to_continue(run_id, instead)}")
             )
             return EXIT_INTERRUPTED
         console.print(
-            f"[red]the run stopped:[/red] {result.stop_reason}. {_how_to_continue(run_id, instead)}",
-            highlight=False,
+            styled("red", "the run stopped:", f" {result.stop_reason}. {_how_to_continue(run_id, instead)}")
         )
         return EXIT_FAILURE
     if int(str(document["dlq_open"])) > 0:

@@ -308,7 +308,6 @@ class FlowLoader:
         ]
         for item, result in zip(ready.items, results, strict=True):
             if result.ok:
-                assert result.internal_id is not None
                 outcomes.append(
                     RecordOutcome(
                         item.sf_id,

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from rich.table import Table
 
 from bulk_o2c.pipeline.flows import SENT_WITH
 from bulk_o2c.pipeline.metrics import RunMetrics
 from bulk_o2c.pipeline.run import RunResult
 from bulk_o2c.store.store import RunSummary
+from bulk_o2c.tables import FiguresTable, figure, identifier
 
 REPORTS_DIR = "reports"
 
@@ -106,12 +106,13 @@ def write_report(document: dict[str, Any], state_dir: Path) -> Path:
     return path
 
 
-def summary_table(document: dict[str, Any]) -> Table:
-    table = Table(title=f"run {document['run_id']} ({document['status']})", show_edge=False)
-    columns = ("flow", "extracted", "loaded", "failed", "skipped", "parked", "written back", "rec/s")
-    for column in columns:
-        # A flow's name is never cut, however narrow the console (an 80-column log).
-        table.add_column(column, justify="left" if column == "flow" else "right", no_wrap=column == "flow")
+def summary_table(document: dict[str, Any]) -> FiguresTable:
+    figures = ("extracted", "loaded", "failed", "skipped", "parked", "written back", "rec/s")
+    table = FiguresTable(
+        (identifier("flow"), *map(figure, figures)),
+        title=f"run {document['run_id']} ({document['status']})",
+        show_edge=False,
+    )
     for flow in document["flows"]:
         name = flow["flow"]
         if name in SENT_WITH:  # loaded inside the records of another flow: nothing of its own

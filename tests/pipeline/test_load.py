@@ -4,6 +4,7 @@ in the checkpoint and the counters."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
@@ -13,10 +14,14 @@ from bulk_o2c.mapping import MappedRecord
 from bulk_o2c.pipeline import load as load_module
 from bulk_o2c.pipeline.load import FlowLoader, LoadSpec
 from bulk_o2c.pipeline.metrics import FlowCounters
+from bulk_o2c.pipeline.sink import RecordSink, SoapSink
 from bulk_o2c.protocol.netsuite.envelope import EncodedRecord, RecordEncoder
 from bulk_o2c.protocol.netsuite.records import Customer, NetSuiteRecord
+from bulk_o2c.sandbox.netsuite.outcomes import WriteOutcome as SandboxOutcome
 from bulk_o2c.store import CheckpointStore, Fingerprint, open_store
-from bulk_o2c.transport.netsuite.writer import RecordResult
+from bulk_o2c.transport.netsuite.writer import RecordResult, open_writer
+from bulk_o2c.transport.retry import RetryPolicy
+from tests.support.scripted_netsuite import VERSION, reversed_answer, scripted_netsuite
 
 ACCOUNTS = 40
 CHUNK = 4
@@ -91,7 +96,13 @@ async def stage(
     )
 
 
-async def load(store: CheckpointStore, run_id: str, sink: ScriptedSink, stop: anyio.Event) -> FlowCounters:
+async def load(
+    store: CheckpointStore,
+    run_id: str,
+    sink: RecordSink,
+    stop: anyio.Event,
+    halt: Callable[[str], None] = lambda _: None,
+) -> FlowCounters:
     counters = FlowCounters("Account")
     loader = FlowLoader(
         store,
@@ -102,7 +113,7 @@ async def load(store: CheckpointStore, run_id: str, sink: ScriptedSink, stop: an
         workers=3,
         counters=counters,
         stop=stop,
-        halt=lambda _: None,
+        halt=halt,
     )
     with anyio.fail_after(10):
         await loader.run()
@@ -165,3 +176,48 @@ async def test_orders_waiting_for_a_refused_account_are_parked_and_counted(
     assert (counters.loaded, counters.failed, counters.parked) == (ACCOUNTS - 1, 1, 2)
     staged = await store.staging.counts(run_id)
     assert staged["Order"] == {"parked": 2, "staged": 1}
+
+
+async def test_a_reordered_answer_loads_each_record_with_its_own_internal_id(
+    store: CheckpointStore, run_id: str
+) -> None:
+    async with scripted_netsuite(reversed_answer) as (server, settings), open_writer(settings) as writer:
+        counters = await load(store, run_id, SoapSink(writer, VERSION), anyio.Event())
+
+    assert counters.loaded == ACCOUNTS
+    known = await store.outcomes.cross_reference("Account", ACCOUNT_IDS)
+    # The ids the write-back sends to Salesforce: each record's own, whatever the answer's order.
+    assert {sf_id: x.internal_id for sf_id, x in known.items()} == {
+        sf_id: server.ids[("customer", "SF_" + sf_id)] for sf_id in ACCOUNT_IDS
+    }
+
+
+async def test_answers_that_never_pair_off_stop_the_load_with_every_record_staged_again(
+    store: CheckpointStore, run_id: str
+) -> None:
+    def foreign(request: int, answer: list[SandboxOutcome]) -> list[SandboxOutcome]:
+        return [replace(outcome, external_id="SF_SOMEONE_ELSE") for outcome in answer]
+
+    stop, reasons = anyio.Event(), []
+
+    def halt(reason: str) -> None:
+        reasons.append(reason)
+        stop.set()
+
+    retry = RetryPolicy(max_attempts=2, base_delay_s=0.001, max_delay_s=0.01)
+    async with (
+        scripted_netsuite(foreign) as (server, settings),
+        open_writer(settings, retry=retry) as writer,
+    ):
+        counters = await load(store, run_id, SoapSink(writer, VERSION), stop, halt)
+
+    assert server.requests >= 2
+    assert any("ResponseMismatchError" in reason for reason in reasons)
+    # Stopped as for an outage: nothing loaded, nothing filed, every record there for resume.
+    assert (counters.loaded, counters.failed) == (0, 0)
+    assert await store.outcomes.counts(run_id) == {}
+    assert await store.outcomes.cross_reference("Account", ACCOUNT_IDS) == {}
+    assert await store.dlq.count(run_id) == 0
+    staged_again = [r.sf_id for r in await store.staging.ready(run_id, "Account", limit=ACCOUNTS)]
+    left_in_chunks = [sf_id for chunk in await store.chunks.open(run_id) for sf_id in chunk.sf_ids]
+    assert sorted(staged_again + left_in_chunks) == ACCOUNT_IDS

@@ -10,6 +10,7 @@ import pytest
 
 from bulk_o2c.errors import ConfigError, PermanentError
 from bulk_o2c.pipeline.sink import SoapSink
+from bulk_o2c.protocol.netsuite.envelope import EncodedRecord
 from bulk_o2c.protocol.netsuite.faults import fault_from
 from bulk_o2c.protocol.netsuite.response import WriteOutcome
 from bulk_o2c.transport.limiter import AimdLimiter
@@ -24,7 +25,7 @@ class Clock:
         self.answer = answer
         self.limiter = AimdLimiter(1)
 
-    async def upsert_list(self, fragments: Sequence[bytes]) -> list[WriteOutcome]:
+    async def upsert_list(self, records: Sequence[EncodedRecord]) -> list[WriteOutcome]:
         raise AssertionError("a check sends no record")
 
     async def server_time(self) -> datetime:

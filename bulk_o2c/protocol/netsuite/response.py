@@ -9,8 +9,9 @@ Rules this module owns:
   entities get in; such a body raises ``MalformedResponseError`` and nothing is expanded.
 - Any endpoint version is accepted: the version is read from the response element's namespace
   (``urn:messages_NNNN_N...``) and the tags for it are built once and cached.
-- Outcomes come back in the order of the ``writeResponse`` elements, which NetSuite writes in the
-  order the records were sent; callers match them by position and must check the count.
+- Outcomes are paired with the records sent by their keys (``matching``), not by the order of the
+  ``writeResponse`` elements: an answer that does not pair off one for one raises
+  ``ResponseMismatchError`` (transient) and yields no outcome at all.
 - ``afterSubmitFailed`` is also read under Oracle's sample spelling ``aftersubmitFailed``.
 - A Fault body raises the ``faults.SoapFault`` subclass its name and code call for; a body that is
   not a well-formed SOAP envelope raises ``MalformedResponseError`` (transient). A
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -29,10 +31,12 @@ from functools import cache
 from lxml import etree
 
 from bulk_o2c.protocol.netsuite.faults import MalformedResponseError, SoapFault, fault_from
+from bulk_o2c.protocol.netsuite.matching import SentKey, match_outcomes
 from bulk_o2c.protocol.netsuite.namespaces import SOAP_ENV, namespaces
 from bulk_o2c.protocol.netsuite.outcomes import StatusDetail, WriteOutcome
 
 __all__ = [
+    "SentKey",
     "StatusDetail",
     "WriteOutcome",
     "parse_fault",
@@ -204,13 +208,16 @@ def _response(body: bytes, name: str) -> tuple[etree._Element, _Tags]:
     return payload, _tags(match.group(1))
 
 
-def parse_upsert_list_response(body: bytes) -> list[WriteOutcome]:
-    """Return one outcome per ``writeResponse``, in order; raise the typed fault for a Fault body."""
+def parse_upsert_list_response(body: bytes, sent: Sequence[SentKey]) -> list[WriteOutcome]:
+    """One outcome per record of ``sent`` (its record type and externalId), in the order of
+    ``sent``; raise the typed fault for a Fault body, ``ResponseMismatchError`` for an answer that
+    does not pair off with ``sent``."""
     payload, tags = _response(body, "upsertListResponse")
     write_response_list = payload.find(tags.write_response_list)
     if write_response_list is None:
         raise MalformedResponseError("upsertListResponse without a writeResponseList")
-    return [_outcome(wr, tags) for wr in write_response_list.iterchildren(tags.write_response)]
+    outcomes = [_outcome(wr, tags) for wr in write_response_list.iterchildren(tags.write_response)]
+    return match_outcomes(outcomes, sent)
 
 
 def parse_get_server_time_response(body: bytes) -> datetime:

@@ -13,8 +13,8 @@ Rules this module owns:
   without a fault are ``TransientError``; HTTP 429 without a fault is a ``ConcurrencyLimitError``;
   another 4xx without a fault is a ``PermanentError`` (wrong URL, proxy refusal); SOAP faults keep
   their ``faults`` class. A concurrency fault (or HTTP 429) shrinks the limiter; an answer with
-  one outcome per record lets it grow. A response whose outcome count differs from the record
-  count is transient: outcomes are matched by position and a resend is harmless.
+  one outcome per record lets it grow. An answer whose outcomes do not pair off with the records
+  sent (``protocol.netsuite.matching``) is a ``ResponseMismatchError``: transient, resent whole.
 * Nothing here logs or formats the request body, the response body or the passport.
 """
 
@@ -29,11 +29,12 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bulk_o2c.errors import ConcurrencyLimitError, PermanentError, TransientError
+from bulk_o2c.errors import ConcurrencyLimitError, PermanentError, ResponseMismatchError, TransientError
 from bulk_o2c.protocol.netsuite.envelope import (
     CONTENT_TYPE,
     SOAP_ACTION_GET_SERVER_TIME,
     SOAP_ACTION_UPSERT_LIST,
+    EncodedRecord,
     Preferences,
     build_get_server_time,
     build_upsert_list,
@@ -51,10 +52,6 @@ from bulk_o2c.transport.metrics import OK, RequestMetrics
 log = logging.getLogger(__name__)
 
 _Answer = TypeVar("_Answer")
-
-
-class _OutcomeCountError(TransientError):
-    """The answer's outcomes do not match the records one for one: resend (harmless upsert)."""
 
 
 class SoapClient:
@@ -80,25 +77,23 @@ class SoapClient:
         self.metrics = metrics if metrics is not None else RequestMetrics()
         self._host = urlsplit(url).netloc
 
-    async def upsert_list(self, fragments: Sequence[bytes]) -> list[WriteOutcome]:
-        """Send the records once; one outcome per record, in the order given."""
-        expected = len(fragments)
+    async def upsert_list(self, records: Sequence[EncodedRecord]) -> list[WriteOutcome]:
+        """Send the records once; one outcome per record, in the order given, matched by key."""
+        sent = [(r.record_type, r.external_id) for r in records]
 
         def parse(payload: bytes) -> list[WriteOutcome]:
-            outcomes = parse_upsert_list_response(payload)
-            if len(outcomes) != expected:
-                raise _OutcomeCountError(
-                    f"upsertList answered {len(outcomes)} outcomes for {expected} records"
-                )
-            return outcomes
+            return parse_upsert_list_response(payload, sent)
 
         async with self.limiter.slot():
             self.metrics.observe_concurrency(self.limiter.in_flight)
             body = build_upsert_list(
-                fragments, self._signer.sign(), version=self._version, preferences=self._preferences
+                [r.xml for r in records],
+                self._signer.sign(),
+                version=self._version,
+                preferences=self._preferences,
             )
             try:
-                outcomes = await self._attempt("upsertList", SOAP_ACTION_UPSERT_LIST, body, expected, parse)
+                outcomes = await self._attempt("upsertList", SOAP_ACTION_UPSERT_LIST, body, len(sent), parse)
             except ConcurrencyLimitError:
                 self.limiter.on_overload()
                 raise
@@ -142,8 +137,8 @@ class SoapClient:
             except SoapFault as fault:
                 outcome = fault.code or fault.fault_name or "SOAP_FAULT"
                 raise
-            except _OutcomeCountError:
-                outcome = "OUTCOME_COUNT"
+            except ResponseMismatchError:
+                outcome = "MISMATCH"
                 raise
             except MalformedResponseError:
                 outcome = "MALFORMED" if status == 200 else f"HTTP_{status}"

@@ -7,7 +7,8 @@ Rules this module owns:
   becomes a warning and it is never resent); otherwise ``code`` and ``message`` say why not.
 * A request that fails as a whole with a ``TransientError`` is resent whole, with backoff and a
   fresh passport, up to the retry policy's limits; upsert on externalId makes a resend harmless
-  even when the lost answer had saved the records.
+  even when the lost answer had saved the records. An answer whose outcomes do not pair off with
+  the records by key (``ResponseMismatchError``) is such a failure: no record is settled on it.
 * ``RequestTooLargeError`` splits the request in halves, recursively; a lone record still too large
   fails. After a record-count fault the writer pre-splits later requests below the size that failed,
   so a chunk size above the account's cap costs a few faults once, not on every chunk.
@@ -86,7 +87,10 @@ class UpsertListClient(Protocol):
 
     limiter: AimdLimiter
 
-    async def upsert_list(self, fragments: Sequence[bytes]) -> list[WriteOutcome]: ...
+    async def upsert_list(self, records: Sequence[EncodedRecord]) -> list[WriteOutcome]:
+        """One attempt: one outcome per record, in the order given, each matched to its record by
+        key; an answer that does not pair off raises ``ResponseMismatchError``."""
+        ...
 
     async def server_time(self) -> datetime: ...
 
@@ -237,7 +241,7 @@ class NetSuiteWriter:
         async def attempt() -> list[WriteOutcome]:
             nonlocal attempts
             attempts += 1
-            return await self.client.upsert_list([chunk.records[i].xml for i in indices])
+            return await self.client.upsert_list([chunk.records[i] for i in indices])
 
         try:
             outcomes = await self._retry.call(attempt)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bulk_o2c.errors import ResponseMismatchError
 from bulk_o2c.protocol.netsuite.faults import (
     ConcurrencyFault,
     MalformedResponseError,
@@ -69,8 +70,15 @@ def status_detail(code: str, message: str, type_: str | None = "ERROR", extra: s
     )
 
 
+def parse_refused(body: bytes) -> list[WriteOutcome]:
+    """For bodies refused before their outcomes are paired with the records sent."""
+    return parse_upsert_list_response(body, [])
+
+
 def test_reference_response_example() -> None:
-    outcomes = parse_upsert_list_response(example("upsertList_response_2024_2.xml"))
+    outcomes = parse_upsert_list_response(
+        example("upsertList_response_2024_2.xml"), [("customer", "CUST-0001"), ("salesOrder", "SO-0002")]
+    )
     assert outcomes == [
         WriteOutcome(True, "4711", "CUST-0001", "customer", ()),
         WriteOutcome(
@@ -87,7 +95,7 @@ def test_reference_response_example() -> None:
 def test_reference_concurrency_fault_example() -> None:
     body = example("fault_concurrency_tba_2024_2.xml")
     with pytest.raises(ConcurrencyFault) as info:
-        parse_upsert_list_response(body)
+        parse_refused(body)
     fault = info.value
     assert fault.fault_name == "exceededConcurrentRequestLimitFault"
     assert fault.code == "WS_REQUEST_BLOCKED"
@@ -106,7 +114,9 @@ def test_any_endpoint_version(version: str) -> None:
     body = upsert_response(
         write_response(status("true"), 'internalId="1" externalId="A" type="customer"'), version=version
     )
-    assert parse_upsert_list_response(body) == [WriteOutcome(True, "1", "A", "customer", ())]
+    assert parse_upsert_list_response(body, [("customer", "A")]) == [
+        WriteOutcome(True, "1", "A", "customer", ())
+    ]
 
 
 def test_success_with_warnings() -> None:
@@ -116,7 +126,7 @@ def test_success_with_warnings() -> None:
             'internalId="77" externalId="C-9" type="customer"',
         )
     )
-    (outcome,) = parse_upsert_list_response(body)
+    (outcome,) = parse_upsert_list_response(body, [("customer", "C-9")])
     assert outcome.is_success
     assert outcome.saved
     assert outcome.warnings == (StatusDetail("WARNING", "Duplicate phone number.", "WARN", False),)
@@ -135,7 +145,7 @@ def test_after_submit_failed_means_saved(spelling: str, value: str) -> None:
     body = upsert_response(
         write_response(status("false", detail), 'internalId="12" externalId="SO-1" type="salesOrder"')
     )
-    (outcome,) = parse_upsert_list_response(body)
+    (outcome,) = parse_upsert_list_response(body, [("salesOrder", "SO-1")])
     assert not outcome.is_success
     assert outcome.details[0].after_submit_failed
     assert outcome.saved
@@ -146,7 +156,10 @@ def test_oracle_sample_order_with_after_submit_failed_first() -> None:
     detail = status_detail(
         "USER_ERROR", "x", extra="<platformCore:aftersubmitFailed>true</platformCore:aftersubmitFailed>"
     )
-    (outcome,) = parse_upsert_list_response(upsert_response(write_response(status("false", detail))))
+    body = upsert_response(
+        write_response(status("false", detail), 'internalId="12" externalId="SO-1" type="salesOrder"')
+    )
+    (outcome,) = parse_upsert_list_response(body, [("salesOrder", "SO-1")])
     assert outcome.saved
 
 
@@ -154,7 +167,8 @@ def test_after_submit_failed_false_is_not_saved() -> None:
     detail = status_detail(
         "USER_ERROR", "x", extra="<platformCore:afterSubmitFailed>false</platformCore:afterSubmitFailed>"
     )
-    (outcome,) = parse_upsert_list_response(upsert_response(write_response(status("false", detail))))
+    body = upsert_response(write_response(status("false", detail)))
+    (outcome,) = parse_upsert_list_response(body, [("salesOrder", "SO-1")])
     assert not outcome.saved
 
 
@@ -170,7 +184,7 @@ def test_errors_are_parsed_in_order_with_default_type_error() -> None:
             'externalId="C-1" type="customer"',
         )
     )
-    (outcome,) = parse_upsert_list_response(body)
+    (outcome,) = parse_upsert_list_response(body, [("customer", "C-1")])
     assert outcome == WriteOutcome(
         False,
         None,
@@ -192,7 +206,9 @@ def test_missing_base_ref_and_missing_is_success() -> None:
             "CORE", 'xmlns:platformCore="urn:core_{v}.platform.webservices.netsuite.com"'
         )
     )
-    assert parse_upsert_list_response(body) == [WriteOutcome(False, None, None, None, ())]
+    assert parse_upsert_list_response(body, [("customer", "A")]) == [
+        WriteOutcome(False, None, None, None, ())
+    ]
 
 
 def test_outcomes_keep_input_order() -> None:
@@ -202,9 +218,41 @@ def test_outcomes_keep_input_order() -> None:
         )
         for i in range(100)
     ]
-    outcomes = parse_upsert_list_response(upsert_response(*responses))
+    sent = [("customer", f"E-{i}") for i in range(100)]
+    outcomes = parse_upsert_list_response(upsert_response(*responses), sent)
     assert [o.external_id for o in outcomes] == [f"E-{i}" for i in range(100)]
     assert [o.is_success for o in outcomes] == [bool(i % 3) for i in range(100)]
+
+
+def test_a_reordered_answer_gives_each_record_its_own_outcome() -> None:
+    sent = [("customer", f"E-{i}") for i in range(5)]
+    answered = [4, 2, 0, 3, 1]
+    body = upsert_response(
+        *(
+            write_response(status("true"), f'internalId="{100 + i}" externalId="E-{i}" type="customer"')
+            for i in answered
+        )
+    )
+    outcomes = parse_upsert_list_response(body, sent)
+    assert [(o.external_id, o.internal_id) for o in outcomes] == [(f"E-{i}", str(100 + i)) for i in range(5)]
+
+
+@pytest.mark.parametrize(
+    ("refs", "problem"),
+    [
+        (['internalId="1" externalId="A"', 'internalId="2" externalId="Z"'], "not sent"),
+        (['internalId="1" externalId="A"', 'internalId="1" externalId="A"'], "more often than it was sent"),
+        (['internalId="1" externalId="A"'], "1 outcomes for 2 records"),
+        (['internalId="1" externalId="A"', 'externalId="B"'], "without its internalId"),
+    ],
+    ids=["foreign", "duplicate", "count", "no-internal-id"],
+)
+def test_an_answer_that_does_not_pair_off_with_the_records_is_refused_whole(
+    refs: list[str], problem: str
+) -> None:
+    body = upsert_response(*(write_response(status("true"), f'{ref} type="customer"') for ref in refs))
+    with pytest.raises(ResponseMismatchError, match=problem):
+        parse_upsert_list_response(body, [("customer", "A"), ("customer", "B")])
 
 
 def test_list_level_status_is_not_an_outcome() -> None:
@@ -212,7 +260,7 @@ def test_list_level_status_is_not_an_outcome() -> None:
         status("true").replace("CORE", 'xmlns:platformCore="urn:core_{v}.platform.webservices.netsuite.com"'),
         write_response(status("true"), 'internalId="1" externalId="A" type="customer"'),
     )
-    assert len(parse_upsert_list_response(body)) == 1
+    assert len(parse_upsert_list_response(body, [("customer", "A")])) == 1
 
 
 def test_utf8_bom_and_misdeclared_encoding_are_read_as_utf8() -> None:
@@ -221,9 +269,10 @@ def test_utf8_bom_and_misdeclared_encoding_are_read_as_utf8() -> None:
             status("false", status_detail("USER_ERROR", "Müller 😀")), 'externalId="É" type="customer"'
         )
     )
-    assert parse_upsert_list_response(b"\xef\xbb\xbf" + body)[0].details[0].message == "Müller 😀"
+    sent = [("customer", "É")]
+    assert parse_upsert_list_response(b"\xef\xbb\xbf" + body, sent)[0].details[0].message == "Müller 😀"
     latin1_declared = body.replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"')
-    assert parse_upsert_list_response(latin1_declared)[0].external_id == "É"
+    assert parse_upsert_list_response(latin1_declared, sent)[0].external_id == "É"
 
 
 def test_fault_without_netsuite_detail_is_permanent() -> None:
@@ -234,7 +283,7 @@ def test_fault_without_netsuite_detail_is_permanent() -> None:
         "</soapenv:Fault>"
     )
     with pytest.raises(PermanentFault) as info:
-        parse_upsert_list_response(body)
+        parse_refused(body)
     assert (info.value.fault_name, info.value.code) == ("", "")
     assert "not a legal value" in info.value.message
 
@@ -284,7 +333,7 @@ HTML_ERROR_PAGE = b"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></
     [BILLION_LAUGHS, EXTERNAL_ENTITY, PARAMETER_ENTITY, HTML_ERROR_PAGE],
     ids=["billion-laughs", "external-entity", "parameter-entity", "html-doctype"],
 )
-@pytest.mark.parametrize("parse", [parse_upsert_list_response, parse_fault])
+@pytest.mark.parametrize("parse", [parse_refused, parse_fault])
 def test_documents_with_a_dtd_are_refused(body: bytes, parse: Callable[[bytes], object]) -> None:
     with pytest.raises(MalformedResponseError, match="DTD"):
         parse(body)
@@ -293,7 +342,7 @@ def test_documents_with_a_dtd_are_refused(body: bytes, parse: Callable[[bytes], 
 def test_undeclared_entity_is_malformed_not_expanded() -> None:
     body = upsert_response(write_response(status("false", status_detail("X", "&xxe;"))))
     with pytest.raises(MalformedResponseError):
-        parse_upsert_list_response(body)
+        parse_refused(body)
 
 
 def test_truncated_bodies_are_malformed() -> None:
@@ -305,7 +354,7 @@ def test_truncated_bodies_are_malformed() -> None:
     )
     for cut in range(0, len(body) - 1, 37):
         with pytest.raises(MalformedResponseError):
-            parse_upsert_list_response(body[:cut])
+            parse_refused(body[:cut])
 
 
 @pytest.mark.parametrize(
@@ -323,7 +372,7 @@ def test_truncated_bodies_are_malformed() -> None:
 )
 def test_non_soap_bodies_are_malformed(body: bytes) -> None:
     with pytest.raises(MalformedResponseError):
-        parse_upsert_list_response(body)
+        parse_refused(body)
     with pytest.raises(MalformedResponseError):
         parse_fault(body)
 
@@ -340,7 +389,7 @@ def test_unexpected_payloads_are_malformed() -> None:
     no_status = upsert_response("<writeResponse/>")
     for body in (other_operation, wrong_namespace, no_list, no_status):
         with pytest.raises(MalformedResponseError):
-            parse_upsert_list_response(body)
+            parse_refused(body)
     assert parse_fault(other_operation) is None
 
 
@@ -386,4 +435,4 @@ def test_an_unreadable_server_time_is_malformed(result: str) -> None:
 
 def test_a_server_time_answer_is_not_an_upsert_answer() -> None:
     with pytest.raises(MalformedResponseError, match="expected upsertListResponse"):
-        parse_upsert_list_response(server_time_response(""))
+        parse_refused(server_time_response(""))

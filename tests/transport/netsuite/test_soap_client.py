@@ -15,13 +15,14 @@ import anyio
 import pytest
 from aiohttp import web
 
-from bulk_o2c.errors import ConcurrencyLimitError, PermanentError, TransientError
-from bulk_o2c.protocol.netsuite.envelope import Preferences
+from bulk_o2c.errors import ConcurrencyLimitError, PermanentError, ResponseMismatchError, TransientError
+from bulk_o2c.protocol.netsuite.envelope import EncodedRecord, Preferences
 from bulk_o2c.protocol.netsuite.faults import ConcurrencyFault, PermanentFault
 from bulk_o2c.protocol.netsuite.passport import PassportSigner, TbaCredentials
 from bulk_o2c.transport.limiter import AimdLimiter
 from bulk_o2c.transport.metrics import RequestMetrics
 from bulk_o2c.transport.netsuite.soap_client import SoapClient
+from tests.support.loopback import serving
 
 VERSION = "2025_2"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -105,15 +106,8 @@ async def stub() -> AsyncIterator[tuple[Stub, str]]:
     server = Stub()
     app = web.Application()
     app.router.add_post("/services/NetSuitePort_2025_2", server.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield server, f"http://{host}:{port}/services/NetSuitePort_2025_2"
-    finally:
-        await runner.cleanup()
+    async with serving(app) as base_url:
+        yield server, f"{base_url}/services/NetSuitePort_2025_2"
 
 
 def make_client(
@@ -137,8 +131,8 @@ def element_text(pattern: bytes, body: bytes) -> bytes:
     return found.group(1)
 
 
-def fragments(n: int) -> list[bytes]:
-    return [FRAGMENT % i for i in range(n)]
+def records(n: int) -> list[EncodedRecord]:
+    return [EncodedRecord(f"C-{i}", "customer", FRAGMENT % i, (), 0) for i in range(n)]
 
 
 async def test_posts_soap_headers_and_a_fresh_passport_per_attempt(
@@ -148,7 +142,7 @@ async def test_posts_soap_headers_and_a_fresh_passport_per_attempt(
     server.respond = success()
     client = make_client(session, url)
     for _ in range(3):
-        outcomes = await client.upsert_list(fragments(2))
+        outcomes = await client.upsert_list(records(2))
         assert [o.external_id for o in outcomes] == ["C-0", "C-1"]
     assert all(h["Content-Type"] == "text/xml; charset=utf-8" for h in server.headers)
     assert all(h["SOAPAction"] == '"upsertList"' for h in server.headers)
@@ -168,7 +162,7 @@ async def test_concurrency_fault_shrinks_the_limiter(
     limiter = AimdLimiter(4)
     client = make_client(session, url, limiter)
     with pytest.raises(ConcurrencyFault):
-        await client.upsert_list(fragments(1))
+        await client.upsert_list(records(1))
     assert limiter.current_limit == 2
     assert client.metrics.faults == {"WS_REQUEST_BLOCKED": 1}
 
@@ -183,7 +177,7 @@ async def test_success_lets_the_limiter_grow_back(
         limiter.on_overload()
     client = make_client(session, url, limiter)
     for _ in range(3):
-        await client.upsert_list(fragments(1))
+        await client.upsert_list(records(1))
     assert limiter.current_limit == 2
 
 
@@ -197,7 +191,7 @@ async def test_permanent_fault_is_raised_as_such(
     )
     client = make_client(session, url)
     with pytest.raises(PermanentFault) as caught:
-        await (client.upsert_list(fragments(1)) if operation == "upsert_list" else client.server_time())
+        await (client.upsert_list(records(1)) if operation == "upsert_list" else client.server_time())
     assert caught.value.code == "INVALID_LOGIN_ATTEMPT"
 
 
@@ -219,18 +213,19 @@ async def test_a_body_without_soap_is_classified_by_status(
     server.respond = answer(status, b"<html><body>Service Unavailable</body></html>")
     client = make_client(session, url)
     with pytest.raises(error):
-        await client.upsert_list(fragments(1))
+        await client.upsert_list(records(1))
     assert client.metrics.faults == {code: 1}
 
 
-async def test_wrong_number_of_outcomes_is_transient(
+async def test_wrong_number_of_outcomes_is_a_transient_mismatch(
     stub: tuple[Stub, str], session: aiohttp.ClientSession
 ) -> None:
     server, url = stub
     server.respond = answer(200, write_response_list(1))
     client = make_client(session, url)
-    with pytest.raises(TransientError, match="1 outcomes for 3 records"):
-        await client.upsert_list(fragments(3))
+    with pytest.raises(ResponseMismatchError, match="1 outcomes for 3 records"):
+        await client.upsert_list(records(3))
+    assert client.metrics.faults == {"MISMATCH": 1}
 
 
 async def test_timeout_is_transient(stub: tuple[Stub, str], session: aiohttp.ClientSession) -> None:
@@ -238,7 +233,7 @@ async def test_timeout_is_transient(stub: tuple[Stub, str], session: aiohttp.Cli
     server.respond = success(delay=1.0)
     client = make_client(session, url, timeout_s=0.2)
     with pytest.raises(TransientError, match="timed out"):
-        await client.upsert_list(fragments(1))
+        await client.upsert_list(records(1))
     assert client.metrics.faults == {"TIMEOUT": 1}
     assert client.limiter.in_flight == 0
 
@@ -250,7 +245,7 @@ async def test_connection_failure_is_transient(session: aiohttp.ClientSession) -
         port = probe.getsockname()[1]
     client = make_client(session, f"http://127.0.0.1:{port}/services/NetSuitePort_2025_2")
     with pytest.raises(TransientError, match=f"upsertList to 127.0.0.1:{port} failed: ClientConnectorError"):
-        await client.upsert_list(fragments(1))
+        await client.upsert_list(records(1))
     assert client.metrics.faults == {"CONNECTION": 1}
 
 
@@ -262,7 +257,7 @@ async def test_many_callers_never_exceed_the_limiter(
     client = make_client(session, url, AimdLimiter(3))
 
     async def call() -> None:
-        await client.upsert_list(fragments(1))
+        await client.upsert_list(records(1))
 
     async with anyio.create_task_group() as tg:
         for _ in range(40):
@@ -279,10 +274,10 @@ async def test_nothing_secret_reaches_the_log(
     server.respond = success()
     client = make_client(session, url)
     with caplog.at_level(logging.DEBUG):
-        await client.upsert_list(fragments(1))
+        await client.upsert_list(records(1))
         server.respond = answer(500, fault("unexpectedErrorFault", "UNEXPECTED_ERROR", "oops"))
         with pytest.raises(TransientError):
-            await client.upsert_list(fragments(1))
+            await client.upsert_list(records(1))
     logged = caplog.text + repr(client)
     assert "upsertList of 1 records" in logged
     signature = element_text(rb"<platformCore:signature[^>]*>([^<]+)<", server.bodies[0]).decode()

@@ -23,10 +23,12 @@ from bulk_o2c.protocol.netsuite.faults import RecordCountFault
 from bulk_o2c.protocol.netsuite.records import Customer, RecordRef, SalesOrder, SalesOrderLine
 from bulk_o2c.protocol.netsuite.response import StatusDetail, WriteOutcome
 from bulk_o2c.sandbox.netsuite import NetSuiteSandbox, NetSuiteSandboxConfig
+from bulk_o2c.sandbox.netsuite.outcomes import WriteOutcome as SandboxOutcome
 from bulk_o2c.transport.limiter import AimdLimiter
 from bulk_o2c.transport.metrics import RequestMetrics
 from bulk_o2c.transport.netsuite.writer import NetSuiteWriter, RecordResult, open_writer
 from bulk_o2c.transport.retry import RetryPolicy
+from tests.support.scripted_netsuite import Tamper, reversed_answer, scripted_netsuite
 
 VERSION = "2025_2"
 ENCODER = RecordEncoder(VERSION)
@@ -72,10 +74,10 @@ class ScriptedClient:
     requests: list[list[str]] = field(default_factory=list)
     clock: Callable[[], datetime] = lambda: NETSUITE_NOW
 
-    async def upsert_list(self, fragments: Sequence[bytes]) -> list[WriteOutcome]:
-        self.requests.append([external_id(f) for f in fragments])
+    async def upsert_list(self, records: Sequence[EncodedRecord]) -> list[WriteOutcome]:
+        self.requests.append([r.external_id for r in records])
         await anyio.lowlevel.checkpoint()
-        return self.script(fragments)
+        return self.script([r.xml for r in records])
 
     async def server_time(self) -> datetime:
         await anyio.lowlevel.checkpoint()
@@ -428,6 +430,64 @@ async def test_warnings_ride_along_with_saved_records() -> None:
         results = await h.writer.write_chunk(customers(5))
         assert all(r.ok for r in results)
         assert [len(r.warnings) for r in results] == [1, 1, 0, 0, 0]
+
+
+# --- against a NetSuite whose answers do not follow the order sent ----------------------------------
+
+
+def answer_for_another_record(request: int, answer: list[SandboxOutcome]) -> list[SandboxOutcome]:
+    return [*answer[:-1], replace(answer[-1], external_id="CUST-99999")]
+
+
+def answer_one_record_twice(request: int, answer: list[SandboxOutcome]) -> list[SandboxOutcome]:
+    return [*answer[:-1], answer[0]]
+
+
+def answer_saved_without_internal_id(request: int, answer: list[SandboxOutcome]) -> list[SandboxOutcome]:
+    return [*answer[:-1], replace(answer[-1], internal_id=None)]
+
+
+MISMATCHES = [answer_for_another_record, answer_one_record_twice, answer_saved_without_internal_id]
+
+
+async def test_a_reordered_answer_gives_every_record_its_own_internal_id() -> None:
+    async with scripted_netsuite(reversed_answer) as (server, settings), open_writer(settings) as writer:
+        results = await writer.write_chunk(customers(5))
+    assert all(r.ok for r in results)
+    assert [r.internal_id for r in results] == [server.ids[("customer", r.external_id)] for r in results]
+    assert len({r.internal_id for r in results}) == 5
+    assert server.requests == 1
+
+
+@pytest.mark.parametrize("mismatch", MISMATCHES)
+async def test_an_answer_that_does_not_pair_off_is_sent_again_and_settles_nothing(
+    mismatch: Tamper,
+) -> None:
+    def twice(request: int, answer: list[SandboxOutcome]) -> list[SandboxOutcome]:
+        return mismatch(request, answer) if request <= 2 else answer[::-1]
+
+    async with (
+        scripted_netsuite(twice) as (server, settings),
+        open_writer(settings, retry=FAST_RETRY) as writer,
+    ):
+        results = await writer.write_chunk(customers(4))
+    assert server.requests == 3
+    assert all(r.ok and r.attempts == 3 for r in results)
+    assert [r.internal_id for r in results] == [server.ids[("customer", r.external_id)] for r in results]
+
+
+@pytest.mark.parametrize("mismatch", MISMATCHES)
+async def test_answers_that_never_pair_off_leave_every_record_to_send_again(mismatch: Tamper) -> None:
+    retry = replace(FAST_RETRY, max_attempts=3)
+    async with (
+        scripted_netsuite(mismatch) as (server, settings),
+        open_writer(settings, retry=retry) as writer,
+    ):
+        results = await writer.write_chunk(customers(4))
+    assert server.requests == 3
+    assert {(r.ok, r.internal_id, r.code, r.attempts, r.retryable) for r in results} == {
+        (False, None, "ResponseMismatchError", 3, True)
+    }
 
 
 async def test_check_asks_netsuite_its_time_and_retries_a_transient_failure() -> None:
