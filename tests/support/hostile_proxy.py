@@ -34,6 +34,7 @@ import io
 import zlib
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -45,6 +46,8 @@ import orjson
 from aiohttp import web
 from lxml import etree
 from multidict import CIMultiDict
+
+from tests.support.loopback import serving
 
 REDIRECT_HOST = "http://example.invalid"
 FOREIGN_EXTERNAL_ID = "hostile-foreign-record"
@@ -277,7 +280,7 @@ class HostileProxy:
         self.requests: Counter[Kind | None] = Counter()
         self.applied: Counter[Mischief] = Counter()
         self._armed: list[_Armed] = []
-        self._runner: web.AppRunner | None = None
+        self._running = AsyncExitStack()
         self._client: aiohttp.ClientSession | None = None
         self._base_url: str | None = None
 
@@ -309,20 +312,16 @@ class HostileProxy:
     async def start(self) -> None:
         app = web.Application(client_max_size=1 << 30)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        self._runner = runner
-        self._client = aiohttp.ClientSession(auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None))
-        self._base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        async with AsyncExitStack() as stack:
+            self._base_url = await stack.enter_async_context(serving(app))
+            self._client = await stack.enter_async_context(
+                aiohttp.ClientSession(auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None))
+            )
+            self._running = stack.pop_all()
 
     async def stop(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._running.aclose()
+        self._client = None
         self._base_url = None
 
     async def __aenter__(self) -> Self:
