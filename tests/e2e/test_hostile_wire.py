@@ -11,9 +11,10 @@ again finishes exactly. Never a traceback, never a silent loss, never a hang.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from subprocess import STDOUT
@@ -130,13 +131,18 @@ async def wire(tmp_path: Path) -> AsyncIterator[Wire]:
 
 
 async def _run(
-    wire: Wire, extra: Mapping[str, Mapping[str, object]] | None = None, *, timeout_s: float = RUN_TIMEOUT_S
+    wire: Wire,
+    extra: Mapping[str, Mapping[str, object]] | None = None,
+    *,
+    timeout_s: float = RUN_TIMEOUT_S,
+    command: Sequence[str] | None = None,
 ) -> Outcome:
-    """``bulk-o2c --config bulk-o2c.toml run``, to its end."""
+    """``bulk-o2c`` with ``command`` (``--config bulk-o2c.toml run`` by default), to its end."""
     config, env = write_config(wire.settings, wire.boxes, wire.folder, extra)
     report_file = wire.folder / "process-report.json"
+    args = ["--config", str(config), "run"] if command is None else command
     process = await anyio.open_process(
-        [sys.executable, "-c", LAUNCHER, str(report_file), "--config", str(config), "run"],
+        [sys.executable, "-c", LAUNCHER, str(report_file), *args],
         env={**env, "COLUMNS": "100"},
         stderr=STDOUT,
     )
@@ -182,11 +188,24 @@ def _assert_clear(outcome: Outcome) -> None:
     assert outcome.off_box == [], f"the run reached for hosts off this machine: {outcome.off_box}"
 
 
+def _advised(output: str) -> list[str] | None:
+    """The arguments of the ``Continue with: bulk-o2c ...`` command the output advises, if any."""
+    advice = [
+        line.split("Continue with: ", 1)[1] for line in output.splitlines() if "Continue with: " in line
+    ]
+    if not advice:
+        return None
+    program, *args = shlex.split(advice[-1])
+    assert program == "bulk-o2c"
+    return args
+
+
 async def _finishes_exactly_or_stops_clearly(
     wire: Wire, extra: Mapping[str, Mapping[str, object]] | None = None, *, timeout_s: float = RUN_TIMEOUT_S
 ) -> Outcome:
     """What an operator may accept from a run through a hostile wire: it ends exactly, or it stops
-    with a failure exit code and a clear message, and a run with the wire honest again ends exactly."""
+    with a failure exit code and one line saying why, and the command it advises (``bulk-o2c run``
+    when it advises none) ends exactly with the wire honest again."""
     outcome = await _run(wire, extra, timeout_s=timeout_s)
     _assert_clear(outcome)
     if outcome.code != exit_codes.EXIT_PARTIAL:
@@ -194,7 +213,7 @@ async def _finishes_exactly_or_stops_clearly(
         said = [line for line in outcome.output.splitlines() if line.startswith(STOP_LINES)]
         assert len(said) == 1, outcome.output  # one line says why it stopped
         wire.honest()
-        again = await _run(wire, extra)
+        again = await _run(wire, extra, command=_advised(outcome.output))
         _assert_clear(again)
         assert again.code == exit_codes.EXIT_PARTIAL, again.output
     await _assert_exact(wire)
