@@ -38,7 +38,6 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from types import TracebackType
 from typing import Self
 
 import aiohttp
@@ -309,7 +308,7 @@ class HostileProxy:
 
     # -- life ------------------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def __aenter__(self) -> Self:
         app = web.Application(client_max_size=1 << 30)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         async with AsyncExitStack() as stack:
@@ -318,20 +317,12 @@ class HostileProxy:
                 aiohttp.ClientSession(auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None))
             )
             self._running = stack.pop_all()
+        return self
 
-    async def stop(self) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self._running.aclose()
         self._client = None
         self._base_url = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     # -- serving ---------------------------------------------------------------------------------
 
