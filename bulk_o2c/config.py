@@ -19,17 +19,19 @@ import tomllib
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from bulk_o2c.errors import ConfigError
-from bulk_o2c.loopback import is_loopback_host
+from bulk_o2c.loopback import is_allowed_endpoint
 from bulk_o2c.mapping.settings import MappingSettings
 
 DEFAULT_CONFIG_FILE = Path("bulk-o2c.toml")
@@ -68,16 +70,14 @@ Secret = Annotated[SecretStr | None, BeforeValidator(_resolve_secret)]
 
 def check_endpoint(url: str) -> str:
     """Refuse plain http anywhere but loopback: tokens and customer data travel in these requests."""
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        return url.rstrip("/")
-    if parts.scheme == "http" and parts.hostname and is_loopback_host(parts.hostname):
+    if is_allowed_endpoint(url):
         return url.rstrip("/")
     raise ValueError(f"refusing {url!r}: only https, or http to a loopback address, is allowed")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan pass ``ge``/``le`` checks unnoticed and then break arithmetic far from the setting.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class NetSuiteSettings(_Section):
@@ -94,6 +94,9 @@ class NetSuiteSettings(_Section):
     )
     request_timeout_s: float = Field(300.0, gt=0, le=840, description="well under NetSuite's 15 minutes")
     max_attempts: int = Field(8, ge=1, le=50)
+    max_response_mib: int = Field(
+        16, ge=1, le=1024, description="largest SOAP answer read, decompressed (1,000 outcomes: ~1 MiB)"
+    )
     # OAuth 2.0 machine-to-machine, for REST calls.
     m2m_client_id: str | None = None
     m2m_certificate_id: str | None = None
@@ -165,6 +168,12 @@ class SalesforceSettings(_Section):
         10.0, gt=0, description="the wait doubles up to this (every poll is an API call)"
     )
     poll_timeout_s: float = Field(86_400.0, gt=0, description="a job still running then is aborted")
+    max_body_mib: int = Field(
+        128, ge=1, le=4096, description="largest answer read (a results page), decompressed"
+    )
+    body_timeout_s: float = Field(
+        600.0, gt=0, description="longest time one answer (a results page) may take to arrive"
+    )
 
     @field_validator("login_url", "instance_url")
     @classmethod
@@ -174,7 +183,9 @@ class SalesforceSettings(_Section):
 
 class RunSettings(_Section):
     state_dir: Path = Field(Path(".bulk-o2c"), description="the checkpoint, reports and DLQ exports")
-    delta_overlap_s: float = Field(600.0, ge=0, description="re-read this much of the previous window")
+    delta_overlap_s: float = Field(
+        600.0, ge=0, le=366 * 86_400, description="re-read this much of the previous window (at most a year)"
+    )
     writeback: bool = Field(True, description="write NetSuite ids back to Salesforce")
     customer_id_field: str = Field("NetSuite_Customer_ID__c", pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     sales_order_id_field: str = Field("NetSuite_Sales_Order_ID__c", pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -201,7 +212,32 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The environment beats the file: load_settings passes the file's tables as init values.
-        return env_settings, init_settings
+        return _Environment(settings_cls), init_settings
+
+
+class _BadEnvironmentValue(ValueError):
+    """An override that is not the JSON its setting needs; the message names the variable."""
+
+
+class _Environment(EnvSettingsSource):
+    """The ``BULK_O2C_*`` overrides. A value that must be JSON (a whole section, a list) and is not
+    is reported by its variable's name, never with the value (it may be a secret)."""
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo | None, value: Any) -> Any:
+        try:
+            return super().decode_complex_value(field_name, field, value)  # type: ignore[arg-type]
+        except ValueError as exc:
+            # Only the value reaches this method: the variables holding exactly it are the culprits.
+            names = sorted(
+                name.upper()
+                for name, text in self.env_vars.items()
+                if text == value and name.upper().startswith(ENV_PREFIX)
+            )
+            variable = " or ".join(names) or f"{ENV_PREFIX}{field_name.upper()}"
+            raise _BadEnvironmentValue(
+                f"environment variable {variable} is not valid JSON ({exc}): fix or unset it "
+                f"(a single setting is {ENV_PREFIX}<SECTION>__<FIELD>)"
+            ) from None
 
 
 def load_settings(path: Path | None = None, **overrides: dict[str, Any]) -> Settings:
@@ -216,12 +252,20 @@ def load_settings(path: Path | None = None, **overrides: dict[str, Any]) -> Sett
     if toml is not None:
         try:
             values = tomllib.loads(toml.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"cannot read {toml}: it is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+                f"{exc.start}): TOML files are UTF-8, save it as UTF-8"
+            ) from None
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read {toml}: {exc}") from None
     for section, fields in overrides.items():
         values.setdefault(section, {}).update(fields)
     try:
         return Settings(**values)
+    except SettingsError as exc:
+        found = exc.__cause__ if isinstance(exc.__cause__, _BadEnvironmentValue) else exc
+        raise ConfigError(str(found)) from None
     except ValueError as exc:
         raise ConfigError(_describe_validation_error(exc)) from None
 
@@ -241,8 +285,20 @@ def _describe_validation_error(exc: ValueError) -> str:
 
     if not isinstance(exc, ValidationError):
         return "invalid settings"
-    lines = ["invalid settings:"]
-    for err in exc.errors(include_input=False, include_url=False):
-        where = ".".join(str(p) for p in err["loc"])
-        lines.append(f"  {where}: {err['msg']}")
-    return "\n".join(lines)
+    # One line, each setting named: it is what the operator greps a scheduler's log for.
+    problems = (
+        f"{'.'.join(str(p) for p in err['loc'])}{_set_by(err['loc'])}: {err['msg']}"
+        for err in exc.errors(include_input=False, include_url=False)
+    )
+    return "invalid settings: " + "; ".join(problems)
+
+
+def _set_by(loc: tuple[int | str, ...]) -> str:
+    """`` (from BULK_O2C_...)`` when an environment variable gave the setting at ``loc``: it beats
+    the file, so it is the one to fix."""
+    present = {name.upper() for name in os.environ}
+    for depth in range(len(loc), 0, -1):
+        name = ENV_PREFIX + "__".join(str(part) for part in loc[:depth]).upper()
+        if name in present:
+            return f" (from {name})"
+    return ""

@@ -3,9 +3,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from bulk_o2c.cli import app
 from bulk_o2c.config import check_endpoint, load_settings, load_settings_without_secrets
 from bulk_o2c.errors import ConfigError
+from tests.support.cli import error_line
 
 SECRET = "s3cr3t-token-value-never-printed"
 
@@ -121,3 +124,48 @@ def test_tba_credentials_are_required_by_name() -> None:
 def test_missing_config_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nope.toml")
+
+
+def _status(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """``bulk-o2c ARGS status``: the exit code and the one error line it printed."""
+    result = CliRunner().invoke(app, [*args, "status"], env=env)
+    return result.exit_code, error_line(result.output)
+
+
+def test_a_toml_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    cfg = tmp_path / "latin1.toml"
+    cfg.write_bytes('[mapping]\nsubsidiary_id = "Société"\n'.encode("latin-1"))
+    code, line = _status("--config", str(cfg))
+    assert code == 1
+    assert f"cannot read {cfg}: it is not UTF-8 text" in line
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e300"])
+def test_a_delta_overlap_that_is_not_a_sane_number_is_refused(tmp_path: Path, value: str) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f"[run]\ndelta_overlap_s = {value}\n")
+    code, line = _status("--config", str(cfg))
+    assert code == 1
+    assert "invalid settings: run.delta_overlap_s:" in line
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("BULK_O2C_RUN", "{bad"), ("BULK_O2C_NETSUITE__M2M_SCOPES", f"[{SECRET}")]
+)
+def test_an_environment_override_that_is_not_json_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, line = _status(env={variable: value})
+    assert code == 1
+    assert f"environment variable {variable} is not valid JSON" in line
+    assert SECRET not in line
+
+
+def test_an_invalid_environment_override_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, line = _status(env={"BULK_O2C_RUN__DELTA_OVERLAP_S": "soon"})
+    assert code == 1
+    assert "run.delta_overlap_s (from BULK_O2C_RUN__DELTA_OVERLAP_S): Input should be a valid number" in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,7 @@ from bulk_o2c.console import styled
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.pipeline.flows import SENT_WITH
 from bulk_o2c.pipeline.run import checkpoint_path
+from bulk_o2c.private_files import open_private, refusals
 from bulk_o2c.store.export import export
 from bulk_o2c.store.store import CheckpointStore, open_store
 from bulk_o2c.tables import FiguresTable, figure, identifier, label
@@ -22,6 +24,10 @@ from bulk_o2c.tables import FiguresTable, figure, identifier, label
 
 def _existing_checkpoint(settings: Settings) -> Path:
     path = checkpoint_path(settings)
+    if path.parent.exists() and not path.parent.is_dir():
+        raise ConfigError(
+            f"run.state_dir {path.parent} is a file, not a folder: point run.state_dir at a folder"
+        )
     if not path.exists():
         raise ConfigError(f"no checkpoint at {path} (run.state_dir); nothing has run here yet")
     return path
@@ -139,7 +145,11 @@ async def export_dlq(
         if str(out) == "-":
             written = await export(store.dlq, sys.stdout, fmt, run_id=run_id)
         else:
-            with out.open("w", encoding="utf-8", newline="") as handle:
+            what = f"the DLQ export {out}"
+            with (
+                refusals(what),
+                os.fdopen(open_private(out, what), "w", encoding="utf-8", newline="") as handle,
+            ):
                 written = await export(store.dlq, handle, fmt, run_id=run_id)
     if str(out) != "-":
         console.print(f"{written} entries written to {out}")

@@ -2,7 +2,8 @@
 
 SuiteTalk SOAP ends with NetSuite 2028.2; a REST writer will stand beside ``SoapSink`` by offering
 the same two calls. ``DryRunSink`` writes the exact envelopes a run would send to files instead
-(with a placeholder passport: a dry run needs no credentials and writes none).
+(with a placeholder passport: a dry run needs no credentials and writes none), readable by their
+owner only, as the checkpoint: they hold customer data.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Protocol
 import anyio
 
 from bulk_o2c.errors import ConfigError, PermanentError
+from bulk_o2c.private_files import make_private_dir, write_private
 from bulk_o2c.protocol.netsuite.envelope import EncodedRecord, RecordEncoder, build_upsert_list
 from bulk_o2c.protocol.netsuite.faults import SoapFault
 from bulk_o2c.protocol.netsuite.passport import TokenPassport
@@ -108,7 +110,7 @@ class DryRunSink:
             timestamp=0,
             signature=self.PLACEHOLDER_PASSPORT_VALUE,
         )
-        out_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(out_dir, f"the dry-run payloads in {out_dir}")
 
     async def check(self) -> None:
         """Nothing to check: a dry run sends nothing and needs no credentials."""
@@ -119,7 +121,7 @@ class DryRunSink:
     async def write_chunk(self, records: Sequence[EncodedRecord]) -> list[RecordResult]:
         body = build_upsert_list([r.xml for r in records], self._passport, version=self._version)
         path = self._out / f"{next(self._numbers):06d}-{records[0].record_type}.xml"
-        await anyio.Path(path).write_bytes(body)
+        await anyio.to_thread.run_sync(write_private, path, body, f"the dry-run payload {path}")
         return [
             RecordResult(r.external_id, r.record_type, True, "dry-run", None, None, (), 0) for r in records
         ]

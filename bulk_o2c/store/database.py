@@ -15,6 +15,9 @@ Rules this module owns:
   from the locator saved with the page before it. ``FULL`` would add an fsync per commit, several
   per chunk, for no gain in that model.
 - The database file is created readable by its owner only: it holds customer data.
+- A file that cannot be used (no permission, a full disk, not a database) fails the open or the
+  transaction with one line saying which file and what to do (``store.failures``); a failed
+  transaction is rolled back, so resuming after the disk is fixed finds the last commit.
 - ``write_seconds`` and ``write_transactions`` add up the write transactions, from ``BEGIN`` to the
   end of ``COMMIT`` or rollback (waiting for the lock excluded): the checkpoint's cost, for the run
   report and the benchmarks. Transactions never overlap, so the sum never exceeds the wall time.
@@ -33,6 +36,8 @@ import aiosqlite
 import anyio
 
 from bulk_o2c.errors import BulkO2CError
+from bulk_o2c.private_files import open_private
+from bulk_o2c.store.failures import checkpoint_failures
 
 Params = tuple[Any, ...]
 
@@ -43,8 +48,9 @@ class CheckpointConflictError(BulkO2CError):
 
 
 class Database:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._connection = connection
+        self.path = path
         self._lock = anyio.Lock()
         self.write_seconds = 0.0
         self.write_transactions = 0
@@ -55,22 +61,25 @@ class Database:
         async with self._lock:
             started = time.perf_counter()
             try:
-                await self._connection.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self._connection
-                except BaseException:
-                    with anyio.CancelScope(shield=True):
-                        await self._connection.rollback()
-                    raise
-                with anyio.CancelScope(shield=True):
-                    await self._connection.execute("COMMIT")
+                with checkpoint_failures(self.path):
+                    await self._connection.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield self._connection
+                        with anyio.CancelScope(shield=True):
+                            await self._connection.execute("COMMIT")
+                    except BaseException:
+                        # A failed COMMIT (a full disk) may leave the transaction open: end it.
+                        with anyio.CancelScope(shield=True):
+                            await self._connection.rollback()
+                        raise
             finally:
                 self.write_seconds += time.perf_counter() - started
                 self.write_transactions += 1
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Params]:
         async with self._lock:
-            return [tuple(row) for row in await self._connection.execute_fetchall(sql, params)]
+            with checkpoint_failures(self.path):
+                return [tuple(row) for row in await self._connection.execute_fetchall(sql, params)]
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Params | None:
         rows = await self.fetch_all(sql, params)
@@ -82,22 +91,19 @@ async def fetch_all(connection: aiosqlite.Connection, sql: str, params: Params =
     return [tuple(row) for row in await connection.execute_fetchall(sql, params)]
 
 
-def _create_private(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # SQLite gives the -wal and -shm files the main file's permissions.
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-
-
 async def connect(path: Path) -> aiosqlite.Connection:
-    await anyio.to_thread.run_sync(_create_private, path)
-    connection = await aiosqlite.connect(path, isolation_level=None)
-    try:
-        (mode,) = await connection.execute_fetchall("PRAGMA journal_mode=WAL")
-        if mode[0] != "wal":
-            raise BulkO2CError(f"{path}: SQLite refused WAL mode (a network file system?)")
-        for pragma in ("synchronous=NORMAL", "busy_timeout=10000"):
-            await connection.execute(f"PRAGMA {pragma}")
-    except BaseException:
-        await connection.close()
-        raise
+    # SQLite gives the -wal and -shm files the main file's permissions.
+    what = f"the checkpoint {path}"
+    await anyio.to_thread.run_sync(lambda: os.close(open_private(path, what, truncate=False)))
+    with checkpoint_failures(path):
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            (mode,) = await connection.execute_fetchall("PRAGMA journal_mode=WAL")
+            if mode[0] != "wal":
+                raise BulkO2CError(f"{path}: SQLite refused WAL mode (a network file system?)")
+            for pragma in ("synchronous=NORMAL", "busy_timeout=10000"):
+                await connection.execute(f"PRAGMA {pragma}")
+        except BaseException:
+            await connection.close()
+            raise
     return connection

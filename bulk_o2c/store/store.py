@@ -23,6 +23,7 @@ from bulk_o2c.store.chunks import Chunks
 from bulk_o2c.store.database import Database, connect
 from bulk_o2c.store.dlq import DeadLetters
 from bulk_o2c.store.extraction import Extraction, ExtractionProgress
+from bulk_o2c.store.failures import checkpoint_failures
 from bulk_o2c.store.outcomes import Outcomes
 from bulk_o2c.store.runs import RunInfo, Runs
 from bulk_o2c.store.schema import migrate
@@ -81,8 +82,9 @@ async def open_store(path: Path) -> AsyncIterator[CheckpointStore]:
     """Open (creating and migrating as needed) the checkpoint at ``path``; closed on exit."""
     connection = await connect(path)
     try:
-        await migrate(connection)
-        yield CheckpointStore(Database(connection), path)
+        with checkpoint_failures(path):
+            await migrate(connection)
+        yield CheckpointStore(Database(connection, path), path)
     finally:
         # Shielded: a run cancelled at once (a second signal) must still close the connection, or
         # its thread later answers into an event loop that is gone (a traceback at exit).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import stat
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from bulk_o2c.commands.demo import Sandboxes
 from bulk_o2c.config import Settings
 from bulk_o2c.pipeline.run import run_pipeline
 from bulk_o2c.store.store import open_store
+from tests.support.cli import bulk_o2c, error_line, run
 from tests.support.runs import expected
 
 
@@ -142,3 +144,29 @@ def test_status_without_a_checkpoint_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["--config", str(config), "status"])
     assert result.exit_code == 1
     assert "no checkpoint" in result.output
+
+
+async def test_dlq_export_into_a_missing_folder_creates_it_for_its_owner_only(
+    finished: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "exports" / "today" / "dlq.jsonl"
+
+    code, output = await run(
+        bulk_o2c("--config", str(finished), "dlq", "export", "--out", str(out), "--format", "jsonl")
+    )
+
+    assert code == 0, output
+    assert f"written to {out}" in output
+    assert out.read_text().count("\n") > 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    for folder in (tmp_path / "exports", out.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+async def test_dlq_export_to_a_folder_says_to_give_a_file(finished: Path, tmp_path: Path) -> None:
+    code, output = await run(bulk_o2c("--config", str(finished), "dlq", "export", "--out", str(tmp_path)))
+
+    assert code == 1
+    assert f"cannot write the DLQ export {tmp_path}: {tmp_path} is a folder: give a file path" in error_line(
+        output
+    )

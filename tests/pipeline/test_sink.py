@@ -1,13 +1,17 @@
-"""SoapSink.check: what a run is told before it starts, by cause."""
+"""SoapSink.check: what a run is told before it starts, by cause; DryRunSink: the payloads it writes."""
 
 from __future__ import annotations
 
 import logging
+import stat
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from bulk_o2c.commands.demo import Sandboxes
+from bulk_o2c.config import Settings
 from bulk_o2c.errors import ConfigError, PermanentError
 from bulk_o2c.pipeline.sink import SoapSink
 from bulk_o2c.protocol.netsuite.envelope import EncodedRecord
@@ -16,6 +20,8 @@ from bulk_o2c.protocol.netsuite.response import WriteOutcome
 from bulk_o2c.transport.limiter import AimdLimiter
 from bulk_o2c.transport.netsuite.writer import NetSuiteWriter
 from bulk_o2c.transport.retry import RetryPolicy
+from tests.support.cli import bulk_o2c, run
+from tests.support.runs import write_config
 
 
 class Clock:
@@ -59,3 +65,19 @@ async def test_a_clock_far_from_netsuites_is_warned_about(caplog: pytest.LogCapt
         await sink(datetime.now(UTC)).check()
     (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert "600 s ahead of NetSuite's" in warning
+
+
+async def test_dry_run_payloads_are_for_their_owner_only(
+    boxes: Sandboxes, settings: Settings, tmp_path: Path
+) -> None:
+    config, env = write_config(settings, boxes, tmp_path)
+    out = tmp_path / "new" / "dry"
+
+    code, output = await run(bulk_o2c("--config", str(config), "run", "--dry-run", str(out)), env)
+
+    assert code == 3, output  # the deliberately bad records are in the DLQ
+    payloads = list((out / "payloads").glob("*.xml"))
+    assert payloads
+    assert {stat.S_IMODE(p.stat().st_mode) for p in payloads} == {0o600}
+    for folder in (tmp_path / "new", out, out / "payloads"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder

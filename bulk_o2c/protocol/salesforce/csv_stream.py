@@ -11,6 +11,16 @@ Rules this module owns:
   the page began (a doubled ``""`` counts twice and keeps it), so whole runs of complete records are
   handed to the C ``csv`` reader and the Python code never walks characters. Quoted fields keep their
   delimiters, doubled quotes, LF, CR and CRLF.
+- No field is longer than ``MAX_FIELD_CHARS``, Salesforce's largest field (a long or rich text
+  area holds 131,072 characters; the C reader's own limit is the same figure), and this is
+  enforced while the record is still arriving, so a field without end is refused after about that
+  much text, not after it was all buffered. Once the unfinished record passes the limit, the
+  field still open is measured (from the last delimiter outside quotes; raw length less half its
+  quotes, which can only undercount), and the whole unfinished record is held to what its columns
+  can take (``columns x (2 x limit + 3)``: a field within the limit takes at most twice the limit
+  plus two quotes, and its delimiter). The header's width is not known while it arrives, so it is
+  held to one column's worth: far above any header, which names the columns of a SOQL statement
+  of at most 100,000 characters.
 - The first record of every page is its header; a page whose header differs from the expected one
   (the first page's) is an error, never a silent column shift. Names are kept as sent, dotted
   relationship columns (``Account.Name``) included.
@@ -37,9 +47,15 @@ from bulk_o2c.errors import PermanentError
 
 Row = list[str]
 
+MAX_FIELD_CHARS = 131_072
+
 
 class CsvFormatError(PermanentError):
     """The page is not well-formed CSV (or not UTF-8)."""
+
+
+class CsvFieldTooLargeError(CsvFormatError):
+    """A field is longer than any Salesforce field can be; the page was not read further."""
 
 
 class CsvHeaderMismatchError(CsvFormatError):
@@ -61,6 +77,9 @@ class CsvPageReader:
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self._pending = ""
         self._pending_quotes = 0
+        # Where the unfinished record's open field starts, valid for _pending[:_scanned].
+        self._field_start = 0
+        self._scanned = 0
         self._started = False
         self._closed = False
         self.header: tuple[str, ...] | None = None
@@ -104,13 +123,57 @@ class CsvPageReader:
             if cut < 0:
                 self._pending += text
                 self._pending_quotes += text.count('"')
+                self._check_unfinished()
                 return []
             tail = text[cut:]
             complete = self._pending + text[:cut]
             self._pending, self._pending_quotes = tail, tail.count('"')
+            self._field_start = self._scanned = 0
+            self._check_unfinished()
         if not complete:
             return []
         return self._records(complete)
+
+    def _check_unfinished(self) -> None:
+        """Refuse the unfinished record once it must hold a field over the limit (rules above)."""
+        pending = self._pending
+        if len(pending) <= MAX_FIELD_CHARS:
+            return  # no field of it can be longer; the open field is found only when it matters
+        self._field_start = self._open_field_start(self._scanned)
+        self._scanned = len(pending)
+        record = f"record {self.rows_read + 1}" if self.header is not None else "the header"
+        open_field = len(pending) - self._field_start
+        if (
+            open_field > MAX_FIELD_CHARS
+            and open_field - pending.count('"', self._field_start) // 2 - 1 > MAX_FIELD_CHARS
+        ):
+            raise CsvFieldTooLargeError(
+                f"{record} has a field over {MAX_FIELD_CHARS:,} characters, more than any "
+                "Salesforce field holds; the page was not read further"
+            )
+        columns = len(self.header) if self.header is not None else 1
+        if len(pending) > columns * (2 * MAX_FIELD_CHARS + 3):
+            raise CsvFieldTooLargeError(
+                f"{record} runs past {len(pending):,} characters without ending: with {columns} "
+                f"columns, one of its fields is over {MAX_FIELD_CHARS:,} characters, more than any "
+                "Salesforce field holds; the page was not read further"
+            )
+
+    def _open_field_start(self, start: int) -> int:
+        """Index just past the last delimiter outside quotes in ``_pending[start:]``, else the last known.
+
+        A delimiter is outside quotes when the quotes before it are even; they are counted from the
+        end backwards, so each character is looked at once however many delimiters sit in quotes.
+        """
+        pending = self._pending
+        end = len(pending)
+        after = 0
+        while (at := pending.rfind(self._delimiter, start, end)) >= 0:
+            after += pending.count('"', at, end)
+            if (self._pending_quotes - after) % 2 == 0:
+                return at + 1
+            end = at
+        return self._field_start
 
     def _record_boundary(self, text: str) -> int:
         """Index just past the last line feed of ``text`` that ends a record, or -1."""

@@ -8,7 +8,9 @@ Rules this module owns:
 - Grant bodies are ``application/x-www-form-urlencoded`` bytes: ``jwt-bearer``,
   ``client_credentials`` and ``refresh_token``. They hold secrets, so they are built here and sent
   as they are, never logged.
-- A token answer gives the access token and ``instance_url``; JWT and client-credentials answers
+- A token answer gives the access token and ``instance_url``. Every later request carries the token
+  to that URL, so it is held to the settings' endpoint rule (https, or http to loopback) and an
+  answer that breaks it is refused: Salesforce always answers https. JWT and client-credentials answers
   usually have no ``expires_in`` and no ``refresh_token``; with refresh token rotation a refresh
   answer carries a new ``refresh_token`` that replaces the old one. ``issued_at`` is milliseconds.
 - Introspection (``POST /services/oauth2/introspect``) answers ``{"active", "exp", ...}``; ``exp``
@@ -25,6 +27,7 @@ import jwt
 import orjson
 
 from bulk_o2c.errors import AuthError
+from bulk_o2c.loopback import is_allowed_endpoint
 from bulk_o2c.protocol.salesforce.errors import SalesforceProtocolError, oauth_error
 
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -114,10 +117,17 @@ def parse_token_response(status: int, body: bytes) -> TokenResponse:
     if not isinstance(token, str) or not token:
         raise SalesforceProtocolError("the token answer has no access_token", status=status)
     instance_url = data.get("instance_url")
+    if not isinstance(instance_url, str) or not instance_url:
+        instance_url = None
+    elif not is_allowed_endpoint(instance_url):
+        raise AuthError(
+            f"the token answer names instance_url {instance_url!r}: the token is sent only over https, "
+            "or plain http to a loopback address; check salesforce.login_url"
+        )
     refresh = data.get("refresh_token")
     return TokenResponse(
         access_token=token,
-        instance_url=instance_url.rstrip("/") if isinstance(instance_url, str) and instance_url else None,
+        instance_url=instance_url.rstrip("/") if instance_url is not None else None,
         refresh_token=refresh if isinstance(refresh, str) and refresh else None,
         expires_in=_number(data.get("expires_in")),
         issued_at=_issued_at_seconds(data.get("issued_at")),

@@ -7,6 +7,8 @@ Rules this module owns:
 * The token's life is counted from the moment the request was sent, not answered, so a slow token
   endpoint can only make the client renew early, never late.
 * Renewal is ``TokenManager``'s: proactive (before the 60 minutes are over) and single-flight.
+* The answer is read within ``TOKEN_ANSWER_LIMITS`` (a token answer is a few hundred bytes of
+  JSON), and a redirect is followed only to https or loopback (transport/endpoint_guard.py).
 * Connection failures and timeouts are ``TransientError``; refusals are ``AuthError`` naming only
   the OAuth error code (see ``protocol.netsuite.m2m``). The assertion and the token never reach a
   log line or a message.
@@ -27,10 +29,13 @@ from bulk_o2c.protocol.netsuite.m2m import (
     parse_token_response,
     token_request_body,
 )
+from bulk_o2c.transport.body import BodyLimits, read_body
+from bulk_o2c.transport.endpoint_guard import ENDPOINT_GUARD
 from bulk_o2c.transport.tokens import AccessToken, TokenManager
 
 # The token endpoint answers in well under a second; a stuck request must not stall a run.
 TOKEN_REQUEST_TIMEOUT_S = 30.0
+TOKEN_ANSWER_LIMITS = BodyLimits(64 * 1024)
 
 
 class M2MTokenFetcher:
@@ -58,8 +63,10 @@ class M2MTokenFetcher:
                 data=body,
                 headers={"Content-Type": FORM_CONTENT_TYPE, "Accept": "application/json"},
                 timeout=self._timeout,
+                middlewares=ENDPOINT_GUARD,
             ) as response:
-                status, payload = response.status, await response.read()
+                payload = await read_body(response, TOKEN_ANSWER_LIMITS, what="NetSuite token request")
+                status = response.status
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise TransientError(f"NetSuite token endpoint unreachable ({type(exc).__name__})") from None
         grant = parse_token_response(status, payload)

@@ -8,7 +8,10 @@ Rules this module owns:
   request is (``timeout_s``, covering connect, send and the whole answer).
 * Every attempt signs a new passport: nonce and timestamp never repeat, even for a resent chunk.
 * The body is read and parsed whatever the HTTP status: faults come as HTTP 500, per-record
-  errors as HTTP 200.
+  errors as HTTP 200. It is read within ``netsuite.max_response_mib`` after decompression
+  (transport/body.py); a larger answer is not read further and the attempt is transient.
+* A redirect is never followed: it would resend the passport and the records to wherever it
+  points. A 3xx answer is a ``PermanentError`` naming where it pointed (the setup is wrong).
 * Errors the writer acts on, by class: connection failures, timeouts, unreadable bodies and 5xx
   without a fault are ``TransientError``; HTTP 429 without a fault is a ``ConcurrencyLimitError``;
   another 4xx without a fault is a ``PermanentError`` (wrong URL, proxy refusal); SOAP faults keep
@@ -29,7 +32,13 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bulk_o2c.errors import ConcurrencyLimitError, PermanentError, ResponseMismatchError, TransientError
+from bulk_o2c.errors import (
+    BodyTooLargeError,
+    ConcurrencyLimitError,
+    PermanentError,
+    ResponseMismatchError,
+    TransientError,
+)
 from bulk_o2c.protocol.netsuite.envelope import (
     CONTENT_TYPE,
     SOAP_ACTION_GET_SERVER_TIME,
@@ -46,6 +55,7 @@ from bulk_o2c.protocol.netsuite.response import (
     parse_get_server_time_response,
     parse_upsert_list_response,
 )
+from bulk_o2c.transport.body import MIB, BodyLimits, read_body
 from bulk_o2c.transport.limiter import AimdLimiter
 from bulk_o2c.transport.metrics import OK, RequestMetrics
 
@@ -65,6 +75,7 @@ class SoapClient:
         preferences: Preferences,
         limiter: AimdLimiter,
         timeout_s: float,
+        max_response_bytes: int = 16 * MIB,
         metrics: RequestMetrics | None = None,
     ) -> None:
         self._session = session
@@ -74,6 +85,8 @@ class SoapClient:
         self._preferences = preferences
         self.limiter = limiter
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        # The request's own total timeout bounds the time; the body needs a bound on its size only.
+        self._limits = BodyLimits(max_response_bytes, size_setting="netsuite.max_response_mib")
         self.metrics = metrics if metrics is not None else RequestMetrics()
         self._host = urlsplit(url).netloc
 
@@ -119,9 +132,21 @@ class SoapClient:
         try:
             try:
                 async with self._session.post(
-                    self._url, data=body, headers=headers, timeout=self._timeout
+                    self._url, data=body, headers=headers, timeout=self._timeout, allow_redirects=False
                 ) as response:
-                    status, payload = response.status, await response.read()
+                    status = response.status
+                    if 300 <= status < 400:
+                        outcome = f"HTTP_{status}"
+                        raise PermanentError(
+                            f"{operation} to {self._host} answered HTTP {status}, a redirect to "
+                            f"{_origin(response.headers.get('Location', ''))}: it is not followed "
+                            "(it would resend the passport and the records); set netsuite.soap_url "
+                            "(or netsuite.account_id) to the endpoint itself"
+                        )
+                    payload = await read_body(response, self._limits, what=f"{operation} to {self._host}")
+            except BodyTooLargeError:
+                outcome = "TOO_LARGE"
+                raise
             except TimeoutError:
                 outcome = "TIMEOUT"
                 raise TransientError(f"{operation} to {self._host} timed out") from None
@@ -155,3 +180,9 @@ class SoapClient:
             latency = time.perf_counter() - started
             self.metrics.record(outcome=outcome, latency_s=latency, records=records)
             log.debug("%s of %d records: %s in %.3f s", operation, records, outcome, latency)
+
+
+def _origin(location: str) -> str:
+    """Where a redirect pointed, without its path or query (they may carry anything)."""
+    parts = urlsplit(location)
+    return f"{parts.scheme}://{parts.hostname}" if parts.hostname else "a path on the same host"

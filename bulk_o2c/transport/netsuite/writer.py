@@ -42,6 +42,7 @@ from bulk_o2c.protocol.netsuite.envelope import EncodedRecord, Preferences
 from bulk_o2c.protocol.netsuite.faults import RecordCountFault, RecordDisposition, SoapFault, classify_outcome
 from bulk_o2c.protocol.netsuite.passport import PassportSigner, TbaCredentials
 from bulk_o2c.protocol.netsuite.response import StatusDetail, WriteOutcome
+from bulk_o2c.transport.body import MIB
 from bulk_o2c.transport.limiter import AimdLimiter
 from bulk_o2c.transport.metrics import RequestMetrics
 from bulk_o2c.transport.netsuite.soap_client import SoapClient
@@ -305,6 +306,7 @@ async def open_writer(
             preferences=preferences if preferences is not None else Preferences(),
             limiter=AimdLimiter(settings.concurrency),
             timeout_s=settings.request_timeout_s,
+            max_response_bytes=settings.max_response_mib * MIB,
             metrics=metrics,
         )
         yield NetSuiteWriter(

@@ -13,7 +13,9 @@ Rules this module owns:
 - A token's life is ``expires_in`` when the answer has it; else the ``exp`` of an introspection
   (only possible with a client secret); else ``session_timeout_s``, the org's session setting.
   It is counted from just before the request, so clock skew and latency shorten it, never extend it.
-- The API host is the answer's ``instance_url``, else the configured ``instance_url``.
+- The API host is the answer's ``instance_url`` (held to the settings' endpoint rule when it is
+  parsed), else the configured ``instance_url``. Grant requests follow a redirect only to https or
+  loopback, and their answers are read within the Salesforce body bounds.
 - No secret reaches a log line or an exception: grant bodies are built and sent, never formatted.
 """
 
@@ -46,8 +48,10 @@ from bulk_o2c.protocol.salesforce.oauth import (
     parse_token_response,
     refresh_token_form,
 )
+from bulk_o2c.transport.body import read_body
+from bulk_o2c.transport.endpoint_guard import ENDPOINT_GUARD
 from bulk_o2c.transport.retry import RetryPolicy
-from bulk_o2c.transport.salesforce.http import network_failure
+from bulk_o2c.transport.salesforce.http import body_limits, network_failure
 from bulk_o2c.transport.tokens import AccessToken, TokenManager
 
 log = logging.getLogger(__name__)
@@ -68,6 +72,7 @@ class SalesforceAuth:
     ) -> None:
         self._session = session
         self._settings = settings
+        self._limits = body_limits(settings)
         self._retry = retry
         self._clock = clock
         self._lock = anyio.Lock()
@@ -140,9 +145,12 @@ class SalesforceAuth:
         url = f"{self._settings.login_url}{path}"
         try:
             async with self._session.post(
-                url, data=form, headers={"Content-Type": FORM_CONTENT_TYPE, "Accept": "application/json"}
+                url,
+                data=form,
+                headers={"Content-Type": FORM_CONTENT_TYPE, "Accept": "application/json"},
+                middlewares=ENDPOINT_GUARD,
             ) as resp:
-                return resp.status, await resp.read()
+                return resp.status, await read_body(resp, self._limits, what=f"POST {path}")
         except _NETWORK_ERRORS as exc:
             raise network_failure(exc, f"POST {path}") from None
 

@@ -80,7 +80,6 @@ from bulk_o2c.transport.salesforce.polling import Polling, poll_until
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PARALLEL = 5
-CHUNK_BYTES = 256 * 1024
 CLEANUP_TIMEOUT_S = 30.0
 # resultPages arrived in API 58.0; older versions can only page by locator.
 RESULT_PAGES_MIN_VERSION = 58.0
@@ -323,14 +322,14 @@ class _Job:
         return parse_result_pages(answer, api_version=self._http.api_version)
 
     async def _fetch(self, url: str, params: dict[str, str] | None, *, follow_locator: bool) -> _Body:
-        async def consume(resp: aiohttp.ClientResponse) -> _Body:
+        async def consume(resp: aiohttp.ClientResponse, body: AsyncIterator[bytes]) -> _Body:
             encoding = resp.headers.get("Content-Encoding", "identity").strip().lower()
             if encoding not in ("gzip", "identity"):
                 raise SalesforceProtocolError(
                     f"a results page of job {self.id} came in {encoding!r}, not gzip or identity",
                     status=resp.status,
                 )
-            chunks = [chunk async for chunk in resp.content.iter_chunked(CHUNK_BYTES)]
+            chunks = [chunk async for chunk in body]
             announced = page_record_count(resp.headers.get(RECORD_COUNT_HEADER))
             locator = next_locator(resp.headers.get(LOCATOR_HEADER)) if follow_locator else None
             return _Body(chunks, encoding == "gzip", announced, locator)

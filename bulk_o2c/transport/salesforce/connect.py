@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from bulk_o2c.config import SalesforceSettings
 from bulk_o2c.transport.retry import RetryPolicy
 from bulk_o2c.transport.salesforce.auth import SalesforceAuth
-from bulk_o2c.transport.salesforce.http import SalesforceHttp, client_session
+from bulk_o2c.transport.salesforce.http import SalesforceHttp, body_limits, client_session
 
 
 @asynccontextmanager
@@ -19,5 +19,10 @@ async def connect_salesforce(
     async with client_session() as session:
         auth = SalesforceAuth(session, settings, retry=retry)
         yield SalesforceHttp(
-            session, auth.tokens, api_version=settings.api_version, retry=retry, accept_gzip=accept_gzip
+            session,
+            auth.tokens,
+            api_version=settings.api_version,
+            retry=retry,
+            accept_gzip=accept_gzip,
+            limits=body_limits(settings),
         )

@@ -13,9 +13,13 @@ Rules this module owns:
   attempt, so a connection reset half-way through a results page re-fetches that page. A download
   may ask for the body as it travelled (``decompress=False``): the caller then owns undoing the
   ``Content-Encoding`` it reads from the response.
+- Every body, error answers included, is read within ``body_limits`` (transport/body.py): its size
+  after decompression and the time it takes to arrive. Going over either is transient, so the
+  request is retried, then the run stops where resume asks for it again.
 - The latest ``Sforce-Limit-Info`` (used/max, not remaining) of any response is kept for reports.
 - Requests go to the token's ``instance_url`` only; an absolute link from the server is followed
-  only if it points at that same origin, so a token is never sent to another host.
+  only if it points at that same origin, so a token is never sent to another host. A redirect is
+  followed only to https or to loopback (transport/endpoint_guard.py).
 - Nothing here logs headers or bodies; a token never reaches a log line or an exception.
 
 Retrying a POST after a reset that happened once the server had the request may create a second
@@ -34,6 +38,7 @@ import aiohttp
 import orjson
 from yarl import URL
 
+from bulk_o2c.config import SalesforceSettings
 from bulk_o2c.errors import ConfigError, TransientError
 from bulk_o2c.protocol.salesforce.errors import (
     FreshTokenRefusedError,
@@ -41,6 +46,8 @@ from bulk_o2c.protocol.salesforce.errors import (
     api_error,
     parse_limit_info,
 )
+from bulk_o2c.transport.body import MIB, READ_BYTES, BodyLimits, body_chunks, read_body
+from bulk_o2c.transport.endpoint_guard import ENDPOINT_GUARD
 from bulk_o2c.transport.retry import RetryPolicy
 from bulk_o2c.transport.tokens import AccessToken, TokenManager
 
@@ -70,6 +77,16 @@ def client_session(
     return aiohttp.ClientSession(timeout=timeout, auto_decompress=True)
 
 
+def body_limits(settings: SalesforceSettings) -> BodyLimits:
+    """The bounds of every Salesforce answer, from the settings."""
+    return BodyLimits(
+        settings.max_body_mib * MIB,
+        settings.body_timeout_s,
+        size_setting="salesforce.max_body_mib",
+        time_setting="salesforce.body_timeout_s",
+    )
+
+
 class SalesforceHttp:
     def __init__(
         self,
@@ -79,8 +96,10 @@ class SalesforceHttp:
         api_version: str,
         retry: RetryPolicy,
         accept_gzip: bool = True,
+        limits: BodyLimits | None = None,
     ) -> None:
         self._session = session
+        self._limits = limits if limits is not None else body_limits(SalesforceSettings())
         self._csv_encoding = "gzip" if accept_gzip else "identity"
         self._tokens = tokens
         self.api_version = api_version
@@ -107,7 +126,7 @@ class SalesforceHttp:
                 method, path, params=params, headers=headers, body=body, expected=expected
             ) as resp:
                 try:
-                    raw = await resp.read()
+                    raw = await read_body(resp, self._limits, what=f"{method} {resp.url.path}")
                 except _NETWORK_ERRORS as exc:
                     raise network_failure(exc, f"{method} {path}") from None
             return orjson.loads(raw) if raw.strip() else None
@@ -144,7 +163,7 @@ class SalesforceHttp:
         """One attempt (plus the 401 replay) at a CSV download, the body left to read from the response.
 
         gzip is asked for (unless ``accept_gzip`` is off) and undone by aiohttp unless ``decompress``
-        is off. Use ``download`` to have failures retried.
+        is off. Use ``download`` to have failures retried and the body read within its bounds.
         """
         headers = {"Accept": "text/csv", "Accept-Encoding": self._csv_encoding}
         return self._send(
@@ -160,20 +179,29 @@ class SalesforceHttp:
     async def download(
         self,
         path_or_url: str,
-        consume: Callable[[aiohttp.ClientResponse], Awaitable[T]],
+        consume: Callable[[aiohttp.ClientResponse, AsyncIterator[bytes]], Awaitable[T]],
         *,
         params: Mapping[str, str] | None = None,
         expected: Container[int] = (200,),
         decompress: bool = True,
+        chunk_bytes: int = READ_BYTES,
     ) -> T:
-        """GET and ``consume`` the response; a failure anywhere, body included, retries both."""
+        """GET and ``consume`` the response and its bounded body (read it from the chunks given, not
+        from the response); a failure anywhere, body included, retries both."""
 
         async def attempt() -> T:
             async with self.stream(
                 "GET", path_or_url, params=params, expected=expected, decompress=decompress
             ) as resp:
+                chunks = body_chunks(
+                    resp,
+                    self._limits,
+                    what=f"GET {resp.url.path}",
+                    chunk_bytes=chunk_bytes,
+                    encoded=not decompress,
+                )
                 try:
-                    return await consume(resp)
+                    return await consume(resp, chunks)
                 except _NETWORK_ERRORS as exc:
                     raise network_failure(exc, "results download interrupted") from None
 
@@ -256,6 +284,7 @@ class SalesforceHttp:
                 data=body,
                 headers={**headers, "Authorization": f"Bearer {token.value}"},
                 auto_decompress=decompress,
+                middlewares=ENDPOINT_GUARD,
             )
         except _NETWORK_ERRORS as exc:
             raise network_failure(exc, f"{method} {url.path}") from None
@@ -263,7 +292,7 @@ class SalesforceHttp:
         if resp.status in expected:
             return resp
         try:
-            raw = await resp.read()
+            raw = await read_body(resp, self._limits, what=f"{method} {url.path}", encoded=not decompress)
         except _NETWORK_ERRORS as exc:
             raise network_failure(exc, f"{method} {url.path}") from None
         finally:

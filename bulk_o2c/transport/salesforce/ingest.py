@@ -23,7 +23,7 @@ Rules this module owns (wire formats live in ``protocol.salesforce.ingest*``):
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterable, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
 
@@ -232,7 +232,9 @@ class _JobRunner:
         external_id_field = self._job.external_id_field
         delimiter = self._job.delimiter
 
-        async def consume(resp: aiohttp.ClientResponse) -> list[tuple[str, RowOutcome]]:
+        async def consume(
+            resp: aiohttp.ClientResponse, body: AsyncIterator[bytes]
+        ) -> list[tuple[str, RowOutcome]]:
             found: list[tuple[str, RowOutcome]] = []
             if resp.status == 204:
                 return found
@@ -248,12 +250,14 @@ class _JobRunner:
                     columns = ResultColumns.from_header(result_set, reader.header, external_id_field)
                 found.extend(map(columns.outcome, rows))
 
-            async for chunk in resp.content.iter_chunked(_DOWNLOAD_CHUNK_BYTES):
+            async for chunk in body:
                 take(reader.feed(chunk))
             take(reader.close())
             return found
 
-        return await self._http.download(results_path(job_id, result_set), consume, expected=(200, 204))
+        return await self._http.download(
+            results_path(job_id, result_set), consume, expected=(200, 204), chunk_bytes=_DOWNLOAD_CHUNK_BYTES
+        )
 
     async def _abort_quietly(self, job_id: str) -> None:
         with anyio.move_on_after(CLEANUP_TIMEOUT_S, shield=True):

@@ -8,6 +8,8 @@ import random
 import pytest
 
 from bulk_o2c.protocol.salesforce.csv_stream import (
+    MAX_FIELD_CHARS,
+    CsvFieldTooLargeError,
     CsvFormatError,
     CsvHeaderMismatchError,
     CsvPage,
@@ -214,3 +216,63 @@ def test_a_small_gzip_body_never_inflates_in_one_piece() -> None:
     assert len(packed) < 100_000
     page = CsvPage([packed], gzip=True)
     assert len(page) == 32 * 1024
+
+
+CHUNK = 16 * 1024
+
+
+def _chunked(body: bytes, size: int = CHUNK) -> list[bytes]:
+    return [body[i : i + size] for i in range(0, len(body), size)]
+
+
+def _fed_until_refused(chunks: list[bytes]) -> int:
+    """How many bytes the reader had been fed when it refused the page (it must refuse)."""
+    reader = CsvPageReader()
+    fed = 0
+
+    def feed_all() -> None:
+        nonlocal fed
+        for chunk in chunks:
+            fed += len(chunk)
+            reader.feed(chunk)
+        reader.close()
+
+    with pytest.raises(CsvFieldTooLargeError, match="the page was not read further"):
+        feed_all()
+    return fed
+
+
+@pytest.mark.parametrize("quoted", [True, False])
+def test_a_field_without_end_is_refused_while_it_arrives(quoted: bool) -> None:
+    start = b'"Id","Description"\n"001A",' + (b'"' if quoted else b"")
+    page = start + b"x" * (8 * 2**20)
+    assert _fed_until_refused(_chunked(page)) <= len(start) + MAX_FIELD_CHARS + CHUNK
+
+
+def test_a_header_without_end_is_refused_while_it_arrives() -> None:
+    assert _fed_until_refused(_chunked(b'"Id' + b"x" * (8 * 2**20))) <= MAX_FIELD_CHARS + 2 * CHUNK
+
+
+def test_a_field_of_doubled_quotes_counts_what_it_holds() -> None:
+    # Each "" holds one quote: refused once it holds more than the limit, not at half of it.
+    start = b'"Id","Description"\n"001A","'
+    fed = _fed_until_refused(_chunked(start + b'""' * (4 * 2**20)))
+    assert 2 * MAX_FIELD_CHARS <= fed - len(start) <= 2 * MAX_FIELD_CHARS + 2 * CHUNK
+
+
+def test_many_large_fields_in_one_record_are_refused_before_it_ends() -> None:
+    # Each field closes inside one chunk, so only the record's length can give it away.
+    field = b'"' + b"y" * 200_000 + b'",'
+    page = b'"Id","Description"\n' + field * 40
+    assert _fed_until_refused(_chunked(page, len(field))) <= 2 * (2 * MAX_FIELD_CHARS + 3) + 2 * len(field)
+
+
+def test_fields_up_to_the_limit_pass_however_they_are_quoted() -> None:
+    quotes = '"' * MAX_FIELD_CHARS
+    delimiters = "," * MAX_FIELD_CHARS
+    letters = "z" * MAX_FIELD_CHARS
+    page = (
+        '"A","B","C"\n' + ",".join(['"' + quotes.replace('"', '""') + '"', f'"{delimiters}"', letters]) + "\n"
+    ).encode()
+    _, rows = _read(_chunked(page))
+    assert rows == [[quotes, delimiters, letters]]

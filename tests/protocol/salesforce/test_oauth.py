@@ -3,6 +3,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 import jwt
+import orjson
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -150,3 +151,16 @@ def test_introspection() -> None:
     )
     assert parse_introspection_expiry(200, b'{"active":false}') is None
     assert parse_introspection_expiry(200, b'{"active":true}') is None
+
+
+@pytest.mark.parametrize("instance_url", ["http://acme.my.salesforce.com", "ftp://acme.my.salesforce.com"])
+def test_an_instance_url_the_token_would_travel_to_in_clear_is_refused(instance_url: str) -> None:
+    body = orjson.dumps({"access_token": "00D!AQ", "instance_url": instance_url})
+    with pytest.raises(AuthError, match="only over https") as info:
+        parse_token_response(200, body)
+    assert "00D!AQ" not in str(info.value)
+
+
+def test_an_instance_url_on_loopback_may_be_plain_http() -> None:
+    answer = parse_token_response(200, b'{"access_token":"a","instance_url":"http://127.0.0.1:8080/"}')
+    assert answer.instance_url == "http://127.0.0.1:8080"

@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from yarl import URL
 
-from bulk_o2c.errors import AuthError, TransientError
+from bulk_o2c.errors import AuthError, BodyTooLargeError, TransientError
 from bulk_o2c.protocol.netsuite.m2m import CLIENT_ASSERTION_TYPE, M2MCredentials, token_url
-from bulk_o2c.transport.netsuite.m2m_tokens import M2MTokenFetcher, m2m_token_manager
+from bulk_o2c.transport.netsuite.m2m_tokens import TOKEN_ANSWER_LIMITS, M2MTokenFetcher, m2m_token_manager
 
 TOKEN_URL = token_url("https://1234567-sb1.suitetalk.api.netsuite.com/services/rest")
 
@@ -150,4 +150,14 @@ async def test_timeout_is_transient(
 ) -> None:
     mocked.post(TOKEN_URL, exception=TimeoutError())
     with pytest.raises(TransientError):
+        await M2MTokenFetcher(session, credentials)()
+
+
+async def test_an_oversize_answer_is_refused(
+    session: aiohttp.ClientSession,
+    mocked: aioresponses,
+    credentials: M2MCredentials,
+) -> None:
+    mocked.post(TOKEN_URL, body=b'{"access_token": "' + b"a" * TOKEN_ANSWER_LIMITS.max_bytes + b'"}')
+    with pytest.raises(BodyTooLargeError, match="NetSuite token request"):
         await M2MTokenFetcher(session, credentials)()

@@ -15,14 +15,22 @@ import anyio
 import pytest
 from aiohttp import web
 
-from bulk_o2c.errors import ConcurrencyLimitError, PermanentError, ResponseMismatchError, TransientError
+from bulk_o2c.errors import (
+    BodyTooLargeError,
+    ConcurrencyLimitError,
+    PermanentError,
+    ResponseMismatchError,
+    TransientError,
+)
 from bulk_o2c.protocol.netsuite.envelope import EncodedRecord, Preferences
 from bulk_o2c.protocol.netsuite.faults import ConcurrencyFault, PermanentFault
 from bulk_o2c.protocol.netsuite.passport import PassportSigner, TbaCredentials
+from bulk_o2c.transport.body import READ_BYTES
 from bulk_o2c.transport.limiter import AimdLimiter
 from bulk_o2c.transport.metrics import RequestMetrics
 from bulk_o2c.transport.netsuite.soap_client import SoapClient
 from tests.support.loopback import serving
+from tests.support.loopback_http import MIB, finished, fixed, gzip_of_zeros, routes, streaming
 
 VERSION = "2025_2"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -111,7 +119,11 @@ async def stub() -> AsyncIterator[tuple[Stub, str]]:
 
 
 def make_client(
-    session: aiohttp.ClientSession, url: str, limiter: AimdLimiter | None = None, timeout_s: float = 10.0
+    session: aiohttp.ClientSession,
+    url: str,
+    limiter: AimdLimiter | None = None,
+    timeout_s: float = 10.0,
+    max_response_bytes: int = 16 * MIB,
 ) -> SoapClient:
     return SoapClient(
         session,
@@ -121,6 +133,7 @@ def make_client(
         preferences=Preferences(),
         limiter=limiter if limiter is not None else AimdLimiter(4),
         timeout_s=timeout_s,
+        max_response_bytes=max_response_bytes,
         metrics=RequestMetrics(),
     )
 
@@ -309,3 +322,55 @@ async def test_server_time_is_one_signed_get_server_time_under_a_slot(
     assert b"<platformCore:signature" in server.bodies[0]
     assert client.metrics.attempts == 1
     assert client.limiter.in_flight == 0
+
+
+def serve(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> Responder:
+    async def respond(request: web.Request, received: bytes) -> web.StreamResponse:
+        return await handler(request)
+
+    return respond
+
+
+async def test_a_gzip_bomb_answer_is_refused_as_it_inflates(
+    stub: tuple[Stub, str], session: aiohttp.ClientSession
+) -> None:
+    server, url = stub
+    bomb = gzip_of_zeros(64 * MIB)  # 64 KB on the wire
+    server.respond = serve(fixed(bomb, headers={"Content-Encoding": "gzip", "Content-Type": "text/xml"}))
+    client = make_client(session, url, max_response_bytes=MIB)
+    with pytest.raises(BodyTooLargeError, match=r"netsuite\.max_response_mib") as info:
+        await client.upsert_list(records(1))
+    assert isinstance(info.value, TransientError)  # the writer resends, then the run stops resumably
+    assert MIB < info.value.received <= MIB + READ_BYTES
+    assert client.metrics.faults == {"TOO_LARGE": 1}
+    assert client.limiter.in_flight == 0
+
+
+async def test_an_oversize_answer_is_refused_unread(
+    stub: tuple[Stub, str], session: aiohttp.ClientSession
+) -> None:
+    server, url = stub
+    handler, streamed = streaming([bytes(MIB)] * 64)
+    server.respond = serve(handler)
+    client = make_client(session, url, max_response_bytes=MIB)
+    with pytest.raises(BodyTooLargeError) as info:
+        await client.upsert_list(records(1))
+    assert MIB < info.value.received <= MIB + READ_BYTES
+    # The connection was dropped: the rest stayed on the server's side of the socket buffers.
+    assert await finished(streamed) < 32 * MIB
+
+
+async def test_a_redirect_is_never_followed(stub: tuple[Stub, str], session: aiohttp.ClientSession) -> None:
+    server, url = stub
+    elsewhere = Stub(respond=success())
+    app = routes()
+    app.router.add_post("/soap", elsewhere.handle)
+    async with serving(app) as base:
+        server.respond = serve(fixed(b"", status=307, headers={"Location": f"{base}/soap?x=1"}))
+        client = make_client(session, url)
+        with pytest.raises(
+            PermanentError, match=r"HTTP 307, a redirect to http://127\.0\.0\.1: it is not followed"
+        ):
+            await client.upsert_list(records(1))
+    assert elsewhere.bodies == []  # the passport and the records never went there
+    assert client.metrics.faults == {"HTTP_307": 1}

@@ -12,8 +12,10 @@ from aiohttp import web
 from aioresponses import CallbackResult, aioresponses
 from yarl import URL
 
+from bulk_o2c.errors import BodyTooLargeError
 from bulk_o2c.protocol.salesforce.csv_stream import CsvHeaderMismatchError, RowCountMismatchError
 from bulk_o2c.protocol.salesforce.errors import SalesforceProtocolError
+from bulk_o2c.transport.body import BodyLimits
 from bulk_o2c.transport.salesforce.bulk_query import (
     Page,
     QueryJobFailedError,
@@ -23,6 +25,8 @@ from bulk_o2c.transport.salesforce.bulk_query import (
 )
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
 from bulk_o2c.transport.salesforce.polling import Polling
+from tests.support.loopback import serving
+from tests.support.loopback_http import MIB, gzip_of_zeros
 
 from .conftest import API, FakeTokens, quick_retry
 
@@ -547,3 +551,37 @@ async def test_a_page_in_an_encoding_other_than_gzip_is_refused() -> None:
     app.router.add_get(f"/services/data/v62.0/jobs/query/{JOB_ID}/results", results)
     with pytest.raises(SalesforceProtocolError, match="came in 'br', not gzip or identity"):
         await _run_against(app)
+
+
+async def test_a_gzip_page_over_the_body_bound_stops_the_extraction_with_the_job_kept() -> None:
+    calls: list[str] = []
+
+    async def create(request: web.Request) -> web.Response:
+        return web.json_response(job("JobComplete", 1))
+
+    async def results(request: web.Request) -> web.Response:
+        calls.append("results")
+        headers = {"Content-Encoding": "gzip", "Sforce-Locator": "null", "Content-Type": "text/csv"}
+        return web.Response(body=gzip_of_zeros(8 * MIB), headers=headers)
+
+    async def delete(request: web.Request) -> web.Response:
+        calls.append("delete")
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/services/data/v62.0/jobs/query", create)
+    app.router.add_get(f"/services/data/v62.0/jobs/query/{JOB_ID}/results", results)
+    app.router.add_delete(f"/services/data/v62.0/jobs/query/{JOB_ID}", delete)
+    async with serving(app) as base, aiohttp.ClientSession() as session:
+        http = SalesforceHttp(
+            session,
+            FakeTokens(instance_url=base).manager(),
+            api_version="62.0",
+            retry=quick_retry(2),
+            limits=BodyLimits(MIB),
+        )
+        pages = extract(http, SOQL, page_size=5000, polling=Polling(0.001, 0.002, 10), parallel_pages=False)
+        with pytest.raises(BodyTooLargeError):
+            await collect(pages)
+    # Retried, then left for resume: nothing was yielded to stage and the job is still there.
+    assert calls == ["results", "results"]

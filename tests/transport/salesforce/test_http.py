@@ -2,16 +2,20 @@ from __future__ import annotations
 
 import gzip
 import logging
+import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import anyio
 import orjson
 import pytest
 from aiohttp import web
 from aioresponses import aioresponses
 from yarl import URL
 
-from bulk_o2c.errors import AuthError, ConfigError, PermanentError, TransientError
+from bulk_o2c.config import SalesforceSettings
+from bulk_o2c.errors import AuthError, BodyTooLargeError, ConfigError, PermanentError, TransientError
 from bulk_o2c.protocol.salesforce.errors import (
     ConcurrentRequestLimitError,
     DailyApiLimitError,
@@ -20,7 +24,16 @@ from bulk_o2c.protocol.salesforce.errors import (
     ServerBusyError,
     SessionNotUsableError,
 )
-from bulk_o2c.transport.salesforce.http import ConnectionLostError, SalesforceHttp, client_session
+from bulk_o2c.transport.body import BodyLimits, BodyTimeoutError
+from bulk_o2c.transport.endpoint_guard import InsecureEndpointError
+from bulk_o2c.transport.salesforce.http import (
+    ConnectionLostError,
+    SalesforceHttp,
+    body_limits,
+    client_session,
+)
+from tests.support.loopback import serving
+from tests.support.loopback_http import MIB, fixed, gzip_of_zeros, trickle
 
 from .conftest import API, INSTANCE, FakeTokens, quick_retry
 
@@ -256,15 +269,6 @@ async def test_client_session_bounds_each_read_not_the_whole_download() -> None:
         assert session.auto_decompress
 
 
-async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}"
-
-
 async def test_a_download_can_keep_the_body_as_it_travelled() -> None:
     page = b"Id\n" + b"".join(b"%d\n" % n for n in range(1000))
     error = orjson.dumps([{"errorCode": "INVALIDJOB", "message": "no such job 750B"}])
@@ -276,21 +280,106 @@ async def test_a_download_can_keep_the_body_as_it_travelled() -> None:
 
     app = web.Application()
     app.router.add_get("/services/data/v62.0/jobs/query/{job}/results", results)
-    runner, base = await _serve(app)
-    try:
-        async with aiohttp.ClientSession() as session:
-            http = SalesforceHttp(
-                session, FakeTokens(instance_url=base).manager(), api_version="62.0", retry=quick_retry()
-            )
+    async with serving(app) as base, aiohttp.ClientSession() as session:
+        http = SalesforceHttp(
+            session, FakeTokens(instance_url=base).manager(), api_version="62.0", retry=quick_retry()
+        )
 
-            async def body(resp: aiohttp.ClientResponse) -> tuple[str, bytes]:
-                return resp.headers["Content-Encoding"], await resp.read()
+        async def body(resp: aiohttp.ClientResponse, chunks: AsyncIterator[bytes]) -> tuple[str, bytes]:
+            return resp.headers["Content-Encoding"], b"".join([chunk async for chunk in chunks])
 
-            encoding, raw = await http.download("jobs/query/750A/results", body, decompress=False)
-            assert (encoding, gzip.decompress(raw)) == ("gzip", page)
-            assert (await http.download("jobs/query/750A/results", body))[1] == page
-            # An error answer is still read and classified: its gzip is undone for the caller.
-            with pytest.raises(PermanentError, match="INVALIDJOB: no such job 750B"):
-                await http.download("jobs/query/750B/results", body, decompress=False)
-    finally:
-        await runner.cleanup()
+        encoding, raw = await http.download("jobs/query/750A/results", body, decompress=False)
+        assert (encoding, gzip.decompress(raw)) == ("gzip", page)
+        assert (await http.download("jobs/query/750A/results", body))[1] == page
+        # An error answer is still read and classified: its gzip is undone for the caller.
+        with pytest.raises(PermanentError, match="INVALIDJOB: no such job 750B"):
+            await http.download("jobs/query/750B/results", body, decompress=False)
+
+
+RESULTS = "/services/data/v62.0/jobs/query/750A/results"
+
+
+def _loopback_http(session: aiohttp.ClientSession, base: str, limits: BodyLimits) -> SalesforceHttp:
+    return SalesforceHttp(
+        session,
+        FakeTokens(instance_url=base).manager(),
+        api_version="62.0",
+        retry=quick_retry(2),
+        limits=limits,
+    )
+
+
+async def _keep(resp: aiohttp.ClientResponse, chunks: AsyncIterator[bytes]) -> list[bytes]:
+    return [chunk async for chunk in chunks]
+
+
+@pytest.mark.parametrize("decompress", [False, True])
+async def test_a_gzip_page_over_the_bound_is_refused_after_its_retries(decompress: bool) -> None:
+    hits: list[str] = []
+    bomb = fixed(gzip_of_zeros(64 * MIB), headers={"Content-Encoding": "gzip"})
+
+    async def results(request: web.Request) -> web.StreamResponse:
+        hits.append(request.path)
+        return await bomb(request)
+
+    app = web.Application()
+    app.router.add_get(RESULTS, results)
+    limits = BodyLimits(MIB, size_setting="salesforce.max_body_mib")
+    async with serving(app) as base, aiohttp.ClientSession() as session:
+        http = _loopback_http(session, base, limits)
+        with pytest.raises(BodyTooLargeError, match=r"GET /services/.*/results: .*salesforce\.max_body_mib"):
+            await http.download("jobs/query/750A/results", _keep, decompress=decompress)
+    assert len(hits) == 2  # retried within the policy's budget, then left for resume
+
+
+async def test_an_oversize_json_answer_is_refused() -> None:
+    app = web.Application()
+    app.router.add_get("/services/data/v62.0/limits", fixed(b"[" + b"0," * MIB + b"0]"))
+    async with serving(app) as base, aiohttp.ClientSession() as session:
+        http = _loopback_http(session, base, BodyLimits(MIB))
+        with pytest.raises(BodyTooLargeError, match=r"GET /services/data/v62\.0/limits"):
+            await http.request_json("GET", "limits")
+
+
+async def test_a_trickling_page_hits_the_total_time_bound() -> None:
+    handler, _ = trickle(0.05)
+    app = web.Application()
+    app.router.add_get(RESULTS, handler)
+    limits = BodyLimits(MIB, max_seconds=0.3, time_setting="salesforce.body_timeout_s")
+    async with serving(app) as base, client_session() as session:
+        http = _loopback_http(session, base, limits)
+        started = time.monotonic()
+        with anyio.fail_after(5), pytest.raises(BodyTimeoutError, match=r"salesforce\.body_timeout_s"):
+            await http.download("jobs/query/750A/results", _keep, decompress=False)
+    assert 0.6 <= time.monotonic() - started < 3.0  # two attempts of 0.3 s each
+
+
+async def test_a_redirect_is_followed_only_to_https_or_loopback() -> None:
+    landed: list[str] = []
+
+    async def target(request: web.Request) -> web.Response:
+        landed.append(request.host)
+        return web.json_response({"ok": True})
+
+    async def moved(request: web.Request) -> web.Response:
+        port = request.url.port
+        # 0.0.0.0 reaches this machine too, but it is not a loopback name: the rule refuses it.
+        host = "127.0.0.1" if request.match_info["to"] == "loopback" else "0.0.0.0"  # noqa: S104
+        raise web.HTTPFound(f"http://{host}:{port}/services/data/v62.0/target")
+
+    app = web.Application()
+    app.router.add_get("/services/data/v62.0/moved/{to}", moved)
+    app.router.add_get("/services/data/v62.0/target", target)
+    async with serving(app) as base, client_session() as session:
+        http = _loopback_http(session, base, BodyLimits(MIB))
+        assert await http.request_json("GET", "moved/loopback") == {"ok": True}
+        with pytest.raises(InsecureEndpointError, match=r"refusing to send GET to http://0\.0\.0\.0"):
+            await http.request_json("GET", "moved/elsewhere")
+    assert len(landed) == 1
+
+
+def test_the_bounds_come_from_the_settings() -> None:
+    settings = SalesforceSettings(max_body_mib=3, body_timeout_s=9.5)
+    assert body_limits(settings) == BodyLimits(
+        3 * MIB, 9.5, size_setting="salesforce.max_body_mib", time_setting="salesforce.body_timeout_s"
+    )
