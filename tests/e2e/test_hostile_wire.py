@@ -14,7 +14,7 @@ import json
 import shlex
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from subprocess import STDOUT
@@ -82,7 +82,7 @@ NEEDS_EXTRACT = pytest.mark.xfail(reason="needs branch b-extract (short reads, l
 NEEDS_OPERATOR = pytest.mark.xfail(reason="needs branch f-operator (idempotent UploadComplete)", strict=True)
 # The bounds an operator sets against bombs and trickles (README, Configuration): far below what the
 # proxy sends, so a client that reads past them shows it in its peak memory or its time.
-BOUNDS: Mapping[str, Mapping[str, object]] = {
+BOUNDS: dict[str, dict[str, object]] = {
     "netsuite": {"max_response_mib": 1},
     "salesforce": {"max_body_mib": 1, "body_timeout_s": 2.0},
 }
@@ -132,7 +132,7 @@ async def wire(tmp_path: Path) -> AsyncIterator[Wire]:
 
 async def _run(
     wire: Wire,
-    extra: Mapping[str, Mapping[str, object]] | None = None,
+    extra: dict[str, dict[str, object]] | None = None,
     *,
     timeout_s: float = RUN_TIMEOUT_S,
     command: Sequence[str] | None = None,
@@ -201,7 +201,7 @@ def _advised(output: str) -> list[str] | None:
 
 
 async def _finishes_exactly_or_stops_clearly(
-    wire: Wire, extra: Mapping[str, Mapping[str, object]] | None = None, *, timeout_s: float = RUN_TIMEOUT_S
+    wire: Wire, extra: dict[str, dict[str, object]] | None = None, *, timeout_s: float = RUN_TIMEOUT_S
 ) -> Outcome:
     """What an operator may accept from a run through a hostile wire: it ends exactly, or it stops
     with a failure exit code and one line saying why, and the command it advises (``bulk-o2c run``

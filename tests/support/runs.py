@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -43,7 +43,7 @@ def write_config(
     settings: Settings,
     boxes: Sandboxes,
     folder: Path,
-    extra: Mapping[str, Mapping[str, object]] | None = None,
+    extra: dict[str, dict[str, object]] | None = None,
 ) -> tuple[Path, dict[str, str]]:
     """A TOML file and the environment a ``bulk-o2c`` process needs to run ``settings``, with the
     ``extra`` settings (section -> name -> value) an operator would add to it.
