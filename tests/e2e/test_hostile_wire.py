@@ -160,19 +160,32 @@ async def _run(
 
 
 async def _assert_exact(wire: Wire) -> None:
-    """NetSuite holds every good record once, each written-back id is its customer's, the DLQ holds
-    exactly the bad records, and the run is complete."""
+    """NetSuite holds every good record once, each id written back to a Salesforce Account or Order
+    is its own record's, the DLQ holds exactly the bad records, and the run is complete."""
     boxes, settings = wire.boxes, wire.settings
     want = expected(boxes, settings)
-    customers = boxes.netsuite.records("customer")
-    assert sorted(r.external_id for r in customers) == sorted(want.customers)
-    assert sorted(r.external_id for r in boxes.netsuite.records("salesOrder")) == sorted(want.sales_orders)
-    prefix = settings.mapping.customer_external_id_prefix
-    netsuite_ids = {r.external_id.removeprefix(prefix): r.internal_id for r in customers}
-    written = boxes.salesforce.written_values("Account")
-    assert {
-        sf_id: values[settings.run.customer_id_field] for sf_id, values in written.items()
-    } == netsuite_ids
+    mapping, run_settings = settings.mapping, settings.run
+    for record_type, sobject, prefix, field, good in (
+        (
+            "customer",
+            "Account",
+            mapping.customer_external_id_prefix,
+            run_settings.customer_id_field,
+            want.customers,
+        ),
+        (
+            "salesOrder",
+            "Order",
+            mapping.sales_order_external_id_prefix,
+            run_settings.sales_order_id_field,
+            want.sales_orders,
+        ),
+    ):
+        records = boxes.netsuite.records(record_type)
+        assert sorted(r.external_id for r in records) == sorted(good)
+        netsuite_ids = {r.external_id.removeprefix(prefix): r.internal_id for r in records}
+        written = boxes.salesforce.written_values(sobject)
+        assert {sf_id: values[field] for sf_id, values in written.items()} == netsuite_ids
     async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
         run = await store.runs.latest()
         assert run is not None
