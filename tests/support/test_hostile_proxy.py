@@ -164,6 +164,7 @@ def test_a_looped_listing_names_itself_as_the_next_one() -> None:
 
 PAGE = b'"Id","Name"\n"001A","one"\n"001B","two"\n'
 RESULTS = "/services/data/v62.0/jobs/query/750Q/results"
+LISTING = "/services/data/v62.0/jobs/query/750Q/resultPages"
 
 
 class _Upstream:
@@ -175,6 +176,7 @@ class _Upstream:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get(RESULTS, self.results)
+        app.router.add_get(LISTING, self.listing)
         app.router.add_post("/services/NetSuitePort_2025_2", self.soap)
         app.router.add_post("/services/oauth2/token", self.token)
         app.router.add_patch("/services/data/v62.0/jobs/ingest/750I", self.patch)
@@ -190,6 +192,10 @@ class _Upstream:
             "Sforce-Limit-Info": "api-usage=3/15000",
         }
         return web.Response(body=zlib.compress(PAGE, wbits=31), headers=headers, content_type="text/csv")
+
+    async def listing(self, request: web.Request) -> web.Response:
+        self.seen["listing"] += 1
+        return web.json_response({"resultPages": [], "nextRecordsUrl": None, "done": True})
 
     async def soap(self, request: web.Request) -> web.Response:
         self.seen["soap"] += 1
@@ -283,6 +289,20 @@ async def test_a_redirect_points_off_the_machine_and_never_reaches_the_server(
     assert status == 302
     assert headers["Location"] == f"{REDIRECT_HOST}{RESULTS}?locator=END"
     assert server.seen["results"] == 0
+
+
+async def test_a_missing_listing_is_answered_404_without_asking_the_server(
+    upstream: tuple[_Upstream, str], client: aiohttp.ClientSession
+) -> None:
+    server, url = upstream
+    async with HostileProxy(url) as proxy:
+        proxy.arm(Mischief.NO_RESULT_PAGES)
+        status, _, body = await _get(client, f"{proxy.base_url}{LISTING}")
+        honest = await _get(client, f"{proxy.base_url}{LISTING}")
+    assert status == 404
+    assert orjson.loads(body)[0]["errorCode"] == "NOT_FOUND"
+    assert honest[0] == 200
+    assert server.seen["listing"] == 1
 
 
 async def test_bombs_and_oversize_bodies_are_what_they_claim(
