@@ -80,7 +80,6 @@ FAILURE_CODES = {exit_codes.EXIT_FAILURE} | {
 
 # While the client fix a test needs is on its way to main (remove the mark once it has landed).
 NEEDS_EXTRACT = pytest.mark.xfail(reason="needs branch b-extract (short reads, loops)", strict=True)
-NEEDS_OPERATOR = pytest.mark.xfail(reason="needs branch f-operator (idempotent UploadComplete)", strict=True)
 # The bounds an operator sets against bombs and trickles (README, Configuration): far below what the
 # proxy sends, so a client that reads past them shows it in its peak memory or its time.
 BOUNDS: dict[str, dict[str, object]] = {
@@ -330,7 +329,6 @@ async def test_a_redirect_off_the_machine_is_refused_before_connecting(wire: Wir
 # -- Salesforce ingest ----------------------------------------------------------------------------
 
 
-@NEEDS_OPERATOR
 async def test_an_upload_complete_whose_answer_was_lost_is_not_a_failure(wire: Wire) -> None:
     wire.salesforce.arm(Mischief.LOSE_ANSWER)
     await _ends_exactly(wire)
