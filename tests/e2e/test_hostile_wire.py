@@ -78,8 +78,6 @@ FAILURE_CODES = {exit_codes.EXIT_FAILURE} | {
 }
 
 
-# While the client fix a test needs is on its way to main (remove the mark once it has landed).
-NEEDS_EXTRACT = pytest.mark.xfail(reason="needs branch b-extract (short reads, loops)", strict=True)
 # The bounds an operator sets against bombs and trickles (README, Configuration): far below what the
 # proxy sends, so a client that reads past them shows it in its peak memory or its time.
 BOUNDS: dict[str, dict[str, object]] = {
@@ -291,14 +289,12 @@ async def test_an_answer_past_its_bound_is_refused_unread(wire: Wire, side: str,
 # -- Salesforce query results ---------------------------------------------------------------------
 
 
-@NEEDS_EXTRACT
 async def test_a_last_page_short_of_rows_is_never_taken_for_the_end(wire: Wire) -> None:
     wire.salesforce.arm(Mischief.TRUNCATE_LAST_PAGE)
     await _finishes_exactly_or_stops_clearly(wire)
     assert wire.salesforce.applied[Mischief.TRUNCATE_LAST_PAGE] == 1
 
 
-@NEEDS_EXTRACT
 async def test_a_locator_that_loops_is_caught(wire: Wire) -> None:
     wire.salesforce.arm(Mischief.NO_RESULT_PAGES, times=3)  # every flow pages by locator
     wire.salesforce.arm(Mischief.LOCATOR_LOOP, times=ENDLESS)
@@ -306,7 +302,6 @@ async def test_a_locator_that_loops_is_caught(wire: Wire) -> None:
     assert wire.salesforce.applied[Mischief.LOCATOR_LOOP] >= 1
 
 
-@NEEDS_EXTRACT
 async def test_a_result_pages_listing_that_loops_is_caught(wire: Wire) -> None:
     wire.salesforce.arm(Mischief.RESULT_PAGES_LOOP, times=ENDLESS)
     await _finishes_exactly_or_stops_clearly(wire, timeout_s=LOOP_TIMEOUT_S)
