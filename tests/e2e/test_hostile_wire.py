@@ -23,11 +23,11 @@ import anyio
 import pytest
 
 from bulk_o2c.commands import exit_codes
-from bulk_o2c.commands.demo import DemoOptions, Sandboxes, demo_settings, sandboxes
-from bulk_o2c.config import Settings, load_settings
+from bulk_o2c.commands.demo import DemoOptions, Sandboxes, sandboxes
+from bulk_o2c.config import Settings
 from bulk_o2c.store.store import open_store
 from tests.support.hostile_proxy import HostileProxy, Kind, Mischief
-from tests.support.runs import expected, write_config
+from tests.support.runs import expected, run_settings, write_config
 
 RUN_TIMEOUT_S = 60
 ACCOUNTS = 120
@@ -117,8 +117,7 @@ async def wire(tmp_path: Path) -> AsyncIterator[Wire]:
     ):
         sf_proxy.upstream = boxes.salesforce.base_url
         ns_proxy.upstream = boxes.netsuite.base_url
-        base = load_settings(salesforce={"page_size": PAGE_SIZE, "poll_initial_s": 0.01, "poll_max_s": 0.05})
-        direct = demo_settings(base, boxes, tmp_path / "state")
+        direct = run_settings(boxes, tmp_path, page_size=PAGE_SIZE)
         assert direct.netsuite.soap_url is not None
         salesforce = direct.salesforce.model_copy(update={"login_url": sf_proxy.base_url})
         netsuite = direct.netsuite.model_copy(
