@@ -308,7 +308,7 @@ async def test_a_result_pages_listing_that_loops_is_caught(wire: Wire) -> None:
 
 
 async def test_a_trickled_page_does_not_hold_the_run(wire: Wire) -> None:
-    wire.salesforce.trickle_bytes_per_s = 8.0  # a page of ~1 KB would take minutes
+    # A page of about 1 KB takes minutes at the proxy's trickle.
     wire.salesforce.arm(Mischief.TRICKLE)
     await _finishes_exactly_or_stops_clearly(wire, BOUNDS, timeout_s=30)
     assert wire.salesforce.applied[Mischief.TRICKLE] == 1

@@ -264,18 +264,13 @@ class _Answer:
 class HostileProxy:
     """A reverse proxy on 127.0.0.1 in front of ``upstream``, honest until armed."""
 
-    def __init__(
-        self,
-        upstream: str | None = None,
-        *,
-        bomb_bytes: int = 256 * 1024 * 1024,
-        oversize_bytes: int = 256 * 1024 * 1024,
-        trickle_bytes_per_s: float = 256.0,
-    ) -> None:
+    def __init__(self, upstream: str | None = None) -> None:
         self.upstream = upstream  # may be set once the sandbox behind is up
-        self.bomb_bytes = bomb_bytes
-        self.oversize_bytes = oversize_bytes
-        self.trickle_bytes_per_s = trickle_bytes_per_s
+        # How big a bomb inflates, how big an oversize body is, how fast a trickle goes: far past
+        # any bound a client should set, and slow enough to outlast any patience.
+        self.bomb_bytes = 256 * 1024 * 1024
+        self.oversize_bytes = 256 * 1024 * 1024
+        self.trickle_bytes_per_s = 8.0
         self.requests: Counter[Kind | None] = Counter()
         self.applied: Counter[Mischief] = Counter()
         self._armed: list[_Armed] = []

@@ -210,10 +210,14 @@ class _Upstream:
 
 
 @pytest.fixture
-async def upstream() -> AsyncIterator[tuple[_Upstream, str]]:
-    server = _Upstream()
-    async with serving(server.app()) as url:
-        yield server, url
+def server() -> _Upstream:
+    return _Upstream()
+
+
+@pytest.fixture
+async def proxy(server: _Upstream) -> AsyncIterator[HostileProxy]:
+    async with serving(server.app()) as url, HostileProxy(url) as running:
+        yield running
 
 
 @pytest.fixture
@@ -222,17 +226,25 @@ async def client() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-async def _get(client: aiohttp.ClientSession, url: str) -> tuple[int, dict[str, str], bytes]:
-    async with client.get(url, allow_redirects=False) as resp:
+async def _get(
+    client: aiohttp.ClientSession, proxy: HostileProxy, path: str
+) -> tuple[int, dict[str, str], bytes]:
+    async with client.get(f"{proxy.base_url}{path}", allow_redirects=False) as resp:
         return resp.status, dict(resp.headers), await resp.read()
 
 
+async def _upsert(client: aiohttp.ClientSession, proxy: HostileProxy) -> bytes:
+    async with client.post(
+        f"{proxy.base_url}/services/NetSuitePort_2025_2", data=b"<x/>", headers={"SOAPAction": "upsertList"}
+    ) as resp:
+        return await resp.read()
+
+
 async def test_an_unarmed_proxy_passes_answers_on_byte_for_byte(
-    upstream: tuple[_Upstream, str], client: aiohttp.ClientSession
+    proxy: HostileProxy, client: aiohttp.ClientSession
 ) -> None:
-    async with HostileProxy(upstream[1]) as proxy:
-        status, headers, body = await _get(client, f"{proxy.base_url}{RESULTS}?locator=END")
-        soap = await _upsert(client, proxy)
+    status, headers, body = await _get(client, proxy, f"{RESULTS}?locator=END")
+    soap = await _upsert(client, proxy)
     assert status == 200
     assert (headers["Content-Encoding"], headers["Sforce-Locator"]) == ("gzip", "null")
     assert headers["Sforce-Limit-Info"] == "api-usage=3/15000"
@@ -243,22 +255,20 @@ async def test_an_unarmed_proxy_passes_answers_on_byte_for_byte(
 
 
 async def test_the_token_answer_names_the_proxy_as_instance(
-    upstream: tuple[_Upstream, str], client: aiohttp.ClientSession
+    proxy: HostileProxy, client: aiohttp.ClientSession
 ) -> None:
-    async with HostileProxy(upstream[1]) as proxy:
-        async with client.post(f"{proxy.base_url}/services/oauth2/token") as resp:
-            answer = orjson.loads(await resp.read())
-        assert answer == {"access_token": "t", "instance_url": proxy.base_url}
+    async with client.post(f"{proxy.base_url}/services/oauth2/token") as resp:
+        answer = orjson.loads(await resp.read())
+    assert answer == {"access_token": "t", "instance_url": proxy.base_url}
 
 
 async def test_mischief_is_spent_only_where_it_applies_and_only_so_many_times(
-    upstream: tuple[_Upstream, str], client: aiohttp.ClientSession
+    proxy: HostileProxy, client: aiohttp.ClientSession
 ) -> None:
-    async with HostileProxy(upstream[1]) as proxy:
-        proxy.arm(Mischief.TRUNCATE_LAST_PAGE, times=1)
-        first = await _get(client, f"{proxy.base_url}{RESULTS}")  # not the last page: untouched
-        truncated = await _get(client, f"{proxy.base_url}{RESULTS}?locator=END")
-        again = await _get(client, f"{proxy.base_url}{RESULTS}?locator=END")
+    proxy.arm(Mischief.TRUNCATE_LAST_PAGE, times=1)
+    first = await _get(client, proxy, RESULTS)  # not the last page: untouched
+    truncated = await _get(client, proxy, f"{RESULTS}?locator=END")
+    again = await _get(client, proxy, f"{RESULTS}?locator=END")
     assert zlib.decompress(first[2], wbits=31) == PAGE
     assert truncated[1]["Sforce-NumberOfRecords"] == "1"
     assert truncated[1]["Content-Encoding"] == "gzip"
@@ -268,37 +278,32 @@ async def test_mischief_is_spent_only_where_it_applies_and_only_so_many_times(
 
 
 async def test_a_locator_loop_points_a_page_back_at_itself(
-    upstream: tuple[_Upstream, str], client: aiohttp.ClientSession
+    proxy: HostileProxy, client: aiohttp.ClientSession
 ) -> None:
-    async with HostileProxy(upstream[1]) as proxy:
-        proxy.arm(Mischief.LOCATOR_LOOP, times=2)
-        first = await _get(client, f"{proxy.base_url}{RESULTS}")  # a first page has no locator to repeat
-        looped = await _get(client, f"{proxy.base_url}{RESULTS}?locator=MID")
+    proxy.arm(Mischief.LOCATOR_LOOP, times=2)
+    first = await _get(client, proxy, RESULTS)  # a first page has no locator to repeat
+    looped = await _get(client, proxy, f"{RESULTS}?locator=MID")
     assert first[1]["Sforce-Locator"] == "END"
     assert looped[1]["Sforce-Locator"] == "MID"
     assert proxy.applied == Counter({Mischief.LOCATOR_LOOP: 1})
 
 
 async def test_a_redirect_points_off_the_machine_and_never_reaches_the_server(
-    upstream: tuple[_Upstream, str], client: aiohttp.ClientSession
+    proxy: HostileProxy, server: _Upstream, client: aiohttp.ClientSession
 ) -> None:
-    server, url = upstream
-    async with HostileProxy(url) as proxy:
-        proxy.arm(Mischief.REDIRECT_OFF_BOX)
-        status, headers, _ = await _get(client, f"{proxy.base_url}{RESULTS}?locator=END")
+    proxy.arm(Mischief.REDIRECT_OFF_BOX)
+    status, headers, _ = await _get(client, proxy, f"{RESULTS}?locator=END")
     assert status == 302
     assert headers["Location"] == f"{REDIRECT_HOST}{RESULTS}?locator=END"
     assert server.seen["results"] == 0
 
 
 async def test_a_missing_listing_is_answered_404_without_asking_the_server(
-    upstream: tuple[_Upstream, str], client: aiohttp.ClientSession
+    proxy: HostileProxy, server: _Upstream, client: aiohttp.ClientSession
 ) -> None:
-    server, url = upstream
-    async with HostileProxy(url) as proxy:
-        proxy.arm(Mischief.NO_RESULT_PAGES)
-        status, _, body = await _get(client, f"{proxy.base_url}{LISTING}")
-        honest = await _get(client, f"{proxy.base_url}{LISTING}")
+    proxy.arm(Mischief.NO_RESULT_PAGES)
+    status, _, body = await _get(client, proxy, LISTING)
+    honest = await _get(client, proxy, LISTING)
     assert status == 404
     assert orjson.loads(body)[0]["errorCode"] == "NOT_FOUND"
     assert honest[0] == 200
@@ -306,13 +311,13 @@ async def test_a_missing_listing_is_answered_404_without_asking_the_server(
 
 
 async def test_bombs_and_oversize_bodies_are_what_they_claim(
-    upstream: tuple[_Upstream, str], client: aiohttp.ClientSession
+    proxy: HostileProxy, client: aiohttp.ClientSession
 ) -> None:
-    async with HostileProxy(upstream[1], bomb_bytes=4 << 20, oversize_bytes=3 << 20) as proxy:
-        proxy.arm(Mischief.GZIP_BOMB)
-        proxy.arm(Mischief.OVERSIZE)
-        bomb = await _get(client, f"{proxy.base_url}{RESULTS}")
-        oversize = await _get(client, f"{proxy.base_url}{RESULTS}")
+    proxy.bomb_bytes, proxy.oversize_bytes = 4 << 20, 3 << 20
+    proxy.arm(Mischief.GZIP_BOMB)
+    proxy.arm(Mischief.OVERSIZE)
+    bomb = await _get(client, proxy, RESULTS)
+    oversize = await _get(client, proxy, RESULTS)
     assert bomb[1]["Content-Encoding"] == "gzip"
     assert len(bomb[2]) < 16 * 1024
     assert len(zlib.decompress(bomb[2], wbits=31)) == 4 << 20
@@ -322,56 +327,45 @@ async def test_bombs_and_oversize_bodies_are_what_they_claim(
 
 
 async def test_a_trickled_page_arrives_whole_at_the_set_rate(
-    upstream: tuple[_Upstream, str], client: aiohttp.ClientSession
+    proxy: HostileProxy, client: aiohttp.ClientSession
 ) -> None:
-    async with HostileProxy(upstream[1], trickle_bytes_per_s=200.0) as proxy:
-        proxy.arm(Mischief.TRICKLE)
-        started = time.monotonic()
-        status, _, body = await _get(client, f"{proxy.base_url}{RESULTS}")
-        elapsed = time.monotonic() - started
+    proxy.trickle_bytes_per_s = 200.0
+    proxy.arm(Mischief.TRICKLE)
+    started = time.monotonic()
+    status, _, body = await _get(client, proxy, RESULTS)
+    elapsed = time.monotonic() - started
     assert status == 200
     assert zlib.decompress(body, wbits=31) == PAGE
     assert elapsed >= 0.9 * len(body) / 200.0 - 0.1
 
 
 async def test_a_lost_answer_was_acted_on_upstream(
-    upstream: tuple[_Upstream, str], client: aiohttp.ClientSession
+    proxy: HostileProxy, server: _Upstream, client: aiohttp.ClientSession
 ) -> None:
-    server, url = upstream
-    path = "/services/data/v62.0/jobs/ingest/750I"
-    async with HostileProxy(url) as proxy:
-        proxy.arm(Mischief.LOSE_ANSWER)
-        async with client.patch(f"{proxy.base_url}{path}", json={"state": "UploadComplete"}) as lost:
-            assert lost.status == 502
-        async with client.patch(f"{proxy.base_url}{path}", json={"state": "UploadComplete"}) as honest:
-            assert honest.status == 200
+    url = f"{proxy.base_url}/services/data/v62.0/jobs/ingest/750I"
+    proxy.arm(Mischief.LOSE_ANSWER)
+    async with client.patch(url, json={"state": "UploadComplete"}) as lost:
+        assert lost.status == 502
+    async with client.patch(url, json={"state": "UploadComplete"}) as honest:
+        assert honest.status == 200
     assert server.seen["patch"] == 2
 
 
-async def _upsert(client: aiohttp.ClientSession, proxy: HostileProxy) -> bytes:
-    async with client.post(
-        f"{proxy.base_url}/services/NetSuitePort_2025_2", data=b"<x/>", headers={"SOAPAction": "upsertList"}
-    ) as resp:
-        return await resp.read()
-
-
 async def test_requests_in_flight_together_spend_mischief_no_more_than_armed(
-    upstream: tuple[_Upstream, str], client: aiohttp.ClientSession
+    proxy: HostileProxy, client: aiohttp.ClientSession
 ) -> None:
-    async with HostileProxy(upstream[1]) as proxy:
-        proxy.arm(Mischief.REORDER)
-        answers = await asyncio.gather(*(_upsert(client, proxy) for _ in range(4)))
+    proxy.arm(Mischief.REORDER)
+    answers = await asyncio.gather(*(_upsert(client, proxy) for _ in range(4)))
     assert sorted(answer == ANSWER for answer in answers) == [False, True, True, True]
     assert proxy.applied == Counter({Mischief.REORDER: 1})
 
 
 async def test_an_upsert_answer_is_edited_and_honest_again_once_disarmed(
-    upstream: tuple[_Upstream, str], client: aiohttp.ClientSession
+    proxy: HostileProxy, client: aiohttp.ClientSession
 ) -> None:
-    async with HostileProxy(upstream[1]) as proxy:
-        proxy.arm(Mischief.REORDER, times=5)
-        reordered = await _upsert(client, proxy)
-        proxy.honest()
-        honest = await _upsert(client, proxy)
+    proxy.arm(Mischief.REORDER, times=5)
+    reordered = await _upsert(client, proxy)
+    proxy.honest()
+    honest = await _upsert(client, proxy)
     assert _refs(reordered) == list(reversed(_refs(ANSWER)))
     assert honest == ANSWER
