@@ -14,12 +14,13 @@ Rules this module owns:
 - ``arm(mischief, times)`` applies it to the next ``times`` requests it can apply to (a loop needs a
   page that has a next one, truncating needs the last page, ...); requests it cannot apply to are
   forwarded honestly and do not count. ``honest()`` disarms everything. ``applied`` counts what was
-  done.
+  done. A mischief is spent when it is decided, before any streamed body starts, so requests in
+  flight together never spend it more often than armed.
 - Mischief that changes an answer forwards the request first (the server acts, the client hears a
   lie); a redirect and a missing resultPages never reach the server.
 - The OAuth token answer always names the proxy as ``instance_url``, so the API calls of a client
   that logged in through the proxy come back through it. (The Salesforce sandbox must accept the
-  proxy's URL as JWT audience: ``SalesforceSandboxConfig.jwt_audience``.)
+  proxy's URL as JWT audience: ``demo.sandboxes(options, jwt_audience=...)``.)
 - It binds 127.0.0.1 only, and redirects point at ``example.invalid``, a name that never resolves:
   a client that follows one fails to look it up and connects nowhere.
 - The transformations are pure functions of bytes (``reorder_write_responses``, ``truncate_csv``,
