@@ -58,7 +58,9 @@ class Sandboxes:
 
 
 @asynccontextmanager
-async def sandboxes(options: DemoOptions) -> AsyncIterator[Sandboxes]:
+async def sandboxes(options: DemoOptions, *, jwt_audience: str | None = None) -> AsyncIterator[Sandboxes]:
+    """Both sandboxes on loopback; ``jwt_audience`` is a login URL the org accepts besides its own
+    (a proxy's, when the client logs in through one)."""
     keys = new_jwt_key_pair()
     spec = DatasetSpec(seed=options.seed, n_accounts=options.accounts, n_orders=options.orders)
     items = product_codes(spec)
@@ -66,6 +68,7 @@ async def sandboxes(options: DemoOptions) -> AsyncIterator[Sandboxes]:
         dataset=spec,
         shape=options.shape,
         jwt_public_key_pem=keys.public_pem,
+        jwt_audience=jwt_audience,
         page_latency_s=options.page_latency_s,
     )
     ns_config = NetSuiteSandboxConfig(
