@@ -45,6 +45,8 @@ class DemoOptions:
     page_latency_s: float = 0.2
     seed: int = 1
     state_dir: Path = Path(".bulk-o2c/demo")
+    # The NetSuite sandbox's allocation for this integration (None: it shares the account pool).
+    integration_limit: int | None = None
     shape: OrgShape = field(default_factory=OrgShape)  # which optional features the org has
 
 
@@ -56,7 +58,9 @@ class Sandboxes:
 
 
 @asynccontextmanager
-async def sandboxes(options: DemoOptions) -> AsyncIterator[Sandboxes]:
+async def sandboxes(options: DemoOptions, *, jwt_audience: str | None = None) -> AsyncIterator[Sandboxes]:
+    """Both sandboxes on loopback; ``jwt_audience`` is a login URL the org accepts besides its own
+    (a proxy's, when the client logs in through one)."""
     keys = new_jwt_key_pair()
     spec = DatasetSpec(seed=options.seed, n_accounts=options.accounts, n_orders=options.orders)
     items = product_codes(spec)
@@ -64,9 +68,15 @@ async def sandboxes(options: DemoOptions) -> AsyncIterator[Sandboxes]:
         dataset=spec,
         shape=options.shape,
         jwt_public_key_pem=keys.public_pem,
+        jwt_audience=jwt_audience,
         page_latency_s=options.page_latency_s,
     )
-    ns_config = NetSuiteSandboxConfig(items=items, time_scale=options.time_scale, seed=options.seed)
+    ns_config = NetSuiteSandboxConfig(
+        items=items,
+        time_scale=options.time_scale,
+        seed=options.seed,
+        integration_limit=options.integration_limit,
+    )
     async with SalesforceSandbox(sf_config) as salesforce, NetSuiteSandbox(ns_config) as netsuite:
         yield Sandboxes(salesforce, netsuite, keys.private_pem)
 
