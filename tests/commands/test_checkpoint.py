@@ -286,22 +286,22 @@ async def test_abandon_closes_an_unfinished_run_and_the_next_run_is_a_new_one(
     assert after.run.run_id not in (done.run.run_id, stuck.run.run_id)
 
 
-async def test_resume_with_another_subsidiary_is_refused_until_accepted(
+async def test_resume_with_another_mapping_is_refused_until_accepted(
     boxes: Sandboxes, settings: Settings, tmp_path: Path
 ) -> None:
     stop = anyio.Event()
     stop.set()
     stopped = await run_pipeline(settings, stop=stop)
     config, env = write_config(settings, boxes, tmp_path)
-    config.write_text(config.read_text() + '[mapping]\nsubsidiary_id = "2"\n')
+    config.write_text(config.read_text() + '[mapping]\ntime_zone = "Asia/Tokyo"\n')
     command = bulk_o2c("--config", str(config), "resume", stopped.run.run_id)
 
     code, output = await run(command, env)
 
     assert code == 1, output
     assert (
-        f'run {stopped.run.run_id} was started with other settings: mapping.subsidiary_id ("1" -> "2").'
-        in error_line(output)
+        f"run {stopped.run.run_id} was started with other settings: "
+        f'mapping.time_zone ("{settings.mapping.time_zone}" -> "Asia/Tokyo").' in error_line(output)
     )
     assert "--accept-changed-settings" in output
     assert boxes.netsuite.stats.records_received == 0

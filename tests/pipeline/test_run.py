@@ -284,20 +284,23 @@ async def test_a_second_run_on_the_same_state_dir_is_refused_naming_the_first(
     assert {r.write_count for r in boxes.netsuite.records("customer")} == {1}  # nothing sent twice
 
 
-async def test_resuming_with_another_subsidiary_is_refused_unless_accepted(
+async def test_resuming_with_another_mapping_is_refused_unless_accepted(
     boxes: Sandboxes, settings: Settings
 ) -> None:
     stop = anyio.Event()
     stop.set()
     stopped = await run_pipeline(settings, stop=stop)
+    # Every order's date would move: the first part of the run was mapped in the other zone.
+    # (A subsidiary the sandbox lacks is refused earlier, by the run's NetSuite checks.)
     other = settings.model_copy(
-        update={"mapping": settings.mapping.model_copy(update={"subsidiary_id": "2"})}
+        update={"mapping": settings.mapping.model_copy(update={"time_zone": "Asia/Tokyo"})}
     )
+    named = rf'mapping\.time_zone \("{settings.mapping.time_zone}" -> "Asia/Tokyo"\)'
 
-    with pytest.raises(SettingsChangedError, match=r'mapping\.subsidiary_id \("1" -> "2"\)') as refused:
+    with pytest.raises(SettingsChangedError, match=named) as refused:
         await run_pipeline(other, run_id=stopped.run.run_id)
     assert "--accept-changed-settings" in str(refused.value)
-    with pytest.raises(SettingsChangedError, match=r"mapping\.subsidiary_id"):
+    with pytest.raises(SettingsChangedError, match=named):
         await run_pipeline(other)  # continuing the latest unfinished run is the same
     assert boxes.netsuite.stats.records_received == 0
 
@@ -305,14 +308,14 @@ async def test_resuming_with_another_subsidiary_is_refused_unless_accepted(
 
     assert resumed.completed
     assert resumed.run.run_id == stopped.run.run_id
-    assert orjson.loads(resumed.run.settings_json)["mapping"]["subsidiary_id"] == "2"
+    assert orjson.loads(resumed.run.settings_json)["mapping"]["time_zone"] == "Asia/Tokyo"
 
 
 async def test_a_changed_account_or_credentials_are_refused_and_tuning_is_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     secrets = {"consumer_key": "ck", "consumer_secret": "cs", "token_id": "tid", "token_secret": "ts"}
-    settings = Settings(netsuite=secrets, run={"state_dir": tmp_path})
+    settings = Settings(netsuite={**secrets, "concurrency": 5}, run={"state_dir": tmp_path})
     async with open_store(tmp_path / "checkpoint.sqlite") as store:
         run = await choose_run(store, settings, None)
         for netsuite, named in (
