@@ -52,8 +52,8 @@ class CustomFieldMapping(_Frozen):
 
     ``source`` is a column of the record's Salesforce object (Account for ``customer``, Order for
     ``salesOrder``, OrderItem for ``salesOrderItem``). An empty source value sends nothing.
-    ``values`` (``select`` only) translates the Salesforce value to the list value's internal id;
-    without it the Salesforce value must already be that internal id.
+    ``values`` (``select`` and ``multiselect`` only) translates a Salesforce picklist value to the
+    list value's internal id; without it the Salesforce value must already be that internal id.
     """
 
     source: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
@@ -67,8 +67,8 @@ class CustomFieldMapping(_Frozen):
         prefix = _SCRIPT_ID_PREFIX[self.record]
         if not self.script_id.startswith(prefix):
             raise ValueError(f"a {self.record} custom field's script id starts with {prefix!r}")
-        if self.values is not None and self.kind != "select":
-            raise ValueError("a values table only applies to a select field")
+        if self.values is not None and self.kind not in ("select", "multiselect"):
+            raise ValueError("a values table only applies to a select or multiselect field")
         return self
 
 

@@ -90,9 +90,14 @@ class NetSuiteSandboxConfig:
     timestamp_window_s: float = 300.0
     # External ids of the item catalogue that sales order lines may reference.
     items: frozenset[str] = frozenset()
+    # External ids of the catalogue's discount items (catalogue items too): NetSuite applies one to
+    # the line just before it.
+    discount_items: frozenset[str] = frozenset()
     # Internal ids the demo account has: its only subsidiary and its only custom entry form.
     subsidiary_ids: frozenset[str] = frozenset({"1"})
     custom_form_ids: frozenset[str] = frozenset({"1"})
+    # Multi-select custom fields the account has: script id -> internal ids of its list's values.
+    multi_select_fields: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
     # Seeds the random transient faults, so a failing benchmark run can be replayed.
     seed: int = 0
 

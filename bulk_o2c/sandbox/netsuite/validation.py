@@ -10,7 +10,13 @@ Rules this module owns (codes from Oracle's error-code table, reference netsuite
 - Sales order: the entity must be an existing customer and every line item a catalogue item
   (``INVALID_KEY_OR_REF`` "Invalid entity|item reference key X."); a quantity must be a number,
   not negative (``INVALID_FLD_VALUE``); a new order needs at least one line (``VALID_LINE_ITEM_REQD``).
+  A discount item applies to the line just before it, so a discount line must follow an item line
+  that is not a discount: first, or after another discount, it is ``USER_ERROR`` (the sandbox's
+  own wording, ``DISCOUNT_FIRST_MESSAGE``; NetSuite would apply it to the wrong lines).
 - Both: ``subsidiary`` and ``customForm`` must name internal ids the account has (``INVALID_KEY_OR_REF``).
+- A multi-select custom field the account has (on the record or on a line) must hold a list of
+  references to values of its list: another value is ``INVALID_KEY_OR_REF`` "Invalid custbody_x
+  reference key 9.", a value that is not a list of references ``INVALID_FLD_VALUE``.
 - Required fields are judged on the record as it would be after the write, so an update may omit
   what the stored record already has.
 """
@@ -28,6 +34,7 @@ from bulk_o2c.sandbox.netsuite.store import RecordStore
 COMPANY_NAME_MAX = 83
 ITEM_RECORD_TYPE = "item"
 NO_LINES_MESSAGE = "You must have at least one valid line item for this transaction."
+DISCOUNT_FIRST_MESSAGE = "The discount item on line {line} does not follow an item line it can apply to."
 
 
 def _invalid_value(value: str, field_name: str) -> StatusDetail:
@@ -70,6 +77,22 @@ def _check_known_ids(fields: Fields, config: NetSuiteSandboxConfig) -> StatusDet
     return None
 
 
+def _check_multi_selects(fields: Fields, config: NetSuiteSandboxConfig) -> StatusDetail | None:
+    for custom_field in _sublist(fields, "customFieldList"):
+        script_id = custom_field.get("scriptId")
+        if not isinstance(script_id, str) or script_id not in config.multi_select_fields:
+            continue
+        known = config.multi_select_fields[script_id]
+        values = custom_field.get("value")
+        if not isinstance(values, list) or not all(isinstance(value, dict) for value in values):
+            return _invalid_value("", script_id)
+        for value in values:
+            internal_id, external_id = _reference(value)
+            if internal_id not in known:
+                return _invalid_reference(script_id, _ref_key(internal_id, external_id))
+    return None
+
+
 def _text(fields: Fields, name: str) -> str:
     value = fields.get(name)
     return value if isinstance(value, str) else ""
@@ -99,7 +122,7 @@ def _check_customer(
             country = address["country"]
             if not isinstance(country, str) or country.strip() not in SOAP_COUNTRY_ENUM:
                 return _invalid_value(country if isinstance(country, str) else "", "country")
-    return _check_known_ids(fields, config)
+    return _check_known_ids(fields, config) or _check_multi_selects(fields, config)
 
 
 def _references_existing(store: RecordStore, record_type: str, value: FieldValue) -> bool:
@@ -109,7 +132,14 @@ def _references_existing(store: RecordStore, record_type: str, value: FieldValue
     return bool(external_id) and store.internal_id(record_type, external_id or "") is not None
 
 
-def _check_line(line: Fields, store: RecordStore) -> StatusDetail | None:
+def _is_discount(item: FieldValue, store: RecordStore, discounts: set[str]) -> bool:
+    internal_id, external_id = _reference(item)
+    if internal_id is not None:
+        external_id = store.external_id(ITEM_RECORD_TYPE, internal_id)
+    return external_id is not None and external_id.casefold() in discounts
+
+
+def _check_line(line: Fields, store: RecordStore, config: NetSuiteSandboxConfig) -> StatusDetail | None:
     if "item" not in line:
         return _missing("Item")
     if not _references_existing(store, ITEM_RECORD_TYPE, line["item"]):
@@ -122,7 +152,7 @@ def _check_line(line: Fields, store: RecordStore) -> StatusDetail | None:
             number = math.nan
         if not math.isfinite(number) or number < 0:
             return _invalid_value(quantity, "quantity")
-    return None
+    return _check_multi_selects(line, config)
 
 
 def _check_sales_order(
@@ -136,11 +166,17 @@ def _check_sales_order(
     lines = _sublist(fields, "itemList")
     if stored is None and not lines:
         return StatusDetail("VALID_LINE_ITEM_REQD", NO_LINES_MESSAGE)
-    for line in lines:
-        problem = _check_line(line, store)
+    discounts = {external_id.casefold() for external_id in config.discount_items}
+    after_item = False
+    for number, line in enumerate(lines, start=1):
+        problem = _check_line(line, store, config)
         if problem is not None:
             return problem
-    return _check_known_ids(fields, config)
+        discount = _is_discount(line["item"], store, discounts)
+        if discount and not after_item:
+            return StatusDetail("USER_ERROR", DISCOUNT_FIRST_MESSAGE.format(line=number))
+        after_item = not discount
+    return _check_known_ids(fields, config) or _check_multi_selects(fields, config)
 
 
 def validate(

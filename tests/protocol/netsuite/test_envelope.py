@@ -85,6 +85,7 @@ def full_customer(text: str = "Acme Corp") -> Customer:
             CustomField("custentity_score", "double", Decimal("12.5")),
             CustomField("custentity_since", "date", datetime(2025, 3, 1, 9, 30, tzinfo=UTC)),
             CustomField("custentity_tier", "select", "3"),
+            CustomField("custentity_regions", "multiselect", ("3", "1")),
         ),
     )
 
@@ -111,7 +112,10 @@ def full_sales_order(text: str = "Imported") -> SalesOrder:
                 rate=Decimal("19.99"),
                 price=RecordRef(internal_id="-1"),
                 description=text,
-                custom_fields=(CustomField("custcol_note", "string", text),),
+                custom_fields=(
+                    CustomField("custcol_note", "string", text),
+                    CustomField("custcol_regions", "multiselect", ("7",)),
+                ),
             )
             for i in range(3)
         ),
@@ -119,6 +123,7 @@ def full_sales_order(text: str = "Imported") -> SalesOrder:
             CustomField("custbody_sf_id", "string", "8015g00000XyZab"),
             CustomField("custbody_rush", "boolean", False),
             CustomField("custbody_channel", "select", "12"),
+            CustomField("custbody_tags", "multiselect", ("12", "4", "9")),
         ),
     )
 
@@ -453,10 +458,15 @@ def test_custom_field_shapes() -> None:
         ("platformCore:DoubleCustomFieldRef", "custentity_score", "12.5"),
         ("platformCore:DateCustomFieldRef", "custentity_since", "2025-03-01T09:30:00.000Z"),
         ("platformCore:SelectCustomFieldRef", "custentity_tier", ""),
+        ("platformCore:MultiSelectCustomFieldRef", "custentity_regions", ""),
     ]
     select_value = fields[5].find(f"{core}value")
     assert select_value is not None
     assert dict(select_value.items()) == {"internalId": "3"}
+    assert [dict(v.items()) for v in fields[6].findall(f"{core}value")] == [
+        {"internalId": "3"},
+        {"internalId": "1"},
+    ]
 
 
 @pytest.mark.parametrize(
@@ -470,6 +480,9 @@ def test_custom_field_shapes() -> None:
         CustomField("custentity_x", "double", "1.5"),
         CustomField("custentity_x", "date", "2025-03-01"),
         CustomField("custentity_x", "select", 3),
+        CustomField("custentity_x", "select", ("3",)),
+        CustomField("custentity_x", "multiselect", "3"),
+        CustomField("custentity_x", "multiselect", ()),
         CustomField("custentity_x", "percent", "5"),  # type: ignore[arg-type]
     ],
 )
