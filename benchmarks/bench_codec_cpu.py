@@ -263,7 +263,7 @@ class Zeep:
         items = [
             self.sales.SalesOrderItem(
                 item=self.ref(line.item),
-                quantity=float(line.quantity),
+                quantity=None if line.quantity is None else float(line.quantity),
                 description=line.description,
                 price=self.ref(line.price),
                 rate=format(line.rate, "f") if line.rate is not None else None,

@@ -144,9 +144,13 @@ def look_up(table: Mapping[str, str], value: str, field: str, code: MappingError
 # --- numbers and dates ------------------------------------------------------------------------
 
 
+def is_number(value: str) -> bool:
+    return _NUMBER.fullmatch(value.strip()) is not None
+
+
 def decimal(value: str, field: str) -> Decimal:
     text = value.strip()
-    if not _NUMBER.fullmatch(text):
+    if not is_number(text):
         raise Rejected(MappingErrorCode.INVALID_NUMBER, f"{field} {quoted(value)} is not a number")
     return Decimal(text)
 

@@ -10,13 +10,23 @@
     memo               Order.Description             as is
     subsidiary         settings.subsidiary_id        always sent
     currency           Order.CurrencyIsoCode         settings.currencies, when configured
-    itemList           OrderItem rows                in the order given, one line each:
+    itemList           OrderItem rows                by settings.line_sort_column, one line each:
       item             item_external_id_column       by external id, type settings.item_record_type
-      quantity         Quantity                      Decimal, not negative
-      price            settings.price_level_id       -1 (Custom) so that rate applies
-      rate             UnitPrice                     Decimal
+                                                     (discount_item_record_type for a discount)
+      quantity         Quantity                      Decimal, not negative; not sent for a discount
+      price            settings.price_level_id       -1 (Custom) so that rate applies; not sent for
+                                                     a discount
+      rate             UnitPrice                     Decimal, in the order's currency; a discount's
+                                                     is its amount, Quantity x UnitPrice
       customFieldList  settings.custom_fields        the ``salesOrderItem`` entries
     customFieldList    settings.custom_fields        the ``salesOrder`` entries
+
+Line order: NetSuite applies a discount item to the line just before it, so lines go in the order
+of ``line_sort_column`` (``OrderItemNumber``: the order the lines have in Salesforce), numerically
+when every value is a number, else as text; a line without a value there fails the order. A
+discount line (``discount_item_codes``, or ``item_type_column`` in ``discount_item_types``) that
+comes first, or right after another discount, has no line to apply to: the order fails with
+MAPPING_DISCOUNT_WITHOUT_ITEM instead of discounting the wrong line.
 
 Never sent: the order total (TotalAmount) and line amounts, which NetSuite computes from quantity
 and rate; sending them as well invites a mismatch. An order needs at least one line: the item list
@@ -34,6 +44,7 @@ from bulk_o2c.mapping.rules import (
     calendar_day,
     currency_ref,
     decimal,
+    is_number,
     look_up,
     optional,
     required,
@@ -47,34 +58,76 @@ ORDER_COLUMNS = ("Id", "AccountId", "EffectiveDate", "Status", "PoNumber", "Desc
 ORDER_ITEM_BASE_COLUMNS = ("Id", "OrderId", "Quantity", "UnitPrice")
 
 
-def _line(item: Row, settings: MappingSettings) -> SalesOrderLine:
+def _is_discount(item: Row, item_code: str, settings: MappingSettings) -> bool:
+    if item_code in settings.discount_item_codes:
+        return True
+    column = settings.item_type_column
+    return column is not None and item.get(column, "") in settings.discount_item_types
+
+
+def _line(item: Row, settings: MappingSettings) -> tuple[SalesOrderLine, bool]:
+    """The line, and whether it is a discount."""
     item_code = required(item, settings.item_external_id_column)
-    item_ref = RecordRef(external_id=item_code, type=settings.item_record_type)
     raw_quantity = required(item, "Quantity")
     quantity = decimal(raw_quantity, "Quantity")
     if quantity < 0:
         raise Rejected(MappingErrorCode.NEGATIVE_QUANTITY, f"Quantity {quoted(raw_quantity)} is negative")
+    rate = decimal(required(item, "UnitPrice"), "UnitPrice")
+    fields = custom_fields(settings.custom_fields_for("salesOrderItem"), item, settings.zone)
+    if _is_discount(item, item_code, settings):
+        # A discount item has neither a quantity nor price levels in NetSuite: its rate is the amount.
+        item_ref = RecordRef(external_id=item_code, type=settings.discount_item_record_type)
+        return SalesOrderLine(item=item_ref, rate=quantity * rate, custom_fields=fields), True
+    item_ref = RecordRef(external_id=item_code, type=settings.item_record_type)
     price = None if settings.price_level_id is None else RecordRef(internal_id=settings.price_level_id)
     return SalesOrderLine(
-        item=item_ref,
-        quantity=quantity,
-        rate=decimal(required(item, "UnitPrice"), "UnitPrice"),
-        price=price,
-        custom_fields=custom_fields(settings.custom_fields_for("salesOrderItem"), item, settings.zone),
-    )
+        item=item_ref, quantity=quantity, rate=rate, price=price, custom_fields=fields
+    ), False
+
+
+def _located(where: str, rejected: Rejected) -> Rejected:
+    return Rejected(rejected.failure.code, f"{where}: {rejected.failure.message}")
+
+
+def _item_name(item: Row) -> str:
+    return f"OrderItem {quoted(item.get('Id', ''))}"
+
+
+def _in_line_order(items: Sequence[Row], column: str | None) -> list[Row]:
+    """``items`` in the order of ``column`` (stable: equal values keep the order given)."""
+    if column is None:
+        return list(items)
+    values = []
+    for item in items:
+        try:
+            values.append(required(item, column).strip())
+        except Rejected as rejected:
+            raise _located(_item_name(item), rejected) from None
+    if all(is_number(value) for value in values):
+        numbers = [decimal(value, column) for value in values]
+        positions = sorted(range(len(items)), key=numbers.__getitem__)
+    else:
+        positions = sorted(range(len(items)), key=values.__getitem__)
+    return [items[position] for position in positions]
 
 
 def _lines(items: Sequence[Row], settings: MappingSettings) -> tuple[SalesOrderLine, ...]:
     if not items:
         raise Rejected(MappingErrorCode.MISSING_FIELD, "the order has no OrderItem lines")
     lines = []
-    for number, item in enumerate(items, start=1):
+    after_item = False
+    for number, item in enumerate(_in_line_order(items, settings.line_sort_column), start=1):
         try:
-            lines.append(_line(item, settings))
+            line, discount = _line(item, settings)
+            if discount and not after_item:
+                before = "it is the first line" if number == 1 else "the line before it is a discount too"
+                code = quoted(line.item.external_id or "")
+                problem = f"discount item {code} has no item line to apply to ({before})"
+                raise Rejected(MappingErrorCode.DISCOUNT_WITHOUT_ITEM, problem)
         except Rejected as rejected:
-            failure = rejected.failure
-            where = f"line {number} (OrderItem {quoted(item.get('Id', ''))})"
-            raise Rejected(failure.code, f"{where}: {failure.message}") from None
+            raise _located(f"line {number} ({_item_name(item)})", rejected) from None
+        lines.append(line)
+        after_item = not discount
     return tuple(lines)
 
 

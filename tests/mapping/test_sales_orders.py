@@ -224,12 +224,91 @@ def test_a_line_without_quantity_price_or_item_is_refused(
     assert column in message
 
 
-def test_line_order_is_preserved(order: dict[str, str], make_item: Item) -> None:
+def test_lines_go_in_salesforce_line_order_not_extraction_order(
+    order: dict[str, str], make_item: Item
+) -> None:
     codes = ["SKU-9", "SKU-1", "SKU-5", "SKU-3", "SKU-7", "SKU-2"]
     items = [make_item(n, code=code, quantity=str(n)) for n, code in enumerate(codes, start=1)]
-    lines = order_of(map_order(order, items, SETTINGS)).lines
+    shuffled = [items[i] for i in (3, 0, 5, 1, 4, 2)]
+    lines = order_of(map_order(order, shuffled, SETTINGS)).lines
     assert [line.item.external_id for line in lines] == codes
     assert [line.quantity for line in lines] == [Decimal(n) for n in range(1, 7)]
+
+
+def test_a_numeric_sort_column_sorts_as_numbers(order: dict[str, str], make_item: Item) -> None:
+    settings = MappingSettings(line_sort_column="SortOrder__c")
+    items = [
+        make_item(n, code=f"SKU-{n}") | {"SortOrder__c": key}
+        for n, key in ((1, "10.0"), (2, "9"), (3, "2.5"))
+    ]
+    lines = order_of(map_order(order, items, settings)).lines
+    assert [line.item.external_id for line in lines] == ["SKU-3", "SKU-2", "SKU-1"]
+
+
+def test_without_a_sort_column_lines_keep_the_order_given(order: dict[str, str], make_item: Item) -> None:
+    items = [make_item(n, code=f"SKU-{n}") for n in (3, 1, 2)]
+    lines = order_of(map_order(order, items, MappingSettings(line_sort_column=None))).lines
+    assert [line.item.external_id for line in lines] == ["SKU-3", "SKU-1", "SKU-2"]
+
+
+def test_a_line_without_its_sort_value_fails_the_order(order: dict[str, str], make_item: Item) -> None:
+    items = [make_item(1), make_item(2) | {"OrderItemNumber": ""}]
+    code, message = failure_of(map_order(order, items, SETTINGS))
+    assert code == MappingErrorCode.MISSING_FIELD
+    assert message == f"OrderItem {items[1]['Id']!r}: OrderItemNumber is empty"
+
+
+DISCOUNTS = MappingSettings(discount_item_codes=frozenset({"DISC-10"}))
+
+
+def test_a_discount_line_is_a_discount_item_after_its_parent_line(
+    order: dict[str, str], make_item: Item
+) -> None:
+    items = [
+        make_item(3, code="SKU-2", quantity="1", price="5.00"),
+        make_item(2, code="DISC-10", quantity="2", price="-7.50"),
+        make_item(1, code="SKU-1", quantity="4", price="20.00"),
+    ]
+    lines = order_of(map_order(order, items, DISCOUNTS)).lines
+    assert [line.item for line in lines] == [
+        RecordRef(external_id="SKU-1", type="inventoryItem"),
+        RecordRef(external_id="DISC-10", type="discountItem"),
+        RecordRef(external_id="SKU-2", type="inventoryItem"),
+    ]
+    discount = lines[1]
+    # No quantity or price level on a discount item: the rate is the line's whole amount.
+    assert (discount.quantity, discount.price, discount.rate) == (None, None, Decimal("-15.00"))
+
+
+def test_a_discount_line_can_be_known_by_its_item_type(order: dict[str, str], make_item: Item) -> None:
+    settings = MappingSettings(item_type_column="Product2.Family", discount_item_types=frozenset({"Promo"}))
+    items = [
+        make_item(1) | {"Product2.Family": "Hardware"},
+        make_item(2, code="P-5") | {"Product2.Family": "Promo"},
+    ]
+    lines = order_of(map_order(order, items, settings)).lines
+    assert [line.item.type for line in lines] == ["inventoryItem", "discountItem"]
+
+
+@pytest.mark.parametrize(
+    ("numbers_and_codes", "where", "why"),
+    [
+        (((1, "DISC-10"), (2, "SKU-1")), "line 1", "it is the first line"),
+        (((2, "DISC-10"), (1, "SKU-1"), (3, "DISC-10")), "line 3", "the line before it is a discount too"),
+    ],
+)
+def test_a_discount_line_without_an_item_line_before_it_fails_the_order(
+    order: dict[str, str],
+    make_item: Item,
+    numbers_and_codes: tuple[tuple[int, str], ...],
+    where: str,
+    why: str,
+) -> None:
+    items = [make_item(number, code=code) for number, code in numbers_and_codes]
+    code, message = failure_of(map_order(order, items, DISCOUNTS))
+    assert code == MappingErrorCode.DISCOUNT_WITHOUT_ITEM
+    assert message.startswith(f"{where} (OrderItem ")
+    assert message.endswith(f"discount item 'DISC-10' has no item line to apply to ({why})")
 
 
 def test_an_order_without_lines_is_refused(order: dict[str, str]) -> None:

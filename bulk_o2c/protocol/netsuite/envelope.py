@@ -264,7 +264,9 @@ class _Fragment:
         parts = self.parts
         parts.append("<tranSales:item>")
         self.ref("tranSales", "item", line.item, path)
-        parts.append(f"<tranSales:quantity>{_decimal(line.quantity, path + 'quantity')}</tranSales:quantity>")
+        if line.quantity is not None:
+            quantity = _decimal(line.quantity, path + "quantity")
+            parts.append(f"<tranSales:quantity>{quantity}</tranSales:quantity>")
         self.elements("tranSales", (("description", line.description),), path)
         self.ref("tranSales", "price", line.price, path)
         if line.rate is not None:

@@ -78,7 +78,7 @@ class Customer:
 @dataclass(frozen=True, slots=True)
 class SalesOrderLine:
     item: RecordRef
-    quantity: Decimal
+    quantity: Decimal | None = None  # None for a discount item, which has no quantity
     rate: Decimal | None = None
     price: RecordRef | None = None  # price level; internal id -1 is "Custom" (rate applies)
     description: str | None = None

@@ -390,6 +390,8 @@ class Dataset:
         return {
             "Id": make_id(ORDER_ITEM.key_prefix, slot + 1),
             "OrderId": make_id(ORDER.key_prefix, order + 1),
+            # An auto-number (OrderItem's Name field): unique in the org, in the order lines were added.
+            "OrderItemNumber": f"{slot + 1:010d}",
             "Product2Id": make_id(PRODUCT2.key_prefix, product + 1),
             "Quantity": f"{quantity}.0",
             "UnitPrice": _money(cents),

@@ -91,7 +91,7 @@ ORDER = SObject(
 ORDER_ITEM = SObject(
     name="OrderItem",
     key_prefix="802",
-    fields=("Id", "OrderId", "Product2Id", "Quantity", "UnitPrice", *_AUDIT),
+    fields=("Id", "OrderId", "OrderItemNumber", "Product2Id", "Quantity", "UnitPrice", *_AUDIT),
     relationships=MappingProxyType(
         {"Order": Relationship("Order", "OrderId"), "Product2": Relationship("Product2", "Product2Id")}
     ),
