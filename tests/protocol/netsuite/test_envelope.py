@@ -128,6 +128,22 @@ def full_sales_order(text: str = "Imported") -> SalesOrder:
     )
 
 
+def discounted_sales_order() -> SalesOrder:
+    return SalesOrder(
+        external_id="SO-0003",
+        entity=RecordRef(external_id="CUST-0001"),
+        lines=(
+            SalesOrderLine(
+                item=RecordRef(external_id="SKU-1", type="inventoryItem"),
+                quantity=Decimal("2"),
+                rate=Decimal("10.00"),
+                price=RecordRef(internal_id="-1"),
+            ),
+            SalesOrderLine(item=RecordRef(external_id="DISC-10", type="discountItem"), rate=Decimal("-5.00")),
+        ),
+    )
+
+
 def minimal_sales_order() -> SalesOrder:
     return SalesOrder(
         external_id="SO-0002",
@@ -155,6 +171,7 @@ SHAPES: dict[str, Callable[[], list[NetSuiteRecord]]] = {
     "customer-full": lambda: [full_customer(UNICODE)],
     "sales-order-minimal": lambda: [minimal_sales_order()],
     "sales-order-full": lambda: [full_sales_order(HOSTILE)],
+    "sales-order-discounted": lambda: [discounted_sales_order()],
     "mixed": lambda: [full_customer(), minimal_customer(), full_sales_order(), minimal_sales_order()],
 }
 
@@ -563,3 +580,22 @@ def test_get_server_time_is_schema_valid_and_signed_like_upsert_list(version: st
     assert root.find(f"{{{SOAP_ENV}}}Header/{{{ns.messages}}}tokenPassport") is not None
     (request,) = list(root.iterfind(f"{{{SOAP_ENV}}}Body/*"))
     assert (request.tag, len(request)) == (f"{{{ns.messages}}}getServerTime", 0)
+
+
+def test_a_discount_line_is_sent_after_its_item_line_without_quantity_or_price_level() -> None:
+    ns = namespaces("2025_2")
+    sales = f"{{{ns.sales}}}"
+    (record,) = records_of(parse(build([discounted_sales_order()])))
+    lines = record.findall(f"{sales}itemList/{sales}item")
+    shapes = [
+        (
+            dict(line.find(f"{sales}item").items()),  # type: ignore[union-attr]
+            [etree.QName(child).localname for child in line],
+            line.findtext(f"{sales}rate"),
+        )
+        for line in lines
+    ]
+    assert shapes == [
+        ({"externalId": "SKU-1", "type": "inventoryItem"}, ["item", "quantity", "price", "rate"], "10.00"),
+        ({"externalId": "DISC-10", "type": "discountItem"}, ["item", "rate"], "-5.00"),
+    ]
