@@ -64,7 +64,7 @@ async def sandboxes(options: DemoOptions) -> AsyncIterator[Sandboxes]:
 
 
 def demo_settings(base: Settings, boxes: Sandboxes, state_dir: Path) -> Settings:
-    """``base`` aimed at the sandboxes, with their demo credentials."""
+    """``base`` aimed at the sandboxes, with their demo credentials and currencies."""
     sf_config = boxes.salesforce.config
     credentials = boxes.netsuite.config.credentials
     salesforce = base.salesforce.model_copy(
@@ -87,7 +87,12 @@ def demo_settings(base: Settings, boxes: Sandboxes, state_dir: Path) -> Settings
         }
     )
     run = base.run.model_copy(update={"state_dir": state_dir})
-    return base.model_copy(update={"salesforce": salesforce, "netsuite": netsuite, "run": run})
+    # The sandbox org is multi-currency: its orders' currencies map to the sandbox account's.
+    currencies = base.mapping.currencies or dict(boxes.netsuite.config.currencies)
+    mapping = base.mapping.model_copy(update={"currencies": currencies})
+    return base.model_copy(
+        update={"salesforce": salesforce, "netsuite": netsuite, "run": run, "mapping": mapping}
+    )
 
 
 async def _check_against_ground_truth(boxes: Sandboxes, settings: Settings) -> Text:

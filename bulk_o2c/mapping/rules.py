@@ -20,6 +20,10 @@ Rules this module owns:
   UTC. The envelope sends the instant as UTC (``2025-03-01T08:00:00.000Z`` for Los Angeles).
   A Salesforce datetime is the same instant, expressed in the account's time zone. Text without a
   zone is refused rather than assumed to be UTC.
+- A transaction's amounts are sent in its own currency (the Order's ``CurrencyIsoCode``), never
+  converted: NetSuite owns the exchange rates. A single-currency org sends no currency at all; a
+  multi-currency org always sends it, so a code missing from ``mapping.currencies`` fails the
+  record (MAPPING_UNKNOWN_CURRENCY) rather than letting NetSuite read the amounts in another one.
 - Numbers are Salesforce's plain decimal notation, parsed as ``Decimal`` (never float, so 19.99 stays
   19.99); NaN, infinities, thousands separators and the like are MAPPING_INVALID_NUMBER.
 """
@@ -42,6 +46,7 @@ from bulk_o2c.protocol.netsuite.records import RecordRef
 Row = Mapping[str, str]
 
 ADDRESS_LINES: Final = 3
+CURRENCY_COLUMN: Final = "CurrencyIsoCode"  # Account and Order, in multi-currency orgs only
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ZWJ = "\u200d"
@@ -202,6 +207,25 @@ def salesforce_id(row: Row, column: str) -> str:
     if id18 is None:
         raise Rejected(MappingErrorCode.INVALID_ID, f"{column} {quoted(value)} is not a Salesforce record id")
     return id18
+
+
+def transaction_currency(row: Row, currencies: Mapping[str, str], multi_currency: bool) -> RecordRef | None:
+    """A transaction's currency: its row's ``CurrencyIsoCode`` in a multi-currency org, else none.
+
+    Its amounts are in that currency and are never converted, so in a multi-currency org the
+    currency must be sent: without it NetSuite would read them in the customer's currency.
+    """
+    if not multi_currency:
+        return None
+    code = required(row, CURRENCY_COLUMN)
+    internal_id = currencies.get(code)
+    if internal_id is None:
+        problem = (
+            f"CurrencyIsoCode {quoted(code)} is not in mapping.currencies; the amounts are in that "
+            "currency, so it cannot be sent without it: map it to the NetSuite currency's internal id"
+        )
+        raise Rejected(MappingErrorCode.UNKNOWN_CURRENCY, problem)
+    return RecordRef(internal_id=internal_id)
 
 
 def currency_ref(row: Row, currencies: Mapping[str, str]) -> RecordRef | None:

@@ -9,7 +9,8 @@
     otherRefNum        Order.PoNumber                as is
     memo               Order.Description             as is
     subsidiary         settings.subsidiary_id        always sent
-    currency           Order.CurrencyIsoCode         settings.currencies, when configured
+    currency           Order.CurrencyIsoCode         multi-currency orgs only, through
+                                                     settings.currencies (a code not in it: error)
     itemList           OrderItem rows                by settings.line_sort_column, one line each:
       item             item_external_id_column       by external id, type settings.item_record_type
                                                      (discount_item_record_type for a discount)
@@ -42,7 +43,6 @@ from bulk_o2c.mapping.result import MappedRecord, MappingErrorCode, Rejected, ma
 from bulk_o2c.mapping.rules import (
     Row,
     calendar_day,
-    currency_ref,
     decimal,
     is_number,
     look_up,
@@ -50,6 +50,7 @@ from bulk_o2c.mapping.rules import (
     required,
     salesforce_id,
     start_of_day,
+    transaction_currency,
 )
 from bulk_o2c.mapping.settings import MappingSettings
 from bulk_o2c.protocol.netsuite.records import RecordRef, SalesOrder, SalesOrderLine
@@ -131,7 +132,9 @@ def _lines(items: Sequence[Row], settings: MappingSettings) -> tuple[SalesOrderL
     return tuple(lines)
 
 
-def _sales_order(order: Row, items: Sequence[Row], settings: MappingSettings) -> SalesOrder:
+def _sales_order(
+    order: Row, items: Sequence[Row], settings: MappingSettings, multi_currency: bool
+) -> SalesOrder:
     customer_id = settings.customer_external_id_prefix + salesforce_id(order, "AccountId")
     effective_date = calendar_day(required(order, "EffectiveDate"), "EffectiveDate")
     status = required(order, "Status")
@@ -144,19 +147,23 @@ def _sales_order(order: Row, items: Sequence[Row], settings: MappingSettings) ->
         memo=optional(order, "Description"),
         custom_form=RecordRef(internal_id=settings.sales_order_form_id),
         subsidiary=RecordRef(internal_id=settings.subsidiary_id),
-        currency=currency_ref(order, settings.currencies),
+        currency=transaction_currency(order, settings.currencies, multi_currency),
         lines=_lines(items, settings),
         custom_fields=custom_fields(settings.custom_fields_for("salesOrder"), order, settings.zone),
     )
 
 
-def map_order(order: Row, items: Sequence[Row], settings: MappingSettings) -> MappedRecord:
-    """The SalesOrder for one Order row and its OrderItem rows (in Salesforce's order).
+def map_order(
+    order: Row, items: Sequence[Row], settings: MappingSettings, *, multi_currency: bool
+) -> MappedRecord:
+    """The SalesOrder for one Order row and its OrderItem rows (in any order).
 
+    ``multi_currency`` is the org's shape (does it have ``CurrencyIsoCode``?), from the run's
+    discovery of the org: it decides whether the order's currency is sent.
     ``items`` must be this order's rows: a row of another order is a caller bug and raises ValueError.
     """
     order_id = order.get("Id", "")
     stray = [item.get("Id", "") for item in items if item.get("OrderId") != order_id]
     if stray:
         raise ValueError(f"OrderItem rows {stray[:3]} do not belong to order {order_id!r}")
-    return mapped(order_id, lambda warnings: _sales_order(order, items, settings))
+    return mapped(order_id, lambda warnings: _sales_order(order, items, settings, multi_currency))

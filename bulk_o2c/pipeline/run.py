@@ -27,7 +27,8 @@ import anyio
 
 from bulk_o2c.config import Settings
 from bulk_o2c.errors import ConfigError
-from bulk_o2c.mapping import map_account, map_order
+from bulk_o2c.mapping import map_account, map_order, mapped_columns
+from bulk_o2c.mapping.rules import CURRENCY_COLUMN
 from bulk_o2c.pipeline.extract import extract_flow
 from bulk_o2c.pipeline.flows import ACCOUNT, ORDER, ORDER_ITEM, extract_specs
 from bulk_o2c.pipeline.load import FlowLoader, LoadSpec
@@ -167,7 +168,12 @@ class _Steps:
             LoadSpec(ACCOUNT, lambda row, _: map_account(row, mapping), run.customer_id_field),
             LoadSpec(
                 ORDER,
-                partial(map_order, settings=mapping),
+                # The org is multi-currency when the run selects the Order's currency.
+                partial(
+                    map_order,
+                    settings=mapping,
+                    multi_currency=CURRENCY_COLUMN in mapped_columns(mapping)[ORDER],
+                ),
                 run.sales_order_id_field,
                 parent_flow=ACCOUNT,
                 children_flow=ORDER_ITEM,

@@ -126,7 +126,7 @@ def test_fields_go_to_the_record_they_are_configured_for(
         CustomFieldMapping(source="Website", script_id="custentity_web", kind="string", record="customer"),
     )
     item = make_item(1)
-    result = map_order(order, [item], settings)
+    result = map_order(order, [item], settings, multi_currency=False)
     assert isinstance(result.record, SalesOrder)
     assert result.record.custom_fields == (CustomField("custbody_sf_number", "string", order["OrderNumber"]),)
     assert result.record.lines[0].custom_fields == (
@@ -194,7 +194,7 @@ def test_an_empty_multiselect_sends_no_field(account: dict[str, str], raw: str) 
 def test_a_multiselect_without_a_table_takes_internal_ids(order: dict[str, str], make_item: Item) -> None:
     mapping = regions(script_id="custcol_regions", record="salesOrderItem", values=None)
     item = make_item(1) | {"Regions__c": "7;5;7"}
-    result = map_order(order, [item], settings_with(mapping))
+    result = map_order(order, [item], settings_with(mapping), multi_currency=False)
     assert isinstance(result.record, SalesOrder), result.failure
     assert result.record.lines[0].custom_fields == (
         CustomField("custcol_regions", "multiselect", ("7", "5")),

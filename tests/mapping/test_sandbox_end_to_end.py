@@ -104,7 +104,9 @@ async def test_a_discount_lands_right_after_the_line_it_discounts(
         make_item(1, code="SKU-1"),
     ]
     async with netsuite() as (sandbox, writer):
-        results = await write(writer, [map_account(account, SETTINGS), map_order(order, lines, SETTINGS)])
+        results = await write(
+            writer, [map_account(account, SETTINGS), map_order(order, lines, SETTINGS, multi_currency=False)]
+        )
         assert [r.ok for r in results] == [True, True]
         [stored] = sandbox.records("salesOrder")
         item_list = stored.fields["itemList"]
@@ -120,10 +122,52 @@ async def test_the_sandbox_refuses_a_discount_first_if_a_mapping_ever_sent_one(
     account: dict[str, str], order: dict[str, str], make_item: Item
 ) -> None:
     lines = [make_item(1, code="SKU-1"), make_item(2, code="DISC-10", price="-3.00")]
-    sales_order = map_order(order, lines, SETTINGS).record
+    sales_order = map_order(order, lines, SETTINGS, multi_currency=False).record
     assert isinstance(sales_order, SalesOrder)
     reversed_lines = replace(sales_order, lines=sales_order.lines[::-1])
     async with netsuite() as (sandbox, writer):
         results = await write(writer, [map_account(account, SETTINGS), MappedRecord("x", reversed_lines)])
         assert [(r.ok, r.code) for r in results] == [(True, None), (False, "USER_ERROR")]
         assert sandbox.records("salesOrder") == []
+
+
+async def test_an_order_lands_in_its_own_currency_or_netsuite_says_the_customer_lacks_it(
+    account: dict[str, str], order: dict[str, str], make_item: Item
+) -> None:
+    settings = SETTINGS.model_copy(update={"currencies": {"USD": "1", "EUR": "4"}})
+    in_eur = order | {"Id": "801A0000006Vm9sIAC", "CurrencyIsoCode": "EUR"}
+    lines = [make_item(1, price="19.99")]
+    eur_lines = [item | {"OrderId": in_eur["Id"]} for item in lines]
+    async with netsuite() as (sandbox, writer):
+        results = await write(
+            writer,
+            [
+                map_account(account, settings),  # a USD customer
+                map_order(order, lines, settings, multi_currency=True),
+                map_order(in_eur, eur_lines, settings, multi_currency=True),
+            ],
+        )
+        assert [(r.ok, r.code, r.message) for r in results] == [
+            (True, None, None),
+            (True, None, None),
+            (False, "INVALID_KEY_OR_REF", "Invalid currency reference key 4 for entity 1."),
+        ]
+        [stored] = sandbox.records("salesOrder")
+        assert stored.fields["currency"] == {"internalId": "1"}
+        item_list = stored.fields["itemList"]
+        assert isinstance(item_list, list)
+        assert isinstance(item_list[0], dict)
+        assert item_list[0]["rate"] == "19.99"  # the Order's UnitPrice, never converted
+
+
+async def test_a_single_currency_org_sends_no_currency_and_netsuite_uses_the_customers(
+    account: dict[str, str], order: dict[str, str], make_item: Item
+) -> None:
+    async with netsuite() as (sandbox, writer):
+        mapped = [
+            map_account(account, SETTINGS),
+            map_order(order, [make_item(1)], SETTINGS, multi_currency=False),
+        ]
+        assert [r.ok for r in await write(writer, mapped)] == [True, True]
+        [stored] = sandbox.records("salesOrder")
+        assert "currency" not in stored.fields

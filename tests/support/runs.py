@@ -48,6 +48,9 @@ def write_config(settings: Settings, boxes: Sandboxes, folder: Path) -> tuple[Pa
     key_file.write_text(boxes.private_key_pem)
     key_file.chmod(0o600)
     sf, ns = settings.salesforce, settings.netsuite
+    currencies = ", ".join(
+        f'{code} = "{internal_id}"' for code, internal_id in settings.mapping.currencies.items()
+    )
     config = folder / "bulk-o2c.toml"
     config.write_text(
         "[salesforce]\n"
@@ -58,6 +61,8 @@ def write_config(settings: Settings, boxes: Sandboxes, folder: Path) -> tuple[Pa
         f'account_id = "{ns.account_id}"\nsoap_url = "{ns.soap_url}"\n'
         "[run]\n"
         f'state_dir = "{settings.run.state_dir}"\n'
+        "[mapping]\n"
+        f"currencies = {{ {currencies} }}\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("BULK_O2C_")}
     for name in ("consumer_key", "consumer_secret", "token_id", "token_secret"):

@@ -52,6 +52,12 @@ class SandboxCredentials:
 # resemble a real account and to keep Oracle's advice meaningful (~50 entities or ~20 transactions
 # per request cost about the same): 100 customers take 2.25 s, 100 orders of 3 lines 6.75 s.
 _DEFAULT_RECORD_SECONDS: Mapping[str, float] = MappingProxyType({"customer": 0.02, "salesOrder": 0.05})
+# The demo account's currencies, numbered as a US account numbers its first ones; USD is the base
+# currency of its only subsidiary.
+DEMO_CURRENCIES: Mapping[str, str] = MappingProxyType(
+    {"USD": "1", "GBP": "2", "CAD": "3", "EUR": "4", "JPY": "5", "AUD": "6"}
+)
+BASE_CURRENCY_ID = "1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +102,8 @@ class NetSuiteSandboxConfig:
     # Internal ids the demo account has: its only subsidiary and its only custom entry form.
     subsidiary_ids: frozenset[str] = frozenset({"1"})
     custom_form_ids: frozenset[str] = frozenset({"1"})
+    # ISO code -> internal id of every currency the account has (Multiple Currencies enabled).
+    currencies: Mapping[str, str] = field(default_factory=lambda: DEMO_CURRENCIES)
     # Multi-select custom fields the account has: script id -> internal ids of its list's values.
     multi_select_fields: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
     # Seeds the random transient faults, so a failing benchmark run can be replayed.

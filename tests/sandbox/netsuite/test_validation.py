@@ -256,3 +256,37 @@ async def test_a_discount_line_must_follow_an_item_line(make_config: Any, wire: 
         )
         [row] = (await client.upsert(by_internal_id)).outcomes()
         assert row["code"] == "USER_ERROR"
+
+
+async def test_an_order_currency_must_be_one_its_customer_trades_in(
+    client: Any, sandbox: NetSuiteSandbox, wire: SimpleNamespace
+) -> None:
+    currency = '<listRel:currency internalId="{}"/>'.format
+    await client.upsert(
+        wire.customer("CUST-EUR", extra=currency("4")),  # EUR primary
+        wire.customer("CUST-BASE"),  # no currency: the subsidiary's base currency (USD, 1)
+        wire.customer(
+            "CUST-MULTI",
+            extra=currency("1") + '<listRel:currencyList replaceAll="true"><listRel:currency>'
+            '<listRel:currency internalId="5"/></listRel:currency></listRel:currencyList>',
+        ),
+    )
+    order_currency = '<tranSales:currency internalId="{}"/>'.format
+    cases = {
+        ("CUST-EUR", "4"): None,
+        ("CUST-EUR", "1"): "Invalid currency reference key 1 for entity 1.",
+        ("CUST-BASE", "1"): None,
+        ("CUST-BASE", "4"): "Invalid currency reference key 4 for entity 2.",
+        ("CUST-MULTI", "5"): None,
+        ("CUST-MULTI", "2"): "Invalid currency reference key 2 for entity 3.",
+        ("CUST-EUR", "77"): "Invalid currency reference key 77.",  # not a currency of the account
+    }
+    records = [
+        wire.sales_order(f"SO-{n}", customer, extra=order_currency(currency_id))
+        for n, (customer, currency_id) in enumerate(cases)
+    ]
+    rows = (await client.upsert(*records)).outcomes()
+    assert [row["message"] for row in rows] == list(cases.values())
+    assert {row["code"] for row in rows if row["message"]} == {"INVALID_KEY_OR_REF"}
+    refused = (await client.upsert(wire.customer("CUST-X", extra=currency("99")))).outcomes()
+    assert refused[0]["message"] == "Invalid currency reference key 99."
