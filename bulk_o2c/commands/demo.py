@@ -21,14 +21,15 @@ from rich.text import Text
 from bulk_o2c.commands.ground_truth import expected_outcome
 from bulk_o2c.commands.invocation import command_line, use_config
 from bulk_o2c.commands.run import StoppedAtOnce, print_outcome, print_stopped_at_once, run_with_progress
-from bulk_o2c.commands.sandboxes import new_jwt_key_pair, product_codes
+from bulk_o2c.commands.sandboxes import discount_codes, new_jwt_key_pair, product_codes
 from bulk_o2c.config import Settings
+from bulk_o2c.mapping import CustomFieldMapping, MappingSettings
 from bulk_o2c.pipeline.report import write_report
 from bulk_o2c.pipeline.run import checkpoint_path
 from bulk_o2c.sandbox.netsuite.config import NetSuiteSandboxConfig
 from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox
 from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
-from bulk_o2c.sandbox.salesforce.dataset import DatasetSpec
+from bulk_o2c.sandbox.salesforce.dataset import REGIONS, DatasetSpec
 from bulk_o2c.sandbox.salesforce.server import SalesforceSandbox
 from bulk_o2c.store.store import open_store
 
@@ -41,6 +42,7 @@ class DemoOptions:
     page_latency_s: float = 0.2
     seed: int = 1
     state_dir: Path = Path(".bulk-o2c/demo")
+    discount_share: float = 0.1  # odd order lines that are a discount of the line before
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,21 +52,41 @@ class Sandboxes:
     private_key_pem: str
 
 
+# The sandbox org's Regions__c multi-select picklist and the demo account's list for it.
+DEMO_REGIONS = CustomFieldMapping(
+    source="Regions__c",
+    script_id="custentity_sf_regions",
+    kind="multiselect",
+    record="customer",
+    values={region: str(n) for n, region in enumerate(REGIONS, start=1)},
+)
+
+
 @asynccontextmanager
 async def sandboxes(options: DemoOptions) -> AsyncIterator[Sandboxes]:
     keys = new_jwt_key_pair()
-    spec = DatasetSpec(seed=options.seed, n_accounts=options.accounts, n_orders=options.orders)
-    items = product_codes(spec)
+    spec = DatasetSpec(
+        seed=options.seed,
+        n_accounts=options.accounts,
+        n_orders=options.orders,
+        discount_share=options.discount_share,
+    )
     sf_config = SalesforceSandboxConfig(
         dataset=spec, jwt_public_key_pem=keys.public_pem, page_latency_s=options.page_latency_s
     )
-    ns_config = NetSuiteSandboxConfig(items=items, time_scale=options.time_scale, seed=options.seed)
+    ns_config = NetSuiteSandboxConfig(
+        items=product_codes(spec),
+        discount_items=discount_codes(spec),
+        multi_select_fields={DEMO_REGIONS.script_id: frozenset((DEMO_REGIONS.values or {}).values())},
+        time_scale=options.time_scale,
+        seed=options.seed,
+    )
     async with SalesforceSandbox(sf_config) as salesforce, NetSuiteSandbox(ns_config) as netsuite:
         yield Sandboxes(salesforce, netsuite, keys.private_pem)
 
 
 def demo_settings(base: Settings, boxes: Sandboxes, state_dir: Path) -> Settings:
-    """``base`` aimed at the sandboxes, with their demo credentials and currencies."""
+    """``base`` aimed at the sandboxes, with their demo credentials and the org's mapping tables."""
     sf_config = boxes.salesforce.config
     credentials = boxes.netsuite.config.credentials
     salesforce = base.salesforce.model_copy(
@@ -87,12 +109,28 @@ def demo_settings(base: Settings, boxes: Sandboxes, state_dir: Path) -> Settings
         }
     )
     run = base.run.model_copy(update={"state_dir": state_dir})
-    # The sandbox org is multi-currency: its orders' currencies map to the sandbox account's.
-    currencies = base.mapping.currencies or dict(boxes.netsuite.config.currencies)
-    mapping = base.mapping.model_copy(update={"currencies": currencies})
     return base.model_copy(
-        update={"salesforce": salesforce, "netsuite": netsuite, "run": run, "mapping": mapping}
+        update={
+            "salesforce": salesforce,
+            "netsuite": netsuite,
+            "run": run,
+            "mapping": _demo_mapping(base.mapping, boxes),
+        }
     )
+
+
+def _demo_mapping(mapping: MappingSettings, boxes: Sandboxes) -> MappingSettings:
+    """The sandbox org's currencies (it is multi-currency), discount item and Regions__c picklist,
+    where the settings name none of their own."""
+    ns_config = boxes.netsuite.config
+    update: dict[str, object] = {}
+    if not mapping.currencies:
+        update["currencies"] = dict(ns_config.currencies)
+    if not mapping.discount_item_codes:
+        update["discount_item_codes"] = ns_config.discount_items
+    if not mapping.custom_fields:
+        update["custom_fields"] = (DEMO_REGIONS,)
+    return mapping.model_copy(update=update)
 
 
 async def _check_against_ground_truth(boxes: Sandboxes, settings: Settings) -> Text:

@@ -35,7 +35,7 @@ from bulk_o2c.sandbox.netsuite.config import LatencyModel, NetSuiteSandboxConfig
 from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox
 from bulk_o2c.sandbox.netsuite.server import serve as serve_netsuite
 from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
-from bulk_o2c.sandbox.salesforce.dataset import Dataset, DatasetSpec
+from bulk_o2c.sandbox.salesforce.dataset import DISCOUNT_PRODUCT_CODE, Dataset, DatasetSpec
 from bulk_o2c.sandbox.salesforce.server import SalesforceSandbox
 from bulk_o2c.sandbox.salesforce.server import serve as serve_salesforce
 
@@ -159,6 +159,11 @@ def product_codes(spec: DatasetSpec) -> frozenset[str]:
     their products' codes (an order line names its item by external id)."""
     products = Dataset(spec)
     return frozenset(str(products.product(i)["ProductCode"]) for i in range(spec.n_products))
+
+
+def discount_codes(spec: DatasetSpec) -> frozenset[str]:
+    """The discount items of a Salesforce sandbox's data set (none unless it has discounts)."""
+    return frozenset({DISCOUNT_PRODUCT_CODE}) if spec.discount_share else frozenset()
 
 
 def netsuite_sandbox_settings(

@@ -7,6 +7,7 @@ the very same NetSuite account and check that every record landed exactly once.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -38,6 +39,19 @@ def settings(boxes: Sandboxes, tmp_path: Path) -> Settings:
     return demo_settings(base, boxes, tmp_path / "state")
 
 
+def _toml(value: object) -> str:
+    """A JSON-like value (from ``model_dump(mode="json")``) as a TOML value, tables inline."""
+    if isinstance(value, dict):
+        return (
+            "{ "
+            + ", ".join(f"{key} = {_toml(item)}" for key, item in value.items() if item is not None)
+            + " }"
+        )
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    return json.dumps(value)
+
+
 def write_config(settings: Settings, boxes: Sandboxes, folder: Path) -> tuple[Path, dict[str, str]]:
     """A TOML file and the environment a ``bulk-o2c`` process needs to run ``settings``.
 
@@ -48,9 +62,7 @@ def write_config(settings: Settings, boxes: Sandboxes, folder: Path) -> tuple[Pa
     key_file.write_text(boxes.private_key_pem)
     key_file.chmod(0o600)
     sf, ns = settings.salesforce, settings.netsuite
-    currencies = ", ".join(
-        f'{code} = "{internal_id}"' for code, internal_id in settings.mapping.currencies.items()
-    )
+    mapping = settings.mapping.model_dump(mode="json", exclude_defaults=True)
     config = folder / "bulk-o2c.toml"
     config.write_text(
         "[salesforce]\n"
@@ -61,8 +73,7 @@ def write_config(settings: Settings, boxes: Sandboxes, folder: Path) -> tuple[Pa
         f'account_id = "{ns.account_id}"\nsoap_url = "{ns.soap_url}"\n'
         "[run]\n"
         f'state_dir = "{settings.run.state_dir}"\n'
-        "[mapping]\n"
-        f"currencies = {{ {currencies} }}\n"
+        "[mapping]\n" + "".join(f"{name} = {_toml(value)}\n" for name, value in mapping.items())
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("BULK_O2C_")}
     for name in ("consumer_key", "consumer_secret", "token_id", "token_secret"):

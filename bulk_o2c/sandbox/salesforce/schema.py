@@ -54,6 +54,7 @@ ACCOUNT = SObject(
         "Phone",
         "Website",
         "CurrencyIsoCode",
+        "Regions__c",
         "NetSuite_Customer_ID__c",
         "NetSuite_Sync_Status__c",
         *_AUDIT,
