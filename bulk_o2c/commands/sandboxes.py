@@ -94,6 +94,8 @@ def run_netsuite_sandbox(
 
     def ready(sandbox: NetSuiteSandbox) -> None:
         secrets = "".join(f'  {name} = {{ file = "{path}" }}\n' for name, path in files.items())
+        # Its currencies, for the orders of a multi-currency org (the sandbox org is one).
+        currencies = ", ".join(f'{code} = "{internal_id}"' for code, internal_id in config.currencies.items())
         console.print(
             f"NetSuite sandbox for account {config.account_id} at {sandbox.base_url} "
             f"(pool {concurrency_limit}, {max_records} records per request, time scale {time_scale})\n"
@@ -102,6 +104,7 @@ def run_netsuite_sandbox(
             "when the sandbox stops):\n"
             f'  [netsuite]\n  account_id = "{config.account_id}"\n  soap_url = "{sandbox.soap_url()}"\n'
             f"{secrets}"
+            f"  [mapping]\n  currencies = {{ {currencies} }}\n"
             "Ctrl-C stops it.",
             highlight=False,
             markup=False,  # "[netsuite]" is TOML here, not a style

@@ -27,7 +27,7 @@ import anyio
 
 from bulk_o2c.config import Settings
 from bulk_o2c.errors import ConfigError
-from bulk_o2c.mapping import map_account, map_order, mapped_columns
+from bulk_o2c.mapping import map_account, map_order
 from bulk_o2c.mapping.rules import CURRENCY_COLUMN
 from bulk_o2c.pipeline.extract import extract_flow
 from bulk_o2c.pipeline.flows import ACCOUNT, ORDER, ORDER_ITEM, extract_specs
@@ -162,18 +162,19 @@ class _Steps:
                 return
             await extract_flow(self.store, self.http, self.settings, self.run, spec, self._started(spec.flow))
 
+    def _multi_currency(self) -> bool:
+        """The org's shape: it is multi-currency when the run selects the Order's currency."""
+        return any(
+            spec.flow == ORDER and CURRENCY_COLUMN in spec.columns for spec in extract_specs(self.settings)
+        )
+
     async def load(self) -> None:
         mapping, run = self.settings.mapping, self.settings.run
         specs = (
             LoadSpec(ACCOUNT, lambda row, _: map_account(row, mapping), run.customer_id_field),
             LoadSpec(
                 ORDER,
-                # The org is multi-currency when the run selects the Order's currency.
-                partial(
-                    map_order,
-                    settings=mapping,
-                    multi_currency=CURRENCY_COLUMN in mapped_columns(mapping)[ORDER],
-                ),
+                partial(map_order, settings=mapping, multi_currency=self._multi_currency()),
                 run.sales_order_id_field,
                 parent_flow=ACCOUNT,
                 children_flow=ORDER_ITEM,

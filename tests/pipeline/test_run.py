@@ -61,6 +61,12 @@ async def test_a_run_loads_every_good_record_once_and_files_every_bad_one(
         entity = order.fields["entity"]
         assert _text_at(entity, "type") == "customer"
         assert _text_at(entity, "externalId") in want.customers
+        # A multi-currency org: the order's own currency, and its rates in it.
+        order_slot = boxes.salesforce.dataset.slot_of("Order", order.external_id.removeprefix("SF_ORD_"))
+        assert order_slot is not None
+        currency_code = boxes.salesforce.dataset.order(order_slot)["CurrencyIsoCode"]
+        assert currency_code is not None
+        assert order.fields["currency"] == {"internalId": settings.mapping.currencies[currency_code]}
         lines = order.fields["itemList"]
         assert isinstance(lines, list)
         items = [(_text_at(line, "item", "externalId"), _text_at(line, "item", "type")) for line in lines]
