@@ -38,6 +38,11 @@ sandbox_app = App(no_args_is_help=True, help="Run an emulator on 127.0.0.1 until
 app.add_typer(sandbox_app, name="sandbox")
 dlq_app = App(no_args_is_help=True, help="Inspect, retry and export the dead-letter queue.")
 app.add_typer(dlq_app, name="dlq")
+warnings_app = App(
+    no_args_is_help=True,
+    help="Show and export the warnings of loaded records (names cut, characters removed).",
+)
+app.add_typer(warnings_app, name="warnings")
 
 console = new_console()
 
@@ -277,11 +282,39 @@ def dlq_export(
     run_id: Annotated[str | None, typer.Option("--run", help="only this run")] = None,
 ) -> None:
     """Export the DLQ with the Salesforce rows, for a spreadsheet or a program."""
-    from bulk_o2c.commands.checkpoint import export_dlq
+    _export("dlq", out, fmt, run_id)
+
+
+def _export(kind: Literal["dlq", "warnings"], out: Path, fmt: ExportFormat, run_id: str | None) -> None:
+    from bulk_o2c.commands.checkpoint import export_entries
+
+    def work() -> int:
+        return anyio.run(export_entries, checkpoint_settings(), console, kind, out, fmt.literal, run_id)
+
+    raise typer.Exit(_guarded(work))
+
+
+@warnings_app.command("list")
+def warnings_list(
+    run_id: Annotated[str | None, typer.Option("--run", help="only this run")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="rows to show")] = 50,
+) -> None:
+    """Show each warning with its record, and the counts per flow and kind."""
+    from bulk_o2c.commands.checkpoint import list_warnings
 
     raise typer.Exit(
-        _guarded(lambda: anyio.run(export_dlq, checkpoint_settings(), console, out, fmt.literal, run_id))
+        _guarded(lambda: anyio.run(list_warnings, checkpoint_settings(), console, run_id, limit))
     )
+
+
+@warnings_app.command("export")
+def warnings_export(
+    out: Annotated[Path, typer.Option(help="file to write ('-' for stdout)")] = Path("-"),
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or jsonl")] = ExportFormat.CSV,
+    run_id: Annotated[str | None, typer.Option("--run", help="only this run")] = None,
+) -> None:
+    """Export every warning with its record and Salesforce row, for a spreadsheet or a program."""
+    _export("warnings", out, fmt, run_id)
 
 
 @app.command()

@@ -175,6 +175,7 @@ def test_summary_keeps_large_figures_whole() -> None:
             "parked": 99_999,
             "written_back": 89 * BIG,
             "records_per_s": BIG,
+            "warnings": {"TEXT_CUT": 765_432},
         }
         for name in ("Account", "Order")
     ]
@@ -194,7 +195,13 @@ def test_summary_keeps_large_figures_whole() -> None:
     }
     text = render(summary_table(document))
     assert_readable(
-        text, f"{90 * BIG:,}", f"{89 * BIG:,}", f"{BIG:,}", "654,321", "{'WS_REQUEST_BLOCKED': 7}"
+        text,
+        f"{90 * BIG:,}",
+        f"{89 * BIG:,}",
+        f"{BIG:,}",
+        "654,321",
+        "{'WS_REQUEST_BLOCKED': 7}",
+        "Order TEXT_CUT 765,432",
     )
 
 
@@ -250,13 +257,20 @@ def test_status_keeps_large_figures_and_bracketed_text_whole(
             records={"Account": {"loaded": 89 * BIG, "failed [netsuite]": 123_456}},
             chunks={"done": BIG},
             dlq_open=123_456,
+            warnings={"Account": {"TEXT_CUT": 765_432}},
         )
 
     monkeypatch.setattr(CheckpointStore, "summary", large)
     result = CliRunner().invoke(cli.app, ["--config", str(config), "status"])
     assert result.exit_code == 0, result.output
     assert_readable(
-        result.output, f"{90 * BIG:,}", f"{89 * BIG:,}", "750R0000000XYZ1IAA", "9,999", "failed [netsuite]"
+        result.output,
+        f"{90 * BIG:,}",
+        f"{89 * BIG:,}",
+        "750R0000000XYZ1IAA",
+        "9,999",
+        "failed [netsuite]",
+        "warnings: Account TEXT_CUT 765,432",
     )
 
 

@@ -1,11 +1,13 @@
-"""``status`` and ``dlq``: reading and adjusting the checkpoint without talking to either system."""
+"""``status``, ``dlq`` and ``warnings``: reading and adjusting the checkpoint without talking to
+either system."""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TextIO
 
 from rich.console import Console
 
@@ -15,9 +17,10 @@ from bulk_o2c.config import Settings
 from bulk_o2c.console import styled
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.pipeline.flows import SENT_WITH
+from bulk_o2c.pipeline.report import warning_counts
 from bulk_o2c.pipeline.run import checkpoint_path
 from bulk_o2c.private_files import open_private, refusals
-from bulk_o2c.store.export import export
+from bulk_o2c.store.export import export, export_warnings
 from bulk_o2c.store.store import CheckpointStore, open_store
 from bulk_o2c.tables import FiguresTable, figure, identifier, label
 
@@ -83,6 +86,7 @@ async def show_status(settings: Settings, console: Console, run_id: str | None) 
         + f"; DLQ open: {summary.dlq_open:,}",
         highlight=False,
     )
+    console.print(f"warnings: {warning_counts(summary.warnings)}", highlight=False, markup=False)
     if run.status == "running":
         console.print(f"continue it with: {command_line('resume', run.run_id)}", highlight=False)
     return EXIT_OK
@@ -92,29 +96,42 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {count:,}" for name, count in counts.items()) or "-"
 
 
-async def list_dlq(settings: Settings, console: Console, run_id: str | None, limit: int) -> int:
+# A listing read from the checkpoint: one line per entry, how many there are in all, their counts.
+Listing = tuple[list[str], int, str]
+
+
+async def _list(
+    settings: Settings,
+    console: Console,
+    run_id: str | None,
+    read: Callable[[CheckpointStore, str | None], Awaitable[Listing]],
+    nothing: str,
+    export: str,
+) -> int:
     async with open_store(_existing_checkpoint(settings)) as store:
-        run_id = await _known(store, run_id)
-        entries = await store.dlq.entries(run_id, limit=limit)
-        codes = await store.dlq.codes(run_id)
-    if not entries:
-        console.print("no open DLQ entry" + (f" in run {run_id}" if run_id else ""), highlight=False)
+        lines, total, counts = await read(store, await _known(store, run_id))
+    if not lines:
+        console.print(nothing + (f" in run {run_id}" if run_id else ""), highlight=False)
         return EXIT_OK
     # One line per entry: reads well in a narrow terminal, greps well in a log.
-    for entry in entries:
-        console.print(
-            f"#{entry.dlq_id} {entry.run_id} {entry.flow} {entry.sf_id} [{entry.stage}] "
-            f"{entry.code}: {entry.message}",
-            highlight=False,
-            markup=False,
-        )
-    total = sum(codes.values())
-    if total > len(entries):
-        console.print(
-            f"showing {len(entries):,} of {total:,}; --limit for more, `dlq export` writes them all"
-        )
-    console.print(f"by code: {_counts(codes)}", highlight=False, markup=False)
+    for line in lines:
+        console.print(line, highlight=False, markup=False)
+    if total > len(lines):
+        console.print(f"showing {len(lines):,} of {total:,}; --limit for more, `{export}` writes them all")
+    console.print(counts, highlight=False, markup=False)
     return EXIT_OK
+
+
+async def list_dlq(settings: Settings, console: Console, run_id: str | None, limit: int) -> int:
+    async def read(store: CheckpointStore, run: str | None) -> Listing:
+        entries = await store.dlq.entries(run, limit=limit)
+        codes = await store.dlq.codes(run)
+        lines = [
+            f"#{e.dlq_id} {e.run_id} {e.flow} {e.sf_id} [{e.stage}] {e.code}: {e.message}" for e in entries
+        ]
+        return lines, sum(codes.values()), f"by code: {_counts(codes)}"
+
+    return await _list(settings, console, run_id, read, "no open DLQ entry", "dlq export")
 
 
 async def retry_dlq(
@@ -137,20 +154,52 @@ async def retry_dlq(
     return EXIT_OK
 
 
-async def export_dlq(
-    settings: Settings, console: Console, out: Path, fmt: Literal["csv", "jsonl"], run_id: str | None
+async def list_warnings(settings: Settings, console: Console, run_id: str | None, limit: int) -> int:
+    async def read(store: CheckpointStore, run: str | None) -> Listing:
+        entries = await store.warnings.entries(run, limit=limit)
+        counts = await store.warnings.counts(run)
+        lines = [
+            f"{w.run_id} {w.flow} {w.sf_id} {w.external_id} -> {w.internal_id or '-'} [{w.kind}] {w.message}"
+            for w in entries
+        ]
+        total = sum(sum(kinds.values()) for kinds in counts.values())
+        return lines, total, f"by flow and kind: {warning_counts(counts)}"
+
+    return await _list(settings, console, run_id, read, "no warning", "warnings export")
+
+
+Exporter = Callable[[CheckpointStore, TextIO, Literal["csv", "jsonl"], str | None], Awaitable[int]]
+ExportKind = Literal["dlq", "warnings"]
+# What each export is called in messages, and how it reads the checkpoint.
+_EXPORTS: dict[ExportKind, tuple[str, Exporter]] = {
+    "dlq": ("DLQ", lambda store, out, fmt, run: export(store.dlq, out, fmt, run_id=run)),
+    "warnings": (
+        "warnings",
+        lambda store, out, fmt, run: export_warnings(store.warnings, out, fmt, run_id=run),
+    ),
+}
+
+
+async def export_entries(
+    settings: Settings,
+    console: Console,
+    kind: ExportKind,
+    out: Path,
+    fmt: Literal["csv", "jsonl"],
+    run_id: str | None,
 ) -> int:
+    name, write = _EXPORTS[kind]
     async with open_store(_existing_checkpoint(settings)) as store:
         run_id = await _known(store, run_id)
         if str(out) == "-":
-            written = await export(store.dlq, sys.stdout, fmt, run_id=run_id)
+            written = await write(store, sys.stdout, fmt, run_id)
         else:
-            what = f"the DLQ export {out}"
+            what = f"the {name} export {out}"
             with (
                 refusals(what),
                 os.fdopen(open_private(out, what), "w", encoding="utf-8", newline="") as handle,
             ):
-                written = await export(store.dlq, handle, fmt, run_id=run_id)
+                written = await write(store, handle, fmt, run_id)
     if str(out) != "-":
         console.print(f"{written} entries written to {out}")
     return EXIT_OK

@@ -2,8 +2,10 @@
 
 The demo owns a fresh state directory (wiped at each start: it holds demo data only), generates a
 throw-away RSA key for the JWT-bearer flow, and points the client at the sandboxes with their demo
-credentials. At the end it compares the DLQ with the sandbox's ground truth of deliberately bad
-records, so what the run claims can be checked at a glance.
+credentials. At the end it compares NetSuite and the DLQ with the sandbox's ground truth of
+deliberately bad records, so what the run claims can be checked at a glance. The demo exits 0 when
+the check passes (its bad records in the DLQ are the point, not a partial success) and 1 naming
+each difference when it fails; a run stopped before the end exits as ``run`` does.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.text import Text
 
-from bulk_o2c.commands.ground_truth import expected_outcome
+from bulk_o2c.commands.exit_codes import EXIT_FAILURE, EXIT_OK
+from bulk_o2c.commands.ground_truth import differences, expected_outcome
 from bulk_o2c.commands.invocation import command_line, use_config
 from bulk_o2c.commands.run import StoppedAtOnce, print_outcome, print_stopped_at_once, run_with_progress
 from bulk_o2c.commands.sandboxes import discount_codes, new_jwt_key_pair, product_codes
@@ -133,28 +136,32 @@ def _demo_mapping(mapping: MappingSettings, boxes: Sandboxes) -> MappingSettings
     return mapping.model_copy(update=update)
 
 
-async def _check_against_ground_truth(boxes: Sandboxes, settings: Settings) -> Text:
-    """One line: does NetSuite hold each good record once, and the DLQ exactly the bad ones?"""
+async def _check_against_ground_truth(boxes: Sandboxes, settings: Settings) -> list[str]:
+    """Does NetSuite hold each good record once, and the DLQ exactly the bad ones? What differs."""
     want = expected_outcome(boxes.salesforce.dataset, settings.mapping)
     customers = [r.external_id for r in boxes.netsuite.records("customer")]
     orders = [r.external_id for r in boxes.netsuite.records("salesOrder")]
     async with open_store(checkpoint_path(settings)) as store:
+        # One entry past the expected ones is enough to show there are more than there should be.
         dlq = {(e.flow, e.sf_id): e.code for e in await store.dlq.entries(limit=len(want.dlq) + 1)}
-    holds = (
-        f"NetSuite sandbox holds {len(customers):,} customers and {len(orders):,} sales orders; "
-        f"the DLQ holds {len(dlq):,} records"
-    )
-    if (
-        sorted(customers) == sorted(want.customers)
-        and sorted(orders) == sorted(want.sales_orders)
-        and dlq == want.dlq
-    ):
-        return Text(f"{holds}: exactly the data set's good records, once each, and exactly its bad ones.")
-    return Text(f"{holds}: this differs from the data set's ground truth.", style="red")
+    return differences(want, customers, orders, dlq)
 
 
 # The demo's sandboxes, and the records they hold, end with it: a resume would find neither.
 NO_RESUME = "The demo's sandboxes end with it: run `bulk-o2c demo` again to start over."
+
+
+def _verdict(differ: list[str]) -> Text:
+    """The check's outcome as plain text: record ids and codes are never read as markup."""
+    if not differ:
+        return Text(
+            "Check passed: NetSuite holds exactly the data set's good records, once each, "
+            "and the DLQ exactly its bad ones."
+        )
+    lines = "".join(f"\n  {line}" for line in differ)
+    return Text(
+        f"Check FAILED: the run's outcome differs from the data set's ground truth:{lines}", style="red"
+    )
 
 
 async def run_demo(base: Settings, console: Console, options: DemoOptions) -> int:
@@ -179,13 +186,17 @@ async def run_demo(base: Settings, console: Console, options: DemoOptions) -> in
         report_path = write_report(document, options.state_dir)
         code = print_outcome(console, result, document, report_path, instead=NO_RESUME)
         # A run stopped half way holds half the records: nothing to compare with the ground truth.
-        check = await _check_against_ground_truth(boxes, settings) if result.completed else None
-    if check is not None:
-        console.print(check, highlight=False)
+        differ = await _check_against_ground_truth(boxes, settings) if result.completed else None
+    if differ is not None:
+        # The data set's bad records are meant to fail: the DLQ holding exactly them is the demo's
+        # success, so the check, not the DLQ's size, decides the exit code.
+        code = EXIT_FAILURE if differ else EXIT_OK
+        console.print(_verdict(differ), highlight=False)
     console.print(
         "Look around:\n"
         f"  {command_line('status')}\n"
         f"  {command_line('dlq', 'list')}\n"
+        f"  {command_line('warnings', 'list')}\n"
         f"  {command_line('dlq', 'export', '--format', 'csv', '--out', 'dlq.csv')}\n"
         "Against a real org and account, a run killed at any moment continues where it stopped: "
         "`bulk-o2c run` picks up the latest unfinished run, `bulk-o2c resume RUN_ID` a given one.",

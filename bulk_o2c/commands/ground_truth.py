@@ -2,11 +2,14 @@
 
 The data set knows which records it made bad and why; this turns that into the outcome a correct
 run has: which external ids NetSuite holds (each once) and which records the DLQ holds, with
-which code. The demo prints the comparison; the whole-run tests assert it.
+which code. ``differences`` compares what a run left with it, one line per kind of difference;
+the demo prints them (and fails on any), the whole-run tests assert the outcome.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bulk_o2c.mapping import MappingErrorCode, MappingSettings
@@ -57,3 +60,46 @@ def expected_outcome(dataset: Dataset, mapping: MappingSettings) -> ExpectedOutc
         ),
         dlq=dlq,
     )
+
+
+_EXAMPLES = 3
+
+
+def differences(
+    want: ExpectedOutcome,
+    customers: Iterable[str],
+    sales_orders: Iterable[str],
+    dlq: Mapping[tuple[str, str], str],
+) -> list[str]:
+    """How the external ids NetSuite holds and the open DLQ entries differ from ``want``; [] when not."""
+    found = _ids_differ("customers", want.customers, customers) + _ids_differ(
+        "sales orders", want.sales_orders, sales_orders
+    )
+    missing = [f"{flow} {sf_id}" for flow, sf_id in want.dlq.keys() - dlq.keys()]
+    unexpected = [f"{flow} {sf_id}" for flow, sf_id in dlq.keys() - want.dlq.keys()]
+    wrong = [
+        f"{flow} {sf_id} {dlq[flow, sf_id]} (expected {code})"
+        for (flow, sf_id), code in want.dlq.items()
+        if dlq.get((flow, sf_id), code) != code
+    ]
+    found += _listed("bad records missing from the DLQ", missing)
+    found += _listed("records in the DLQ that are not bad", unexpected)
+    found += _listed("DLQ entries with another code", wrong)
+    return found
+
+
+def _ids_differ(what: str, want: frozenset[str], held: Iterable[str]) -> list[str]:
+    counts = Counter(held)
+    return (
+        _listed(f"{what} missing from NetSuite", want - counts.keys())
+        + _listed(f"{what} in NetSuite that should not be", counts.keys() - want)
+        + _listed(f"{what} in NetSuite more than once", [i for i, n in counts.items() if n > 1])
+    )
+
+
+def _listed(what: str, items: Iterable[str]) -> list[str]:
+    ordered = sorted(items)
+    if not ordered:
+        return []
+    more = f" and {len(ordered) - _EXAMPLES:,} more" if len(ordered) > _EXAMPLES else ""
+    return [f"{len(ordered):,} {what}: {', '.join(ordered[:_EXAMPLES])}{more}"]

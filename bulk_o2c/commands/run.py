@@ -9,7 +9,6 @@ again on resume, and the command exits 4 printing how to continue (there is no s
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 
 import anyio
@@ -20,7 +19,7 @@ from bulk_o2c.commands.invocation import command_line
 from bulk_o2c.config import Settings
 from bulk_o2c.console import styled
 from bulk_o2c.pipeline.metrics import RunMetrics
-from bulk_o2c.pipeline.report import report_document, summary_table, write_report
+from bulk_o2c.pipeline.report import report_document, summary_table, warnings_total, write_report
 from bulk_o2c.pipeline.run import RunResult, run_pipeline
 from bulk_o2c.progress import show_progress
 from bulk_o2c.store.store import open_store
@@ -54,7 +53,6 @@ async def run_with_progress(
 ) -> tuple[RunResult, dict[str, object]]:
     """Raises ``StoppedAtOnce`` when a second signal cancelled the run."""
     stop = anyio.Event()
-    started = time.perf_counter()
     watched: list[str] = []
 
     async def watch(metrics: RunMetrics) -> None:
@@ -70,7 +68,7 @@ async def run_with_progress(
         raise StoppedAtOnce(watched[0] if watched else run_id)
     async with open_store(result.checkpoint) as store:
         summary = await store.summary(result.run)
-    document = report_document(summary, result, time.perf_counter() - started)
+    document = report_document(summary, result.checkpoint)
     return result, document
 
 
@@ -105,6 +103,13 @@ def print_outcome(
     console.print(summary_table(document))
     console.print(f"report: {report_path}\ncheckpoint: {result.checkpoint}", highlight=False)
     run_id = result.run.run_id
+    warned = warnings_total(document)
+    if warned:
+        console.print(
+            f"{warned:,} warnings (a name cut, characters removed: the record went in changed): "
+            f"{command_line('warnings', 'list', '--run', run_id)}",
+            highlight=False,
+        )
     if not result.completed:
         if result.stop_reason is None:  # a signal
             console.print(

@@ -34,6 +34,7 @@ from bulk_o2c.mapping.rules import (
 )
 from bulk_o2c.mapping.settings import MappingSettings
 from bulk_o2c.protocol.netsuite.records import Address, AddressbookEntry, Customer, RecordRef
+from bulk_o2c.record_warnings import RecordWarning
 
 ACCOUNT_COLUMNS = (
     "Id",
@@ -49,7 +50,7 @@ ACCOUNT_COLUMNS = (
 BILLING_LABEL = "Billing"
 
 
-def _billing_address(row: Row, addressee: str, warnings: list[str]) -> tuple[AddressbookEntry, ...]:
+def _billing_address(row: Row, addressee: str, warnings: list[RecordWarning]) -> tuple[AddressbookEntry, ...]:
     street = optional(row, "BillingStreet")
     city = optional(row, "BillingCity")
     state = optional(row, "BillingState")
@@ -75,7 +76,7 @@ def _billing_address(row: Row, addressee: str, warnings: list[str]) -> tuple[Add
     return (AddressbookEntry(address, default_shipping=True, default_billing=True, label=BILLING_LABEL),)
 
 
-def _customer(row: Row, settings: MappingSettings, warnings: list[str]) -> Customer:
+def _customer(row: Row, settings: MappingSettings, warnings: list[RecordWarning]) -> Customer:
     external_id = settings.customer_external_id_prefix + salesforce_id(row, "Id")
     company_name = cut_field(required(row, "Name"), settings.company_name_limit, "companyName", warnings)
     return Customer(

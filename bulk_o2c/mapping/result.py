@@ -5,8 +5,8 @@ Rules this module owns:
   stable code (the DLQ and the reports group on it) and a message naming the Salesforce field.
 - A value quoted in a message is cut to ``QUOTED_VALUE_MAX`` characters and ``repr``-escaped, so
   line breaks, terminal escapes and bidi controls from a hostile row cannot forge or break a log line.
-- Warnings are for lossy transforms that still give a correct record (a name cut, address lines
-  joined); anything that would give a wrong record is a failure.
+- Warnings (``bulk_o2c.record_warnings``) are for lossy transforms that still give a correct record
+  (a name cut, address lines joined); anything that would give a wrong record is a failure.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bulk_o2c.protocol.netsuite.records import NetSuiteRecord
+from bulk_o2c.record_warnings import RecordWarning
 
 QUOTED_VALUE_MAX = 40
 
@@ -50,7 +51,7 @@ class MappedRecord:
 
     sf_id: str
     record: NetSuiteRecord | None
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[RecordWarning, ...] = ()
     failure: MappingFailure | None = None
 
     def __post_init__(self) -> None:
@@ -73,9 +74,9 @@ def quoted(value: str) -> str:
     return f"{value[:QUOTED_VALUE_MAX]!r}... ({len(value)} characters)"
 
 
-def mapped(sf_id: str, build: Callable[[list[str]], NetSuiteRecord]) -> MappedRecord:
+def mapped(sf_id: str, build: Callable[[list[RecordWarning]], NetSuiteRecord]) -> MappedRecord:
     """Run ``build`` (which appends warnings and raises ``Rejected``) into a ``MappedRecord``."""
-    warnings: list[str] = []
+    warnings: list[RecordWarning] = []
     try:
         record = build(warnings)
     except Rejected as rejected:

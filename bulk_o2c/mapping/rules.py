@@ -42,6 +42,7 @@ from bulk_o2c.mapping.result import MappingErrorCode, Rejected, quoted
 from bulk_o2c.mapping.salesforce_ids import to_18
 from bulk_o2c.protocol.netsuite.countries import ISO_TO_SOAP_COUNTRY
 from bulk_o2c.protocol.netsuite.records import RecordRef
+from bulk_o2c.record_warnings import RecordWarning, WarningKind
 
 Row = Mapping[str, str]
 
@@ -109,19 +110,21 @@ def cut_text(text: str, limit: int) -> str:
     return text
 
 
-def cut_field(value: str, limit: int, field: str, warnings: list[str]) -> str:
+def cut_field(value: str, limit: int, field: str, warnings: list[RecordWarning]) -> str:
     cut = cut_text(value, limit)
     if cut != value:
-        warnings.append(f"{field} cut from {len(value)} to {len(cut)} characters (NetSuite allows {limit})")
+        message = f"{field} cut from {len(value)} to {len(cut)} characters (NetSuite allows {limit})"
+        warnings.append(RecordWarning(WarningKind.TEXT_CUT, message))
     return cut
 
 
-def split_street(street: str | None, field: str, warnings: list[str]) -> tuple[str | None, ...]:
+def split_street(street: str | None, field: str, warnings: list[RecordWarning]) -> tuple[str | None, ...]:
     """(addr1, addr2, addr3) from a multi-line street."""
     lines = [line.strip() for line in (street or "").splitlines()]
     lines = [line for line in lines if line]
     if len(lines) > ADDRESS_LINES:
-        warnings.append(f"{field} had {len(lines)} lines; lines {ADDRESS_LINES + 1}+ joined into addr3")
+        message = f"{field} had {len(lines)} lines; lines {ADDRESS_LINES + 1}+ joined into addr3"
+        warnings.append(RecordWarning(WarningKind.ADDRESS_LINES_JOINED, message))
         lines[ADDRESS_LINES - 1 :] = [", ".join(lines[ADDRESS_LINES - 1 :])]
     padded: list[str | None] = [*lines, None, None, None]
     return tuple(padded[:ADDRESS_LINES])

@@ -44,6 +44,7 @@ from bulk_o2c.pipeline.sink import RecordSink
 from bulk_o2c.protocol.netsuite.envelope import EncodedRecord
 from bulk_o2c.protocol.netsuite.record_advice import with_advice
 from bulk_o2c.protocol.salesforce.loop_guard import record_fingerprint
+from bulk_o2c.record_warnings import RecordWarning, WarningKind
 from bulk_o2c.store.chunks import Chunk, Completion, Settled
 from bulk_o2c.store.outcomes import RecordOutcome
 from bulk_o2c.store.settle import Failure
@@ -73,7 +74,7 @@ class LoadSpec:
 class _Item:
     sf_id: str
     encoded: EncodedRecord
-    warnings: tuple[str, ...]
+    warnings: tuple[RecordWarning, ...]
     digest: str
     held_id: str  # the NetSuite id the Salesforce row holds now ("" when none)
 
@@ -265,7 +266,10 @@ class FlowLoader:
                 failures.append(Failure(staged.sf_id, ENCODING_FAILED, str(exc)))
                 continue
             warnings = mapped.warnings + tuple(
-                f"characters XML cannot carry were removed from {path}" for path in encoded.removed_characters
+                RecordWarning(
+                    WarningKind.CHARACTERS_REMOVED, f"characters XML cannot carry were removed from {path}"
+                )
+                for path in encoded.removed_characters
             )
             for warning in warnings:
                 log.debug("%s %s: %s", spec.flow, staged.sf_id, warning)
@@ -315,7 +319,8 @@ class FlowLoader:
                         item.encoded.external_id,
                         "loaded",
                         internal_id=result.internal_id,
-                        warnings=item.warnings + result.warnings,
+                        warnings=item.warnings
+                        + tuple(RecordWarning(WarningKind.NETSUITE_WARNING, w) for w in result.warnings),
                         needs_writeback=item.held_id != result.internal_id,
                         digest=item.digest,
                     )

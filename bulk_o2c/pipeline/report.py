@@ -1,8 +1,9 @@
-"""The end-of-run report: counts per flow from the checkpoint, pace from the run's metrics.
+"""The end-of-run report: counts per flow, and the requests, time and pace of every process of the run.
 
-The JSON beside the human table is the same data, for schedulers and dashboards. Counts come from
-the checkpoint, not from the live counters, so a resumed run reports the whole run, not the part
-since the last restart.
+The JSON beside the human table is the same data, for schedulers and dashboards. Everything comes
+from the checkpoint, not from the live counters, so a resumed run reports the whole run, not the
+part since the last restart: counts from the records, requests and seconds from each process's
+recorded figures, added up (a process killed with SIGKILL counts up to its last record).
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from typing import Any
 
 import orjson
 
+from bulk_o2c.pipeline.figures import FlowFigures, RunFigures
 from bulk_o2c.pipeline.flows import SENT_WITH
-from bulk_o2c.pipeline.metrics import RunMetrics
-from bulk_o2c.pipeline.run import RunResult
 from bulk_o2c.store.store import RunSummary
 from bulk_o2c.tables import FiguresTable, figure, identifier
 
@@ -34,19 +34,16 @@ class FlowReport:
     written_back: int
     writeback_failed: int
     records_per_s: float
+    warnings: dict[str, int]  # kind -> records' warnings of that kind (bulk-o2c warnings list)
 
 
-def flow_reports(summary: RunSummary, metrics: RunMetrics) -> list[FlowReport]:
-    now = metrics.clock()
+def flow_reports(summary: RunSummary, figures: RunFigures) -> list[FlowReport]:
     extracted = {p.flow: p.rows_staged for p in summary.extractions}
     reports = []
     for flow in extracted:
         states = summary.records.get(flow, {})
         outcomes = summary.outcomes.get(flow, {})
         writeback = summary.writeback.get(flow, {})
-        counters = metrics.flows.get(flow)
-        elapsed = counters.load_seconds(now) if counters is not None else 0.0
-        done_here = counters.done if counters is not None else 0
         reports.append(
             FlowReport(
                 flow=flow,
@@ -58,29 +55,33 @@ def flow_reports(summary: RunSummary, metrics: RunMetrics) -> list[FlowReport]:
                 waiting=states.get("waiting", 0),
                 written_back=writeback.get("done", 0),
                 writeback_failed=writeback.get("failed", 0),
-                records_per_s=round(done_here / elapsed, 1) if elapsed > 0 else 0.0,
+                records_per_s=figures.flows.get(flow, FlowFigures()).records_per_s,
+                warnings=summary.warnings.get(flow, {}),
             )
         )
     return reports
 
 
-def report_document(summary: RunSummary, result: RunResult, wall_s: float) -> dict[str, Any]:
-    requests = result.requests
+def report_document(summary: RunSummary, checkpoint: Path) -> dict[str, Any]:
+    """The run's report: every figure covers all of its processes (``pipeline.figures``)."""
+    figures = RunFigures.of(summary.processes)
+    requests, wall_s = figures.netsuite, figures.seconds
     return {
         "run_id": summary.run.run_id,
         # The report is written as the process ends, so an unfinished run is not running any more.
         "status": "stopped" if summary.run.status == "running" else summary.run.status,
         "started_at": summary.run.started_at,
         "finished_at": summary.run.finished_at,
-        "wall_seconds": round(wall_s, 3),
+        "processes": figures.processes,
+        "wall_seconds": round(wall_s, 3),  # the time its processes ran, not the pauses between
         "checkpoint": {
-            "path": str(result.checkpoint),
-            "write_seconds": round(result.checkpoint_write_s, 3),
-            "write_transactions": result.checkpoint_transactions,
-            "share_of_wall": round(result.checkpoint_write_s / wall_s, 4) if wall_s > 0 else 0.0,
+            "path": str(checkpoint),
+            "write_seconds": round(figures.checkpoint_write_s, 3),
+            "write_transactions": figures.checkpoint_transactions,
+            "share_of_wall": round(figures.checkpoint_write_s / wall_s, 4) if wall_s > 0 else 0.0,
         },
         "dlq_open": summary.dlq_open,
-        "flows": [vars_of(r) for r in flow_reports(summary, result.metrics)],
+        "flows": [vars_of(r) for r in flow_reports(summary, figures)],
         "chunks": summary.chunks,
         "netsuite": {
             "requests": requests.attempts,
@@ -92,6 +93,7 @@ def report_document(summary: RunSummary, result: RunResult, wall_s: float) -> di
             "peak_concurrency": requests.peak_concurrency,
             "faults": requests.faults,
         },
+        "salesforce": {"requests": figures.salesforce_requests},
     }
 
 
@@ -131,9 +133,33 @@ def summary_table(document: dict[str, Any]) -> FiguresTable:
     netsuite = document["netsuite"]
     faults = f"; faults {netsuite['faults']}" if netsuite["faults"] else ""
     table.caption = (
-        f"{document['wall_seconds']:.1f} s; NetSuite: {netsuite['requests']} requests, "
+        f"{document['wall_seconds']:.1f} s{_over_processes(document)}; "
+        f"NetSuite: {netsuite['requests']} requests, "
         f"mean {netsuite['mean_request_s'] * 1000:.0f} ms, peak concurrency {netsuite['peak_concurrency']}"
         f"{faults}; checkpoint writes {document['checkpoint']['share_of_wall']:.1%} of the time; "
         f"DLQ open: {document['dlq_open']}"
     )
+    warned = {flow["flow"]: flow["warnings"] for flow in document["flows"] if flow["warnings"]}
+    if warned:
+        table.caption += f"\nwarnings: {warning_counts(warned)}"
     return table
+
+
+def _over_processes(document: dict[str, Any]) -> str:
+    processes = int(document.get("processes", 1))
+    return f" over {processes} processes" if processes > 1 else ""
+
+
+def warnings_total(document: dict[str, Any]) -> int:
+    return sum(sum(flow["warnings"].values()) for flow in document["flows"])
+
+
+def warning_counts(by_flow: dict[str, dict[str, int]]) -> str:
+    """``Account TEXT_CUT 3, CHARACTERS_REMOVED 1; Order ...``, or ``-``."""
+    return (
+        "; ".join(
+            f"{flow} " + ", ".join(f"{kind} {n:,}" for kind, n in kinds.items())
+            for flow, kinds in sorted(by_flow.items())
+        )
+        or "-"
+    )

@@ -7,6 +7,8 @@ Rules this module owns:
 - Flows run in dependency order: every extraction, then customers, then sales orders (an order's
   customer has settled by then, so orders never wait on a customer of the same run), then the
   write-back. The high-water marks advance only when all of that is durable.
+- Each process records what it did in the checkpoint as it works (``figures``), so the report of a
+  resumed run covers every process of it.
 - ``stop`` ends the run between steps (and new chunks within a load); the run stays ``running``, so
   ``bulk-o2c run`` or ``resume RUN_ID`` continues it. An error leaves it ``running`` too: the
   checkpoint is as good as the last commit, and resuming is always safe.
@@ -15,7 +17,8 @@ Rules this module owns:
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +33,7 @@ from bulk_o2c.errors import ConfigError
 from bulk_o2c.mapping import map_account, map_order
 from bulk_o2c.mapping.rules import CURRENCY_COLUMN
 from bulk_o2c.pipeline.extract import extract_flow
+from bulk_o2c.pipeline.figures import ProcessRecorder
 from bulk_o2c.pipeline.flows import ACCOUNT, ORDER, ORDER_ITEM, extract_specs
 from bulk_o2c.pipeline.load import FlowLoader, LoadSpec
 from bulk_o2c.pipeline.metrics import FlowCounters, RunMetrics
@@ -102,6 +106,7 @@ async def run_pipeline(
     watch: Watcher | None = None,
 ) -> RunResult:
     """Run (or resume) the whole pipeline. ``dry_run`` keeps its own checkpoint and payloads there."""
+    started = time.perf_counter()
     stop = stop if stop is not None else anyio.Event()
     path = checkpoint_path(settings, dry_run)
     if run_id is not None and not path.is_file():
@@ -118,12 +123,27 @@ async def run_pipeline(
             run = await choose_run(store, settings, run_id)
             metrics = RunMetrics(run.run_id, concurrency_peak=lambda: requests.peak_concurrency)
             metrics.concurrency_now = sink.in_flight
-            async with anyio.create_task_group() as tg:
-                if watch is not None:
-                    tg.start_soon(watch, metrics)
-                steps = _Steps(settings, store, http, sink, run, metrics, stop, writeback=dry_run is None)
-                completed = await steps.all()
-                tg.cancel_scope.cancel()
+            recorder = ProcessRecorder(
+                store,
+                run.run_id,
+                await store.processes.begin(run.run_id),
+                started=started,
+                netsuite=requests,
+                salesforce_requests=lambda: http.requests,
+                metrics=metrics,
+            )
+            try:
+                async with anyio.create_task_group() as tg:
+                    if watch is not None:
+                        tg.start_soon(watch, metrics)
+                    tg.start_soon(recorder.every)
+                    steps = _Steps(
+                        settings, store, http, sink, run, metrics, stop, recorder.record, dry_run is None
+                    )
+                    completed = await steps.all()
+                    tg.cancel_scope.cancel()
+            finally:
+                await recorder.record()
             if completed:
                 await store.runs.finish(run.run_id, "completed")
                 run = await store.runs.get(run.run_id) or run
@@ -140,6 +160,7 @@ class _Steps:
     run: RunInfo
     metrics: RunMetrics
     stop: anyio.Event
+    record: Callable[[], Awaitable[None]]  # this process's figures, at each durable step
     writeback: bool
     stop_reason: str | None = None
 
@@ -154,6 +175,7 @@ class _Steps:
             if self.stop.is_set():
                 return False
             await step()
+            await self.record()
         return not self.stop.is_set()
 
     async def extract(self) -> None:
@@ -197,6 +219,7 @@ class _Steps:
             )
             await loader.run()
             self.metrics.flow(spec.flow).finished_at = self.metrics.clock()
+            await self.record()
 
     async def write_back(self) -> None:
         if not (self.writeback and self.settings.run.writeback):

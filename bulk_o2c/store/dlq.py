@@ -14,14 +14,14 @@ Rules this module owns:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
 import orjson
 
 from bulk_o2c.store.database import Database, Params, fetch_all
-from bulk_o2c.store.rows import decode_row
+from bulk_o2c.store.rows import decode_source, source_join
 from bulk_o2c.store.runs import utc_now
 from bulk_o2c.store.settle import DlqStage, Failure, file_failures, json_ids
 
@@ -42,10 +42,8 @@ class DeadLetter:
 
 
 _SELECT = (
-    "SELECT d.dlq_id, d.run_id, d.flow, d.sf_id, d.stage, d.code, d.message, d.chunk_id, d.created_at, "
-    "d.retried_at, s.row, e.header FROM dlq d LEFT JOIN staged s ON s.run_id = d.run_id "
-    "AND s.flow = d.flow AND s.sf_id = d.sf_id "
-    "LEFT JOIN extractions e ON e.run_id = d.run_id AND e.flow = d.flow"
+    "SELECT d.dlq_id, d.run_id, d.flow, d.sf_id, d.stage, d.code, d.message, d.chunk_id, d.created_at, "  # noqa: S608
+    f"d.retried_at, s.row, e.header FROM dlq d {source_join('d')}"
 )
 
 
@@ -62,7 +60,7 @@ def _letter(row: Params) -> DeadLetter:
         chunk_id,
         created_at,
         retried_at,
-        None if source is None else decode_row(source, header),
+        decode_source(source, header),
     )
 
 
@@ -99,6 +97,15 @@ class DeadLetters:
             (*params, limit),
         )
         return [_letter(row) for row in rows]
+
+    async def pages(
+        self, run_id: str | None = None, *, include_retried: bool = False
+    ) -> AsyncIterator[list[DeadLetter]]:
+        """Every matching row, a page at a time."""
+        after = 0
+        while page := await self.entries(run_id, include_retried=include_retried, after_id=after):
+            yield page
+            after = page[-1].dlq_id
 
     async def count(self, run_id: str) -> int:
         row = await self._db.fetch_one(

@@ -1,4 +1,4 @@
-"""DLQ export to CSV or JSON Lines, streamed page by page.
+"""DLQ and warning exports to CSV or JSON Lines, streamed page by page.
 
 Rules this module owns:
 - Both formats carry the same fields, the staged Salesforce row included (``source``, as JSON).
@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-from typing import Literal, TextIO
+from collections.abc import AsyncIterable, Sequence
+from typing import Any, Literal, TextIO
 
 import orjson
 
 from bulk_o2c.store.dlq import DeadLetter, DeadLetters
+from bulk_o2c.store.warnings import EXPORTED_FIELDS, RecordWarnings
 
 ExportFormat = Literal["csv", "jsonl"]
 FIELDS = tuple(field.name for field in dataclasses.fields(DeadLetter))
@@ -38,16 +40,29 @@ async def export(
     include_retried: bool = False,
 ) -> int:
     """Write the DLQ rows to ``out``; returns how many."""
+    return await _write(letters.pages(run_id, include_retried=include_retried), FIELDS, out, fmt)
+
+
+async def export_warnings(
+    warnings: RecordWarnings, out: TextIO, fmt: ExportFormat, *, run_id: str | None = None
+) -> int:
+    """Write every warning with its record to ``out``; returns how many."""
+    return await _write(warnings.pages(run_id), EXPORTED_FIELDS, out, fmt)
+
+
+async def _write(
+    pages: AsyncIterable[Sequence[Any]], fields: Sequence[str], out: TextIO, fmt: ExportFormat
+) -> int:
     writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
     if writer is not None:
-        writer.writerow(FIELDS)
-    written, after = 0, 0
-    while page := await letters.entries(run_id, include_retried=include_retried, after_id=after):
-        for letter in page:
+        writer.writerow(fields)
+    written = 0
+    async for page in pages:
+        for entry in page:
+            values = [getattr(entry, name) for name in fields]
             if writer is not None:
-                writer.writerow([_cell(getattr(letter, name)) for name in FIELDS])
+                writer.writerow([_cell(value) for value in values])
             else:
-                out.write(orjson.dumps(dataclasses.asdict(letter)).decode() + "\n")
+                out.write(orjson.dumps(dict(zip(fields, values, strict=True))).decode() + "\n")
         written += len(page)
-        after = page[-1].dlq_id
     return written

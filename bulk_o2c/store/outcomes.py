@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from bulk_o2c.record_warnings import RecordWarning
 from bulk_o2c.store.database import Database
 from bulk_o2c.store.settle import json_ids
 
@@ -31,7 +32,7 @@ class RecordOutcome:
     internal_id: str | None = None
     code: str | None = None  # failed / retry: NetSuite's status code
     message: str | None = None
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[RecordWarning, ...] = ()
     needs_writeback: bool = False  # the Salesforce record does not hold this internal id yet
     digest: str | None = None
 

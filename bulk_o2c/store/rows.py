@@ -31,3 +31,18 @@ def decode_row(data: str | bytes, header: str | None) -> dict[str, str]:
     if len(columns) != len(value):
         raise CheckpointConflictError(f"a staged row has {len(value)} values for {len(columns)} columns")
     return dict(zip(columns, value, strict=True))
+
+
+def source_join(alias: str) -> str:
+    """The joins that bring the staged row (``s.row``) and its header (``e.header``) of the record
+    that table ``alias`` names by run, flow and Salesforce id: what exports show as ``source``."""
+    return (
+        f"LEFT JOIN staged s ON s.run_id = {alias}.run_id AND s.flow = {alias}.flow "
+        f"AND s.sf_id = {alias}.sf_id LEFT JOIN extractions e ON e.run_id = {alias}.run_id "
+        f"AND e.flow = {alias}.flow"
+    )
+
+
+def decode_source(data: str | bytes | None, header: str | None) -> dict[str, str] | None:
+    """The staged row of a ``source_join``, None when the record has none (any more)."""
+    return None if data is None else decode_row(data, header)

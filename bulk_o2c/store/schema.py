@@ -141,6 +141,19 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX staged_by_state;
     CREATE INDEX staged_ready ON staged (run_id, flow, seq) WHERE state = 'staged';
     """,
+    # What each process of a run did (requests, records, seconds), so the report of a resumed run
+    # covers all of it, not only its last process.
+    """
+    CREATE TABLE run_processes (
+        run_id     TEXT NOT NULL,
+        number     INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        seconds    REAL NOT NULL DEFAULT 0,
+        figures    TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (run_id, number)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

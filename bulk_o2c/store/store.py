@@ -7,7 +7,9 @@
 
 Each part owns its tables: ``runs`` (runs, high-water marks), ``extraction`` (progress, page
 staging), ``staging`` (staged records, dependants), ``chunks`` (ledger, outcomes), ``outcomes``
-(cross-reference), ``dlq`` and ``writeback``. Every method that writes has committed when it returns.
+(cross-reference), ``dlq``, ``writeback``, ``warnings`` (reads the outcomes' warnings) and
+``processes`` (what each process of a run did). Every method that writes has committed when it
+returns.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from bulk_o2c.store.dlq import DeadLetters
 from bulk_o2c.store.extraction import Extraction, ExtractionProgress
 from bulk_o2c.store.failures import checkpoint_failures
 from bulk_o2c.store.outcomes import Outcomes
+from bulk_o2c.store.processes import Processes, ProcessRecord
 from bulk_o2c.store.runs import RunInfo, Runs
 from bulk_o2c.store.schema import migrate
 from bulk_o2c.store.staging import Staging
+from bulk_o2c.store.warnings import RecordWarnings
 from bulk_o2c.store.writeback import Writeback
 
 CHECKPOINT_FILE = "checkpoint.sqlite"
@@ -42,6 +46,8 @@ class RunSummary:
     chunks: dict[str, int]  # chunk state -> count
     writeback: dict[str, dict[str, int]]  # flow -> write-back state -> count
     dlq_open: int
+    warnings: dict[str, dict[str, int]]  # flow -> warning kind -> count
+    processes: tuple[ProcessRecord, ...]  # what each process of the run did, in order
 
 
 class CheckpointStore:
@@ -55,6 +61,8 @@ class CheckpointStore:
         self.outcomes = Outcomes(database)
         self.dlq = DeadLetters(database)
         self.writeback = Writeback(database)
+        self.warnings = RecordWarnings(database)
+        self.processes = Processes(database)
 
     def write_seconds(self) -> float:
         """Seconds spent in write transactions since the store was opened (the checkpoint's cost)."""
@@ -74,6 +82,8 @@ class CheckpointStore:
             chunks=await self.chunks.counts(run_id),
             writeback=await self.writeback.counts(run_id),
             dlq_open=await self.dlq.count(run_id),
+            warnings=await self.warnings.counts(run_id),
+            processes=tuple(await self.processes.of_run(run_id)),
         )
 
 

@@ -11,13 +11,19 @@ Rules this module owns:
 * Latency percentiles come from log-spaced buckets (``LatencyHistogram``): a percentile is off by at
   most half a bucket, about 2.2 %, and never outside the smallest and largest latency seen; the
   first and last ranks are those extremes exactly.
+* Figures travel as plain JSON (``snapshot`` / ``from_snapshot``: buckets sparse, so a snapshot is
+  small) and ``merge`` adds one process's figures to another's: counts and sums add, extremes
+  widen, histograms add bucket by bucket, so percentiles over several processes stay as exact as
+  over one.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 OK = "OK"
 
@@ -66,6 +72,24 @@ class LatencyHistogram:
                 return min(max(self._midpoint(index), self.min_s), self.max_s)
         raise AssertionError("the buckets hold every attempt")  # pragma: no cover
 
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "min_s": self.min_s if self.count else 0.0,
+            "max_s": self.max_s,
+            "buckets": {str(i): n for i, n in enumerate(self._buckets) if n},
+        }
+
+    def merge(self, snapshot: Mapping[str, Any]) -> None:
+        count = int(snapshot["count"])
+        if count == 0:
+            return
+        for index, n in snapshot["buckets"].items():
+            self._buckets[int(index)] += int(n)
+        self.count += count
+        self.min_s = min(self.min_s, float(snapshot["min_s"]))
+        self.max_s = max(self.max_s, float(snapshot["max_s"]))
+
     def _index(self, seconds: float) -> int:
         if seconds <= self.FLOOR_S:
             return 0
@@ -94,6 +118,28 @@ class RequestMetrics:
         self.latency_max_s = max(self.latency_max_s, latency_s)
         self.latency.add(latency_s)
         self.outcomes[outcome] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        """The figures as JSON-ready data (see ``merge``)."""
+        return {
+            "attempts": self.attempts,
+            "records_sent": self.records_sent,
+            "latency_total_s": self.latency_total_s,
+            "latency_max_s": self.latency_max_s,
+            "peak_concurrency": self.peak_concurrency,
+            "outcomes": dict(self.outcomes),
+            "latency": self.latency.snapshot(),
+        }
+
+    def merge(self, snapshot: Mapping[str, Any]) -> None:
+        """Add the figures of another ``snapshot`` (another process of the same run) to these."""
+        self.attempts += int(snapshot["attempts"])
+        self.records_sent += int(snapshot["records_sent"])
+        self.latency_total_s += float(snapshot["latency_total_s"])
+        self.latency_max_s = max(self.latency_max_s, float(snapshot["latency_max_s"]))
+        self.peak_concurrency = max(self.peak_concurrency, int(snapshot["peak_concurrency"]))
+        self.outcomes.update({str(code): int(n) for code, n in snapshot["outcomes"].items()})
+        self.latency.merge(snapshot["latency"])
 
     def observe_concurrency(self, in_flight: int) -> None:
         self.peak_concurrency = max(self.peak_concurrency, in_flight)

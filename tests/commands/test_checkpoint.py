@@ -138,6 +138,49 @@ async def test_dlq_retry_reopens_the_run_and_a_resume_settles_the_entries_again(
     assert open_entries == expected(boxes, settings).dlq
 
 
+def _warned(boxes: Sandboxes, settings: Settings) -> dict[str, set[str]]:
+    """Kind -> the loaded Accounts the data set gave a NUL in the name or a name NetSuite must cut."""
+    dataset, want = boxes.salesforce.dataset, expected(boxes, settings)
+    kinds: dict[str, set[str]] = {"CHARACTERS_REMOVED": set(), "TEXT_CUT": set()}
+    for slot in range(dataset.count("Account")):
+        row = dataset.row("Account", slot)
+        sf_id, name = row["Id"] or "", row["Name"] or ""
+        if settings.mapping.customer_external_id_prefix + sf_id not in want.customers:
+            continue
+        if "\x00" in name:
+            kinds["CHARACTERS_REMOVED"].add(sf_id)
+        if len(name) > settings.mapping.company_name_limit:
+            kinds["TEXT_CUT"].add(sf_id)
+    assert all(kinds.values()), "the data set has records of both kinds"
+    return kinds
+
+
+async def test_warnings_are_counted_in_status_and_each_is_listed_and_exported_with_its_record(
+    finished: Path, boxes: Sandboxes, settings: Settings, tmp_path: Path
+) -> None:
+    kinds = _warned(boxes, settings)
+    # A NUL is removed twice: from companyName and from the billing address's addressee (the name).
+    counted = f"CHARACTERS_REMOVED {2 * len(kinds['CHARACTERS_REMOVED'])}, TEXT_CUT {len(kinds['TEXT_CUT'])}"
+
+    assert f"warnings: Account {counted}" in await _invoke(finished, "status")
+
+    listing = await _invoke(finished, "warnings", "list", "--limit", "1000")
+    assert f"by flow and kind: Account {counted}" in listing
+    for kind, ids in kinds.items():
+        lines = [line for line in listing.splitlines() if f"[{kind}]" in line]
+        assert {line.split()[2] for line in lines} == ids
+    assert "removed from addressbookList[0].addressbookAddress.addressee" in listing
+
+    out = tmp_path / "exports" / "warnings.csv"
+    await _invoke(finished, "warnings", "export", "--out", str(out), "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert {kind: {r["sf_id"] for r in rows if r["kind"] == kind} for kind in kinds} == kinds
+    assert all(orjson.loads(r["source"])["Id"] == r["sf_id"] and r["internal_id"] for r in rows)
+    nul = next(r for r in rows if r["kind"] == "CHARACTERS_REMOVED")
+    assert "\x00" in orjson.loads(nul["source"])["Name"]  # the record as Salesforce has it
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
 def test_status_without_a_checkpoint_says_so(tmp_path: Path) -> None:
     config = tmp_path / "empty.toml"
     config.write_text(f'[run]\nstate_dir = "{tmp_path / "nothing"}"\n')

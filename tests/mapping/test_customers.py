@@ -7,6 +7,7 @@ import pytest
 from bulk_o2c.mapping import MappedRecord, MappingErrorCode, MappingSettings, map_account
 from bulk_o2c.protocol.netsuite.countries import ISO_TO_SOAP_COUNTRY, NON_ISO_SOAP_COUNTRY
 from bulk_o2c.protocol.netsuite.records import Address, Customer, RecordRef
+from bulk_o2c.record_warnings import RecordWarning, WarningKind
 
 SETTINGS = MappingSettings()
 
@@ -58,7 +59,11 @@ def test_company_name_is_cut_to_83_characters_with_a_warning(account: dict[str, 
     name = customer_of(result).company_name
     assert name == account["Name"][:83].rstrip()
     assert result.warnings == (
-        f"companyName cut from {len(account['Name'])} to {len(name or '')} characters (NetSuite allows 83)",
+        RecordWarning(
+            WarningKind.TEXT_CUT,
+            f"companyName cut from {len(account['Name'])} to {len(name or '')} characters "
+            "(NetSuite allows 83)",
+        ),
     )
 
 
@@ -105,7 +110,11 @@ def test_street_lines_past_the_third_are_joined_into_addr3_with_a_warning(accoun
         "1 Main St",
         "Suite 200, Building C, Dock 4",
     )
-    assert result.warnings == ("BillingStreet had 5 lines; lines 4+ joined into addr3",)
+    assert result.warnings == (
+        RecordWarning(
+            WarningKind.ADDRESS_LINES_JOINED, "BillingStreet had 5 lines; lines 4+ joined into addr3"
+        ),
+    )
 
 
 def test_the_rest_of_the_billing_address(account: dict[str, str]) -> None:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import shlex
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from subprocess import STDOUT
 
 import anyio
+import orjson
 import pytest
 from anyio.abc import Process
 
@@ -198,3 +201,39 @@ async def test_refused_credentials_exit_1_before_extracting_with_the_reason(
     assert boxes.salesforce.stats.query_jobs_created == 0
     assert await _run_to_the_end(config, env) == 3
     _assert_landed_once(boxes, want)
+
+
+def _recorded_attempts(checkpoint: Path) -> int:
+    """NetSuite attempts the run's first process has recorded in the checkpoint so far (0: none yet)."""
+    if not checkpoint.exists():
+        return 0
+    with closing(sqlite3.connect(checkpoint)) as db:
+        try:
+            row = db.execute("SELECT figures FROM run_processes WHERE number = 1").fetchone()
+        except sqlite3.OperationalError:  # not migrated yet
+            return 0
+    figures = orjson.loads(row[0]) if row else {}
+    return int(figures["netsuite"]["attempts"]) if figures else 0
+
+
+async def test_the_report_after_a_kill_counts_what_the_killed_process_recorded(
+    boxes: Sandboxes, settings: Settings, tmp_path: Path
+) -> None:
+    config, env = write_config(settings, boxes, tmp_path)
+    checkpoint = settings.run.state_dir / "checkpoint.sqlite"
+    process = await _start(config, env)
+    # Recorded at the end of the Account load at the latest: the kill comes during the order load.
+    await _kill_when(process, lambda: _recorded_attempts(checkpoint) >= 3)
+    recorded, sent_before_kill = _recorded_attempts(checkpoint), boxes.netsuite.stats.requests
+
+    assert await _run_to_the_end(config, env) == 3
+
+    async with open_store(checkpoint) as store:
+        run = await store.runs.latest()
+        assert run is not None
+    report = orjson.loads((settings.run.state_dir / "reports" / f"{run.run_id}.json").read_bytes())
+    resumed_alone = boxes.netsuite.stats.requests - sent_before_kill
+    assert report["processes"] == 2
+    # The killed process counts as far as it recorded; the resumed one in full; nothing twice.
+    assert report["netsuite"]["requests"] >= recorded + resumed_alone
+    assert report["netsuite"]["requests"] <= boxes.netsuite.stats.requests

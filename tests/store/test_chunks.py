@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 import pytest
 
+from bulk_o2c.record_warnings import RecordWarning, WarningKind
 from bulk_o2c.store import CheckpointConflictError, CheckpointStore, Completion, RecordOutcome, Settled
 from tests.store.conftest import Rows, Stage
 
@@ -69,7 +70,9 @@ async def test_completion_records_outcomes_cross_reference_and_dlq_at_once(
 ) -> None:
     chunk = await store.chunks.create(run_id, "Account", ids, in_flight=True)
     outcomes = [
-        loaded(ids[0], "101", warnings=("companyName cut from 97 to 83 characters",), digest="h0"),
+        loaded(
+            ids[0], "101", warnings=(RecordWarning(WarningKind.TEXT_CUT, "companyName cut"),), digest="h0"
+        ),
         RecordOutcome(ids[1], "SF_ACCT_" + ids[1], "failed", code="INVALID_FLD_VALUE", message="bad phone"),
         RecordOutcome(ids[2], "SF_ACCT_" + ids[2], "retry", code="UNEXPECTED_ERROR", message="try again"),
         loaded(ids[3], "103", needs_writeback=True),

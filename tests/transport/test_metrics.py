@@ -3,6 +3,7 @@ from __future__ import annotations
 import random
 import sys
 
+import orjson
 import pytest
 
 from bulk_o2c.transport.metrics import OK, LatencyHistogram, RequestMetrics
@@ -74,3 +75,29 @@ def test_request_metrics_report_p50_p95_over_every_attempt() -> None:
     assert metrics.latency.quantile(0.05) == pytest.approx(0.01, rel=BUCKET_ERROR)
     assert metrics.faults == {"WS_REQUEST_BLOCKED": 10}
     assert metrics.latency_mean_s == pytest.approx((90 * 2.0 + 10 * 0.01) / 100)
+
+
+def test_figures_of_several_processes_merge_as_if_one_had_seen_every_attempt() -> None:
+    whole, first, second = RequestMetrics(), RequestMetrics(), RequestMetrics()
+    for i in range(300):
+        part = first if i < 120 else second
+        outcome = "WS_REQUEST_BLOCKED" if i % 7 == 0 else OK
+        for metrics in (whole, part):
+            metrics.record(outcome=outcome, latency_s=0.01 * (i + 1), records=50)
+            metrics.observe_concurrency(i % 5)
+
+    merged = RequestMetrics()
+    for part in (first, second):
+        merged.merge(orjson.loads(orjson.dumps(part.snapshot())))  # as the checkpoint keeps it
+
+    merged_figures, whole_figures = merged.snapshot(), whole.snapshot()
+    assert merged_figures.pop("latency_total_s") == pytest.approx(whole_figures.pop("latency_total_s"))
+    assert merged_figures == whole_figures
+    assert (merged.latency_p50_s, merged.latency_p95_s) == (whole.latency_p50_s, whole.latency_p95_s)
+    assert merged.latency.min_s == whole.latency.min_s
+
+
+def test_an_empty_snapshot_merges_to_nothing() -> None:
+    merged = RequestMetrics()
+    merged.merge(RequestMetrics().snapshot())
+    assert merged.snapshot() == RequestMetrics().snapshot()

@@ -5,8 +5,9 @@ Rules this module owns:
 - Bytes go in as they arrive (``feed``) and whole records come out; ``close`` ends the page. A page
   is never held as one string: only the unfinished last record waits for the next chunk.
 - UTF-8 is decoded incrementally, so a character split between chunks is joined, and an invalid or
-  truncated sequence is an error, not a replacement character. NUL bytes are dropped (they occur in
-  real data and the stdlib reader refuses them); a byte-order mark at the start is dropped.
+  truncated sequence is an error, not a replacement character. NUL bytes are kept: they occur in
+  real data, and removing them is the encoder's business, which reports it on the record (the
+  ``csv`` reader of Python 3.11+ takes them). A byte-order mark at the start is dropped.
 - A record ends at a line feed outside quotes. Outside/inside is the parity of the ``"`` count since
   the page began (a doubled ``""`` counts twice and keeps it), so whole runs of complete records are
   handed to the C ``csv`` reader and the Python code never walks characters. Quoted fields keep their
@@ -105,8 +106,6 @@ class CsvPageReader:
             raise CsvFormatError(
                 f"results page is not valid UTF-8 near record {self.rows_read + 1}: {exc.reason}"
             ) from None
-        if "\x00" in text:
-            text = text.replace("\x00", "")
         if not self._started and text:
             self._started = True
             if text[0] == "\ufeff":

@@ -12,6 +12,10 @@ Rules this module owns (reference: salesforce-bulk2.md sections 2.1, 2.2, 2.4):
   when a client aborts it (states, delimiters and the abort body are shared with query jobs and
   live in ``jobs``). ``JobComplete`` does not mean every row succeeded: ``numberRecordsFailed``
   counts the failures.
+- Closing the upload is made idempotent by the job's state, not by the answer: a retried
+  ``UploadComplete`` whose first attempt took effect is refused (400 ``INVALIDJOBSTATE``), and a
+  job found in any state of ``UPLOAD_CLOSED_STATES`` has had its upload closed. ``Aborted`` is not
+  one of them: a job can be aborted while still Open.
 - JobInfo is parsed strictly where the client depends on it (``id``, ``state``) and leniently
   elsewhere: the counters default to 0 and ``errorMessage`` may be absent or empty.
 """
@@ -36,6 +40,9 @@ LINE_TERMINATORS: Final[Mapping[LineEndingName, str]] = {"LF": "\n", "CRLF": "\r
 
 INGEST_JOBS_PATH: Final = "jobs/ingest"
 UPLOAD_COMPLETE_BODY: Final[Mapping[str, str]] = {"state": "UploadComplete"}
+UPLOAD_CLOSED_STATES: Final = frozenset(
+    {JobState.UPLOAD_COMPLETE, JobState.IN_PROGRESS, JobState.JOB_COMPLETE, JobState.FAILED}
+)
 
 _SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 

@@ -11,6 +11,9 @@ Rules:
 - RESET_MID_BODY fires only on a CSV download (query results page, ingest results): the server
   sends the headers and part of the body, then closes the connection. Nothing about the job
   changes, so fetching the same locator again returns the whole page.
+- ANSWER_LOST lets the request take effect, then closes the connection before any answer: the
+  client cannot tell it from a request that never arrived, retries it, and meets the state its
+  first attempt left (a closed upload, a created job).
 - ``lock_records(ids, times)`` makes the next ``times`` attempts to write each record fail with
   UNABLE_TO_LOCK_ROW in an ingest job.
 """
@@ -27,6 +30,7 @@ class Fault(enum.StrEnum):
     SERVER_ERROR = "server_error"
     CONCURRENT_LIMIT = "concurrent_limit"
     RESET_MID_BODY = "reset_mid_body"
+    ANSWER_LOST = "answer_lost"
 
 
 HTTP_FAULTS = frozenset({Fault.SERVICE_UNAVAILABLE, Fault.SERVER_ERROR, Fault.CONCURRENT_LIMIT})

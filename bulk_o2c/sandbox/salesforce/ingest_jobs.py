@@ -11,7 +11,8 @@ Rules this module owns:
   rows are applied, and to JobComplete once they all are. A job-level problem (undecodable or
   unparsable CSV, a line ending that contradicts the job, an unknown header field, no Id column)
   makes the job Failed with ``errorMessage`` and writes nothing. PATCH ``Aborted`` stops it; rows
-  not yet applied become unprocessed.
+  not yet applied become unprocessed. Any other move answers 400 INVALIDJOBSTATE, as Salesforce
+  does to a repeated ``UploadComplete``.
 - A row: ``Id`` must name a record of the object (else INVALID_CROSS_REFERENCE_KEY); an empty value
   leaves the field as it is; ``#N/A`` sets it to null; a non-empty value for a field the
   integration may not write fails the row (INVALID_FIELD_FOR_INSERT_UPDATE); an injected or seeded
@@ -304,7 +305,7 @@ class IngestJobService(JobService[IngestJob]):
                     job.unprocessed = []
             self._enter(job, "Aborted")
         else:
-            raise ApiError(400, "API_ERROR", f"The job cannot go from {job.state} to {wanted}")
+            raise ApiError(400, "INVALIDJOBSTATE", f"The job cannot go from {job.state} to {wanted}")
         return web.json_response(job.info())
 
     async def delete(self, request: web.Request) -> web.Response:

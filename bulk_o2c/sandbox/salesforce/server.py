@@ -165,13 +165,18 @@ class SalesforceSandbox:
             if refusal is not None:
                 return refusal
         try:
-            return await handler(request)
+            response = await handler(request)
         except ApiError as error:
             return error.response()
         except web.HTTPNotFound:
             return not_found().response()
         except web.HTTPMethodNotAllowed:
             return error_response(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed")
+        if self.faults.take(endpoint, frozenset({Fault.ANSWER_LOST})) is not None:
+            self.stats.faults_served[Fault.ANSWER_LOST] += 1
+            if request.transport is not None:
+                request.transport.close()
+        return response
 
     def _authorize(self, request: web.Request) -> web.Response | None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")

@@ -16,7 +16,8 @@ Rules this module owns:
 - Every body, error answers included, is read within ``body_limits`` (transport/body.py): its size
   after decompression and the time it takes to arrive. Going over either is transient, so the
   request is retried, then the run stops where resume asks for it again.
-- The latest ``Sforce-Limit-Info`` (used/max, not remaining) of any response is kept for reports.
+- The latest ``Sforce-Limit-Info`` (used/max, not remaining) of any response is kept for reports,
+  and every request sent is counted (``requests``).
 - Requests go to the token's ``instance_url`` only; an absolute link from the server is followed
   only if it points at that same origin, so a token is never sent to another host. A redirect is
   followed only to https or to loopback (transport/endpoint_guard.py).
@@ -105,6 +106,7 @@ class SalesforceHttp:
         self.api_version = api_version
         self.retry = retry
         self.limits: dict[str, tuple[int, int]] = {}
+        self.requests = 0  # requests sent, retries and 401 replays included
 
     async def request_json(
         self,
@@ -276,6 +278,7 @@ class SalesforceHttp:
         if token.instance_url is None:
             raise ConfigError("no Salesforce instance URL: the token answer had none and none is configured")
         url = self.url_for(path_or_url, token.instance_url)
+        self.requests += 1
         try:
             resp = await self._session.request(
                 method,

@@ -5,6 +5,9 @@ Rules this module owns (wire formats live in ``protocol.salesforce.ingest*``):
 - Rows are read lazily and cut into uploads by ``UploadChunker``; each upload is one job:
   create, PUT (201), PATCH ``UploadComplete``, poll, read the three result CSVs, delete. Jobs run
   one after another, so at most one upload (``max_upload_bytes``, 100 MB by default) is in memory.
+- ``UploadComplete`` is sent with retries; a refusal of it (a retry whose first attempt took effect
+  and whose answer was lost is refused with ``INVALIDJOBSTATE``) is settled by reading the job: if
+  its upload is closed the job goes on, otherwise the refusal stands.
 - Jobs are polled with ``polling`` (capped exponential backoff, ``polling.py``). A job still
   running after its timeout is aborted and then read like any aborted job: rows it wrote keep
   their outcome, the rest fail as aborted.
@@ -32,8 +35,10 @@ import anyio
 
 from bulk_o2c.errors import BulkO2CError, PermanentError, TransientError
 from bulk_o2c.protocol.salesforce.csv_stream import CsvPageReader
+from bulk_o2c.protocol.salesforce.errors import RequestRejectedError
 from bulk_o2c.protocol.salesforce.ingest import (
     INGEST_JOBS_PATH,
+    UPLOAD_CLOSED_STATES,
     UPLOAD_COMPLETE_BODY,
     IngestJobInfo,
     ResultSet,
@@ -172,7 +177,7 @@ class _JobRunner:
         report.job_ids.append(job_id)
         try:
             await self._http.upload_csv(upload_path(job_id), upload.body)
-            await self._http.request_json("PATCH", job_path(job_id), json=UPLOAD_COMPLETE_BODY)
+            await self._close_upload(job_id)
             final = await self._wait(job_id)
         except BaseException:
             await self._abort_quietly(job_id)
@@ -191,11 +196,22 @@ class _JobRunner:
         await self._delete_quietly(job_id)
         return outcomes
 
-    async def _wait(self, job_id: str) -> IngestJobInfo:
-        async def fetch() -> IngestJobInfo:
-            return IngestJobInfo.from_json(await self._http.request_json("GET", job_path(job_id)))
+    async def _fetch(self, job_id: str) -> IngestJobInfo:
+        return IngestJobInfo.from_json(await self._http.request_json("GET", job_path(job_id)))
 
-        found = await poll_until(fetch, lambda info: info.state.is_terminal, self._polling)
+    async def _close_upload(self, job_id: str) -> None:
+        try:
+            await self._http.request_json("PATCH", job_path(job_id), json=UPLOAD_COMPLETE_BODY)
+        except RequestRejectedError as refusal:
+            info = await self._fetch(job_id)
+            if info.state not in UPLOAD_CLOSED_STATES:
+                raise
+            log.info("ingest job %s is already %s; its upload was closed (%s)", job_id, info.state, refusal)
+
+    async def _wait(self, job_id: str) -> IngestJobInfo:
+        found = await poll_until(
+            lambda: self._fetch(job_id), lambda info: info.state.is_terminal, self._polling
+        )
         return found if found is not None else await self._abort_after_timeout(job_id)
 
     async def _abort_after_timeout(self, job_id: str) -> IngestJobInfo:
@@ -206,7 +222,7 @@ class _JobRunner:
             )
         except PermanentError:
             # It may have finished between the last poll and the abort; look again.
-            info = IngestJobInfo.from_json(await self._http.request_json("GET", job_path(job_id)))
+            info = await self._fetch(job_id)
         waited = f"{self._polling.timeout_s:.0f} s"
         if not info.state.is_terminal:
             raise TransientError(f"ingest job {job_id} outlived its {waited} and could not be aborted")

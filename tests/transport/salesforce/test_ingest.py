@@ -328,6 +328,23 @@ async def test_a_refused_upload_aborts_the_job_and_raises(http: SalesforceHttp, 
     assert state_changes(mocked, 1) == [{"state": "Aborted"}]
 
 
+async def test_a_refused_upload_complete_stands_when_the_job_is_not_closed(
+    http: SalesforceHttp, mocked: Mock
+) -> None:
+    # Someone aborted the job while it was Open: the refusal is real, not a retry's echo.
+    refusal = [
+        {"errorCode": "INVALIDJOBSTATE", "message": "The job cannot go from Aborted to UploadComplete"}
+    ]
+    mocked.post(f"{API}/jobs/ingest", payload=info(1, "Open"))
+    mocked.put(job_url(1, "/batches"), status=201)
+    mocked.patch(job_url(1), status=400, payload=refusal)
+    mocked.get(job_url(1), payload=info(1, "Aborted"))
+    mocked.patch(job_url(1), payload=info(1, "Aborted"))
+
+    with pytest.raises(RequestRejectedError, match="INVALIDJOBSTATE"):
+        await run(http, rows_for(["a"]))
+
+
 async def test_a_failed_delete_does_not_lose_the_outcomes(http: SalesforceHttp, mocked: Mock) -> None:
     mock_job(mocked, 1, successful=OK_HEADER + ok_rows(["a"]), delete_status=400)
 

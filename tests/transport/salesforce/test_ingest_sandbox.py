@@ -195,3 +195,16 @@ async def test_a_connection_reset_in_a_results_download_is_survived(org: Org) ->
 
     assert org.sandbox.stats.faults_served[Fault.RESET_MID_BODY] == 1
     assert report.updated == N_ACCOUNTS
+
+
+async def test_an_upload_complete_whose_answer_was_lost_is_not_sent_twice_into_a_failure(org: Org) -> None:
+    # The first PATCH closes the upload but its answer never arrives; the retry meets a job that is
+    # already past Open (INVALIDJOBSTATE) and must read the job instead of failing the write-back.
+    org.sandbox.faults.inject(Fault.ANSWER_LOST, 1, "ingest_patch")
+
+    report = await upsert(org, write_back(org.account_ids))
+
+    assert org.sandbox.stats.faults_served[Fault.ANSWER_LOST] == 1
+    assert org.sandbox.stats.requests["ingest_patch"] == 2
+    assert report.updated == N_ACCOUNTS
+    assert org.sandbox.stats.ingest_jobs_created == 1
