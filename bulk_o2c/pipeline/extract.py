@@ -7,17 +7,30 @@ Rules this stage owns:
   (``stage_page``): a kill between pages loses nothing and stages nothing twice.
 - A resumed extraction continues the saved job from the saved locator; one killed before its
   first page starts a new job (the orphan expires on its own after seven days).
+- A job whose results cannot be trusted is forgotten with the rows staged from it (``restart``),
+  so the extraction's end is only ever committed by a job whose rows add up. A short read (the
+  last page leaves the job's ``numberRecordsProcessed`` short) is read again from a new job, up to
+  ``SHORT_READ_JOBS`` jobs in all; a loop or an overrun stops the run at once (the server repeats
+  itself, a new job now is unlikely to help). Either way the next run starts a new job.
+- ``stop`` (the first SIGINT or SIGTERM) ends the extraction at the next page boundary: the pages
+  staged so far stay, and the next run continues from the saved locator. Set while the query job
+  still runs, it aborts the job at once; the next run starts a new one.
 """
 
 from __future__ import annotations
 
 import logging
+from contextlib import aclosing
 from datetime import datetime, timedelta
+
+import anyio
 
 from bulk_o2c.config import SalesforceSettings, Settings
 from bulk_o2c.pipeline.flows import ExtractSpec
 from bulk_o2c.pipeline.metrics import FlowCounters
+from bulk_o2c.protocol.salesforce.result_walk import ShortReadError, UntrustedResultsError
 from bulk_o2c.protocol.salesforce.soql import DeltaWindow, HighWaterMark, select
+from bulk_o2c.store.extraction import ExtractionProgress
 from bulk_o2c.store.runs import RunInfo
 from bulk_o2c.store.store import CheckpointStore
 from bulk_o2c.transport.salesforce.bulk_query import Resume, extract
@@ -27,6 +40,9 @@ from bulk_o2c.transport.salesforce.polling import Polling
 log = logging.getLogger(__name__)
 
 
+SHORT_READ_JOBS = 3  # jobs one extraction reads before a short read stops the run
+
+
 async def extract_flow(
     store: CheckpointStore,
     http: SalesforceHttp,
@@ -34,6 +50,7 @@ async def extract_flow(
     run: RunInfo,
     spec: ExtractSpec,
     counters: FlowCounters,
+    stop: anyio.Event | None = None,
 ) -> None:
     """Extract ``spec.flow`` for ``run``: from the flow's high-water mark (less the overlap) to the
     run's start, or, resumed, over the window saved when it began."""
@@ -50,10 +67,42 @@ async def extract_flow(
         window_start=None if window.start is None else window.start.isoformat(),
         window_end=window.end.isoformat(),
     )
-    counters.extracted = progress.rows_staged
-    if progress.done:
-        counters.expected = progress.rows_staged
-        return
+    for attempt in range(1, SHORT_READ_JOBS + 1):
+        counters.extracted = progress.rows_staged
+        if progress.done:
+            counters.expected = progress.rows_staged
+            return
+        try:
+            await _read_job(store, http, settings, run_id, spec, progress, counters, stop)
+            return
+        except UntrustedResultsError as exc:
+            await store.extraction.restart(run_id, spec.flow, exc.job_id)
+            counters.extracted = 0
+            retry = isinstance(exc, ShortReadError) and attempt < SHORT_READ_JOBS
+            if not retry:
+                gave_up = f" ({attempt} query jobs in a row)" if isinstance(exc, ShortReadError) else ""
+                raise type(exc)(
+                    f"{spec.flow}: {exc}{gave_up}; its rows were set aside, and the next run reads "
+                    "the flow again with a new query job",
+                    job_id=exc.job_id,
+                ) from None
+            log.warning("%s: %s; reading it again with a new query job", spec.flow, exc)
+        restarted = await store.extraction.progress(run_id, spec.flow)
+        assert restarted is not None  # begun above
+        progress = restarted
+
+
+async def _read_job(
+    store: CheckpointStore,
+    http: SalesforceHttp,
+    settings: Settings,
+    run_id: str,
+    spec: ExtractSpec,
+    progress: ExtractionProgress,
+    counters: FlowCounters,
+    stop: anyio.Event | None,
+) -> None:
+    """Stage the pages of the saved job from the saved locator, or of a new job."""
     saved = DeltaWindow(
         start=None if progress.window_start is None else datetime.fromisoformat(progress.window_start),
         end=datetime.fromisoformat(progress.window_end),
@@ -73,25 +122,34 @@ async def extract_flow(
         page_size=settings.salesforce.page_size,
         polling=polling_for(settings.salesforce),
         resume=resume,
+        stop=stop,
     )
     # The saved locator is the one the next page was asked with: None for a job's first page, even
     # when that page came from a parallel result link that carries a locator of its own.
     after = resume.locator if resume is not None else None
-    async for page in pages:
-        if job_id != page.job_id:
-            await store.extraction.set_job(run_id, spec.flow, page.job_id)
-            job_id = page.job_id
-        await store.extraction.stage_page(
-            run_id,
-            spec.flow,
-            page.header,
-            page.rows,
-            after=after,
-            next_locator=page.next_locator,
-            parent_column=spec.parent_column,
-        )
-        after = page.next_locator
-        counters.extracted += len(page.rows)
+    # Closed here, whatever ends the loop: a generator left to the garbage collector is closed
+    # while the pages it downloads are still being cancelled ("already running").
+    async with aclosing(pages):
+        async for page in pages:
+            if job_id != page.job_id:
+                await store.extraction.set_job(run_id, spec.flow, page.job_id)
+                job_id = page.job_id
+            await store.extraction.stage_page(
+                run_id,
+                spec.flow,
+                page.header,
+                page.rows,
+                after=after,
+                next_locator=page.next_locator,
+                parent_column=spec.parent_column,
+            )
+            after = page.next_locator
+            counters.extracted += len(page.rows)
+            if stop is not None and stop.is_set() and after is not None:
+                log.info("%s extraction stopped after %d rows", spec.flow, counters.extracted)
+                return
+    if stop is not None and stop.is_set() and (job_id is None or after is not None):
+        return  # stopped while the job ran (it was aborted): no page said where the results end
     if job_id is None:
         await store.extraction.finish(run_id, spec.flow)
     counters.expected = counters.extracted

@@ -9,9 +9,9 @@ Rules this module owns:
   write-back. The high-water marks advance only when all of that is durable.
 - Each process records what it did in the checkpoint as it works (``figures``), so the report of a
   resumed run covers every process of it.
-- ``stop`` ends the run between steps (and new chunks within a load); the run stays ``running``, so
-  ``bulk-o2c run`` or ``resume RUN_ID`` continues it. An error leaves it ``running`` too: the
-  checkpoint is as good as the last commit, and resuming is always safe.
+- ``stop`` ends the run between steps (and pages within an extraction, new chunks within a load);
+  the run stays ``running``, so ``bulk-o2c run`` or ``resume RUN_ID`` continues it. An error leaves
+  it ``running`` too: the checkpoint is as good as the last commit, and resuming is always safe.
 """
 
 from __future__ import annotations
@@ -182,7 +182,8 @@ class _Steps:
         for spec in extract_specs(self.settings):
             if self.stop.is_set():
                 return
-            await extract_flow(self.store, self.http, self.settings, self.run, spec, self._started(spec.flow))
+            counters = self._started(spec.flow)
+            await extract_flow(self.store, self.http, self.settings, self.run, spec, counters, self.stop)
 
     def _multi_currency(self) -> bool:
         """The org's shape: it is multi-currency when the run selects the Order's currency."""

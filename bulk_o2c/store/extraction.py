@@ -7,7 +7,14 @@ Rules this module owns:
   both are there or neither, so a page is never staged twice nor lost. The write is also
   compare-and-set: the caller names the locator it read the page with (None for the first page), and
   a page read from any other point (a stale locator, a second process) is refused unchanged.
-- ``next_locator`` None means the job has no more pages: the extraction is done.
+- ``next_locator`` None means the job has no more pages: the extraction is done. The transport
+  checks a job's totals (and its loops) while the page's rows are read, inside the staging
+  transaction, so a page that leaves the job short or past its count commits nothing, the end
+  included.
+- A job whose results cannot be trusted (short, looping, past its count) is forgotten
+  (``restart``): its staged rows are deleted with its progress in one transaction, so the next job
+  over the same window stages every row again with no count inflated and no ``seq`` reused. No row
+  of an extraction not done has been loaded: the load reads a flow once its extraction is done.
 - A row is staged as a JSON array of its values; the column names are kept once, as the
   extraction's ``header``, and every page of an extraction must have the same ones.
 - A page's rows are encoded to JSON in batches on a worker thread, one batch ahead of SQLite, and
@@ -165,6 +172,23 @@ class Extraction:
             pending.cancel()
             await asyncio.gather(pending, return_exceptions=True)
         return seq - first_seq
+
+    async def restart(self, run_id: str, flow: str, job_id: str) -> None:
+        """Forget ``job_id`` and its staged rows: the extraction starts again with a new job over the
+        same window. ``job_id`` is the saved job, or any job while no page is staged (a job whose
+        first page never came, or one that replaced a saved job killed before its first page)."""
+        async with self._db.transaction() as tx:
+            cursor = await tx.execute(
+                "UPDATE extractions SET job_id = NULL, locator = NULL, pages_staged = 0, rows_staged = 0, "
+                "header = NULL "
+                "WHERE run_id = ? AND flow = ? AND done = 0 AND (pages_staged = 0 OR job_id = ?)",
+                (run_id, flow, job_id),
+            )
+            if cursor.rowcount != 1:
+                raise CheckpointConflictError(
+                    f"{flow}: the extraction is done or reads another job than {job_id}"
+                )
+            await tx.execute("DELETE FROM staged WHERE run_id = ? AND flow = ?", (run_id, flow))
 
     async def finish(self, run_id: str, flow: str) -> None:
         """Mark an extraction read to the end when its job yielded no page at all (no rows)."""

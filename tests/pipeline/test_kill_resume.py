@@ -26,8 +26,16 @@ from anyio.abc import Process
 from bulk_o2c.commands.demo import Sandboxes
 from bulk_o2c.commands.ground_truth import ExpectedOutcome
 from bulk_o2c.config import Settings
+from bulk_o2c.sandbox.salesforce.faults import Fault
 from bulk_o2c.store.store import open_store
-from tests.support.runs import expected, write_config
+from tests.support.runs import (
+    ACCOUNTS,
+    expected,
+    latest_extraction,
+    run_sandboxes,
+    run_settings,
+    write_config,
+)
 
 RUN_TIMEOUT_S = 60
 
@@ -156,6 +164,46 @@ async def test_a_signal_stops_gracefully_and_prints_the_resume_command(
         assert run is not None
         assert run.status == "running"
         assert "in_flight" not in await store.chunks.counts(run.run_id)
+    assert await _run_to_the_end(config, env) == 3
+    _assert_landed_once(boxes, want)
+
+
+async def test_a_signal_during_extraction_stops_at_the_next_page_boundary(tmp_path: Path) -> None:
+    page_size = 20  # 12 pages of Accounts, served five at a time, 0.2 s each
+    async with run_sandboxes(page_latency_s=0.2) as boxes:
+        settings = run_settings(boxes, tmp_path, page_size=page_size)
+        want = expected(boxes, settings)
+        config, env = write_config(settings, boxes, tmp_path)
+        process = await _start_watched(config, env)
+        await _reach(process, lambda: boxes.salesforce.stats.pages_served >= 1)
+        process.send_signal(signal.SIGINT)
+        output, code = await _finish(process)
+
+        assert code == 4
+        assert f"bulk-o2c --config {config} resume" in output
+        assert boxes.salesforce.stats.pages_served < ACCOUNTS // page_size  # not read to the end first
+        progress, staged = await latest_extraction(settings, "Account")
+        assert not progress.done
+        assert progress.rows_staged == staged == progress.pages_staged * page_size
+        assert await _run_to_the_end(config, env) == 3
+        _assert_landed_once(boxes, want)
+
+
+async def test_a_page_failing_during_parallel_paging_is_one_line_and_exit_1(
+    boxes: Sandboxes, settings: Settings, tmp_path: Path
+) -> None:
+    want = expected(boxes, settings)
+    config, env = write_config(settings, boxes, tmp_path)
+    # The first page announces a row it does not hold while the next ones are downloading.
+    boxes.salesforce.faults.inject(Fault.MISCOUNTED_PAGE)
+    output, code = await _finish(await _start_watched(config, env, stderr=STDOUT))
+
+    assert code == 1
+    assert "Traceback" not in output
+    assert "already running" not in output
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert "announced 61 rows but held 60" in errors[0]
     assert await _run_to_the_end(config, env) == 3
     _assert_landed_once(boxes, want)
 

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import cast
 
 import pytest
 
+from bulk_o2c.protocol.salesforce.csv_stream import RowCountMismatchError
 from bulk_o2c.store import CheckpointConflictError, CheckpointStore, extraction
+from bulk_o2c.store.extraction import ExtractionProgress
 from tests.store.conftest import Rows, as_page
 
 WINDOW = {"window_start": "2025-03-01T00:00:00+00:00", "window_end": "2025-03-02T00:00:00+00:00"}
@@ -123,6 +125,54 @@ async def test_a_page_that_fails_midway_leaves_no_row_and_the_old_locator(
         begun, "Account", *as_page(accounts(5, start=2)), after="L1", next_locator=None
     )
     assert len(await store.staging.ready(begun, "Account")) == 7
+
+
+async def test_a_last_page_whose_read_fails_commits_neither_its_rows_nor_the_end(
+    store: CheckpointStore, begun: str, accounts: Callable[..., Rows]
+) -> None:
+    await store.extraction.stage_page(begun, "Account", *as_page(accounts(2)), after=None, next_locator="L1")
+    header, rows = as_page(accounts(3, start=2))
+
+    def short_read() -> Iterator[list[str]]:
+        yield from rows
+        raise RowCountMismatchError("read 5 rows but the job processed 6")  # as the result walk does
+
+    with pytest.raises(RowCountMismatchError):
+        await store.extraction.stage_page(
+            begun, "Account", header, short_read(), after="L1", next_locator=None
+        )
+    progress = await store.extraction.progress(begun, "Account")
+    assert progress is not None
+    assert (progress.locator, progress.rows_staged, progress.done) == ("L1", 2, False)
+    assert len(await store.staging.ready(begun, "Account")) == 2
+
+
+async def test_restart_forgets_the_job_and_its_rows_so_the_next_job_counts_from_zero(
+    store: CheckpointStore, begun: str, accounts: Callable[..., Rows]
+) -> None:
+    await store.extraction.stage_page(begun, "Account", *as_page(accounts(3)), after=None, next_locator="L1")
+    with pytest.raises(CheckpointConflictError):
+        await store.extraction.restart(begun, "Account", "750Z")  # not the job the extraction reads
+    await store.extraction.restart(begun, "Account", "750A")
+    forgotten = ExtractionProgress(
+        "Account", **WINDOW, job_id=None, locator=None, pages_staged=0, rows_staged=0, done=False
+    )
+    assert await store.extraction.progress(begun, "Account") == forgotten
+    assert await store.staging.ready(begun, "Account") == []
+    await store.extraction.set_job(begun, "Account", "750B")
+    await store.extraction.stage_page(begun, "Account", *as_page(accounts(2)), after=None, next_locator=None)
+    staged = await store.staging.ready(begun, "Account")
+    assert [(r.sf_id, r.seq) for r in staged] == [(a["Id"], seq) for seq, a in enumerate(accounts(2))]
+    with pytest.raises(CheckpointConflictError):
+        await store.extraction.restart(begun, "Account", "750B")  # done: nothing to forget any more
+
+
+async def test_restart_forgets_any_job_while_no_page_is_staged(store: CheckpointStore, begun: str) -> None:
+    # 750A was saved, then killed before its first page; the run that went on made 750B.
+    await store.extraction.restart(begun, "Account", "750B")
+    progress = await store.extraction.progress(begun, "Account")
+    assert progress is not None
+    assert (progress.job_id, progress.done) == (None, False)
 
 
 async def test_a_record_staged_again_keeps_its_newest_row(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ import pytest
 from bulk_o2c.commands.demo import DemoOptions, Sandboxes, demo_settings, sandboxes
 from bulk_o2c.commands.ground_truth import ExpectedOutcome, expected_outcome
 from bulk_o2c.config import Settings, load_settings
+from bulk_o2c.store.extraction import ExtractionProgress
+from bulk_o2c.store.store import open_store
 
 ACCOUNTS = 240
 ORDERS = 300
@@ -26,17 +29,38 @@ def expected(boxes: Sandboxes, settings: Settings) -> ExpectedOutcome:
     return expected_outcome(boxes.salesforce.dataset, settings.mapping)
 
 
+def run_sandboxes(page_latency_s: float = 0.0) -> AbstractAsyncContextManager[Sandboxes]:
+    """Both sandboxes with the run's data set; ``page_latency_s`` slows every results page."""
+    return sandboxes(
+        DemoOptions(accounts=ACCOUNTS, orders=ORDERS, time_scale=0.01, page_latency_s=page_latency_s)
+    )
+
+
+def run_settings(boxes: Sandboxes, folder: Path, *, page_size: int = 60) -> Settings:
+    base = load_settings(salesforce={"page_size": page_size, "poll_initial_s": 0.01, "poll_max_s": 0.05})
+    return demo_settings(base, boxes, folder / "state")
+
+
 @pytest.fixture
 async def boxes() -> AsyncIterator[Sandboxes]:
-    options = DemoOptions(accounts=ACCOUNTS, orders=ORDERS, time_scale=0.01, page_latency_s=0.0)
-    async with sandboxes(options) as running:
+    async with run_sandboxes() as running:
         yield running
 
 
 @pytest.fixture
 def settings(boxes: Sandboxes, tmp_path: Path) -> Settings:
-    base = load_settings(salesforce={"page_size": 60, "poll_initial_s": 0.01, "poll_max_s": 0.05})
-    return demo_settings(base, boxes, tmp_path / "state")
+    return run_settings(boxes, tmp_path)
+
+
+async def latest_extraction(settings: Settings, flow: str) -> tuple[ExtractionProgress, int]:
+    """The flow's extraction progress in the checkpoint's latest run, and the rows staged for it."""
+    async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
+        run = await store.runs.latest()
+        assert run is not None
+        progress = await store.extraction.progress(run.run_id, flow)
+        staged = (await store.staging.counts(run.run_id)).get(flow, {})
+    assert progress is not None
+    return progress, sum(staged.values())
 
 
 def _toml(value: object) -> str:

@@ -6,6 +6,9 @@ Rules this module owns:
   archived rows), ``contentType`` CSV, and the job's ``columnDelimiter`` and ``lineEnding``.
 - States: ``UploadComplete`` -> ``InProgress`` -> ``JobComplete`` | ``Failed``; ``Aborted`` only by
   the client. Those last three are terminal. A Failed query job may carry no ``errorMessage``.
+- A Failed job whose ``errorMessage`` is Salesforce's internal error ("Unexpected exception
+  encountered in query processing. Please contact support ...") failed on Salesforce's side, not
+  on the query: the same query may succeed as a new job (``is_internal_failure``).
 - Results are paged with an explicit ``maxRecords`` (the server's default is undocumented) and the
   ``locator`` of the previous page's ``Sforce-Locator`` header, omitted for the first page. The
   literal string ``null`` in that header ends paging; a missing header is a broken answer, not an
@@ -188,6 +191,15 @@ def parse_job_info(data: Any) -> JobInfo:
         retries=_count(data, "retries"),
         total_processing_time_ms=_count(data, "totalProcessingTime"),
     )
+
+
+_INTERNAL_ERROR_MARK = "unexpected exception"
+
+
+def is_internal_failure(info: JobInfo) -> bool:
+    """A Failed job that Salesforce's internal error ended: worth creating again."""
+    message = info.error_message or ""
+    return info.state is JobState.FAILED and message.lower().startswith(_INTERNAL_ERROR_MARK)
 
 
 def failure_description(info: JobInfo) -> str:

@@ -14,6 +14,15 @@ Rules:
 - ANSWER_LOST lets the request take effect, then closes the connection before any answer: the
   client cannot tell it from a request that never arrived, retries it, and meets the state its
   first attempt left (a closed upload, a created job).
+- MISCOUNTED_PAGE fires only on a query results page: its ``Sforce-NumberOfRecords`` announces
+  one row more than the page holds (the job and the page's rows are unchanged).
+- The query-job faults are armed for the next ``count`` query jobs created (endpoint None or
+  ``query_create``), each job taking every kind armed: QUERY_INTERNAL_ERROR ends the job Failed
+  with Salesforce's internal error ("Unexpected exception ... contact support"); SHORT_LAST_PAGE
+  leaves the final row out of the job's last page (``Sforce-NumberOfRecords`` agrees with the page,
+  ``numberRecordsProcessed`` does not); LOOPING_LOCATOR answers every page fetched with a locator
+  with that same locator as the next one (the pages go round forever); LOOPING_LISTING answers
+  every ``resultPages`` listing fetched with a locator with its own URL as ``nextRecordsUrl``.
 - ``lock_records(ids, times)`` makes the next ``times`` attempts to write each record fail with
   UNABLE_TO_LOCK_ROW in an ingest job.
 """
@@ -31,9 +40,19 @@ class Fault(enum.StrEnum):
     CONCURRENT_LIMIT = "concurrent_limit"
     RESET_MID_BODY = "reset_mid_body"
     ANSWER_LOST = "answer_lost"
+    MISCOUNTED_PAGE = "miscounted_page"
+    QUERY_INTERNAL_ERROR = "query_internal_error"
+    SHORT_LAST_PAGE = "short_last_page"
+    LOOPING_LOCATOR = "looping_locator"
+    LOOPING_LISTING = "looping_listing"
 
 
 HTTP_FAULTS = frozenset({Fault.SERVICE_UNAVAILABLE, Fault.SERVER_ERROR, Fault.CONCURRENT_LIMIT})
+QUERY_JOB_FAULTS = frozenset(
+    {Fault.QUERY_INTERNAL_ERROR, Fault.SHORT_LAST_PAGE, Fault.LOOPING_LOCATOR, Fault.LOOPING_LISTING}
+)
+QUERY_CREATE_ENDPOINT = "query_create"
+QUERY_RESULTS_ENDPOINT = "query_results"
 DOWNLOAD_ENDPOINTS = frozenset(
     {"query_results", "ingest_successful_results", "ingest_failed_results", "ingest_unprocessed_records"}
 )
@@ -56,6 +75,10 @@ class FaultPlan:
             raise ValueError("a fault is injected for at least one request")
         if fault is Fault.RESET_MID_BODY and endpoint is not None and endpoint not in DOWNLOAD_ENDPOINTS:
             raise ValueError(f"a mid-body reset needs a CSV download endpoint, not {endpoint}")
+        if fault is Fault.MISCOUNTED_PAGE and endpoint not in (None, QUERY_RESULTS_ENDPOINT):
+            raise ValueError(f"a miscounted page needs the query results endpoint, not {endpoint}")
+        if fault in QUERY_JOB_FAULTS and endpoint not in (None, QUERY_CREATE_ENDPOINT):
+            raise ValueError(f"{fault} is armed for query jobs created, not requests to {endpoint}")
         self._armed.append(_Armed(fault, count, endpoint))
 
     def lock_records(self, record_ids: Iterable[str], times: int = 1) -> None:
@@ -72,6 +95,13 @@ class FaultPlan:
                     self._armed.remove(armed)
                 return armed.fault
         return None
+
+    def take_query_job_faults(self) -> frozenset[Fault]:
+        """Every query-job fault armed, taken once each, for the query job being created."""
+        taken: set[Fault] = set()
+        while (fault := self.take(QUERY_CREATE_ENDPOINT, QUERY_JOB_FAULTS - taken)) is not None:
+            taken.add(fault)
+        return frozenset(taken)
 
     def take_lock(self, record_id: str) -> bool:
         left = self._locks.get(record_id, 0)

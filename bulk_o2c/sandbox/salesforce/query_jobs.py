@@ -9,7 +9,8 @@ Rules this module owns:
 - States: UploadComplete -> InProgress -> JobComplete, one step each time the pacer says the state
   has lasted long enough (see :mod:`job_pacing`); JobComplete also waits for the count. A seeded
   share of jobs ends Failed instead, with or without ``errorMessage``. Aborted only by the client
-  (PATCH ``{"state": "Aborted"}``, allowed from UploadComplete and InProgress).
+  (PATCH ``{"state": "Aborted"}``, allowed from UploadComplete and InProgress). A job takes the
+  query-job faults armed when it is created (see :mod:`faults`).
 - Results (GET .../results) before JobComplete: 412 JOB_NOT_COMPLETE. Otherwise a complete CSV
   page with its own header, at most ``maxRecords`` rows (and ``page_size_cap``), after
   ``page_latency_s``; ``Sforce-NumberOfRecords`` and ``Sforce-Locator`` (base64 of the slot to resume
@@ -33,6 +34,7 @@ from aiohttp import web
 
 from bulk_o2c.sandbox.salesforce.api_errors import ApiError
 from bulk_o2c.sandbox.salesforce.dataset import Row
+from bulk_o2c.sandbox.salesforce.faults import Fault
 from bulk_o2c.sandbox.salesforce.job_requests import api_version, dialect_of, job_id, json_body
 from bulk_o2c.sandbox.salesforce.job_service import TERMINAL, BulkJob, JobService
 from bulk_o2c.sandbox.salesforce.result_set import ResultSet
@@ -72,6 +74,7 @@ class QueryJob(BulkJob):
     query: SoqlQuery
     fails: bool
     results: ResultSet
+    faults: frozenset[Fault] = frozenset()
     state: str = "UploadComplete"
     count: int | None = None
 
@@ -109,7 +112,9 @@ class QueryJobService(JobService[QueryJob]):
             if following == "JobComplete":
                 if job.fails:
                     following = "Failed"
-                    job.error_message = _FAILURE_MESSAGE if self._config.failed_query_has_message else None
+                    internal = Fault.QUERY_INTERNAL_ERROR in job.faults
+                    has_message = internal or self._config.failed_query_has_message
+                    job.error_message = _FAILURE_MESSAGE if has_message else None
                 elif job.count is None:
                     return
             self._enter(job, following)
@@ -135,6 +140,9 @@ class QueryJobService(JobService[QueryJob]):
             raise ApiError(400, error.error_code, error.message) from None
         number = self._next_job_number()
         failure_draw = random.Random(self._config.dataset.seed * 1_000_003 + number).random()
+        faults = self._faults.take_query_job_faults()
+        for fault in faults:
+            self._stats.faults_served[fault] += 1
         job = QueryJob(
             id=job_id(number),
             operation=operation,
@@ -143,7 +151,8 @@ class QueryJobService(JobService[QueryJob]):
             api_version=version,
             created_ms=self._now_ms(),
             pacer=self._pacer(),
-            fails=failure_draw < self._config.failed_query_share,
+            fails=failure_draw < self._config.failed_query_share or Fault.QUERY_INTERNAL_ERROR in faults,
+            faults=faults,
             results=ResultSet(self._dataset, query, self._overlay),
         )
         job.task = asyncio.create_task(self._count(job))
@@ -210,9 +219,17 @@ class QueryJobService(JobService[QueryJob]):
         if self._config.page_latency_s > 0:
             await asyncio.sleep(self._config.page_latency_s)
         reset = self._take_reset("query_results")
+        following = None if next_slot is None else encode_locator(next_slot)
+        if next_slot is None and Fault.SHORT_LAST_PAGE in job.faults:
+            slots = slots[:-1]
+        elif following is not None and Fault.LOOPING_LOCATOR in job.faults:
+            following = request.query.get("locator") or following
+        miscounted = self._faults.take("query_results", frozenset({Fault.MISCOUNTED_PAGE})) is not None
+        if miscounted:
+            self._stats.faults_served[Fault.MISCOUNTED_PAGE] += 1
         headers = {
-            "Sforce-NumberOfRecords": str(len(slots)),
-            "Sforce-Locator": "null" if next_slot is None else encode_locator(next_slot),
+            "Sforce-NumberOfRecords": str(len(slots) + miscounted),
+            "Sforce-Locator": following or "null",
         }
         response = await send_csv(
             request, self._lines(job, slots), headers=headers, stats=self._stats, reset=reset
@@ -243,6 +260,8 @@ class QueryJobService(JobService[QueryJob]):
             start = job.results.measure(start, size)
         prefix = f"/services/data/v{version}/"
         links = [f"jobs/query/{job.id}/results?locator={encode_locator(s)}&maxRecords={size}" for s in starts]
+        if start is not None and "locator" in request.query and Fault.LOOPING_LISTING in job.faults:
+            start = self._start_slot(request)  # this listing names itself as the next one
         following = (
             None
             if start is None

@@ -15,8 +15,15 @@ Rules this module owns:
   that streams the rows into storage never holds a parsed page. A body in any encoding but gzip or
   identity is refused.
 - Each page's row count is checked against ``Sforce-NumberOfRecords`` whenever its rows are read
-  (and before the next page is yielded), the total against the job's ``numberRecordsProcessed``:
-  a short read is an error, never a silent truncation.
+  (and before the next page is yielded). The walk (protocol/salesforce/result_walk.py) counts the
+  rows against the job's ``numberRecordsProcessed`` as they are read, the last page's included, so
+  a short read or an overrun raises from inside the caller's read of the page that shows it, and
+  it refuses a locator, listing or page link followed before (a loop). A short read is an error,
+  never a silent truncation.
+- A job that ends Failed with Salesforce's internal error is created again, up to
+  ``job_attempts`` jobs in all (``QueryJobInternalError`` after the last).
+- ``stop`` set while the job is still running (a job can run for minutes) aborts it and yields
+  nothing: the caller's next run starts a new job. Once pages come, stopping is the caller's.
 - Every page's header must equal the first page's; it is checked before the page is yielded.
 - With ``parallel_pages`` (API 58.0+) the ``resultPages`` listing is fetched and up to
   ``max_parallel`` pages download at once, yielded in page order (so at most that many bodies are
@@ -36,7 +43,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
@@ -45,11 +52,7 @@ import aiohttp
 import anyio
 
 from bulk_o2c.errors import BulkO2CError, PermanentError
-from bulk_o2c.protocol.salesforce.csv_stream import (
-    CsvHeaderMismatchError,
-    CsvPage,
-    RowCountMismatchError,
-)
+from bulk_o2c.protocol.salesforce.csv_stream import CsvHeaderMismatchError, CsvPage, Row
 from bulk_o2c.protocol.salesforce.errors import RequestRejectedError, SalesforceProtocolError
 from bulk_o2c.protocol.salesforce.jobs import (
     ABORT_BODY,
@@ -65,6 +68,7 @@ from bulk_o2c.protocol.salesforce.jobs import (
     ResultPagesBatch,
     create_query_job_body,
     failure_description,
+    is_internal_failure,
     job_path,
     next_locator,
     page_record_count,
@@ -74,12 +78,14 @@ from bulk_o2c.protocol.salesforce.jobs import (
     results_params,
     results_path,
 )
+from bulk_o2c.protocol.salesforce.result_walk import ResultWalk
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
 from bulk_o2c.transport.salesforce.polling import Polling, poll_until
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PARALLEL = 5
+DEFAULT_JOB_ATTEMPTS = 3  # query jobs created for one extraction while Salesforce fails internally
 CLEANUP_TIMEOUT_S = 30.0
 # resultPages arrived in API 58.0; older versions can only page by locator.
 RESULT_PAGES_MIN_VERSION = 58.0
@@ -87,6 +93,10 @@ RESULT_PAGES_MIN_VERSION = 58.0
 
 class QueryJobFailedError(PermanentError):
     """The query job ended Failed or Aborted."""
+
+
+class QueryJobInternalError(QueryJobFailedError):
+    """The query job failed with Salesforce's internal error ("Unexpected exception ...")."""
 
 
 class QueryJobTimeoutError(PermanentError):
@@ -106,7 +116,7 @@ class Page:
     locator: str | None  # the locator that fetched this page; None for the first page
     next_locator: str | None  # where to resume after this page; None when it was the last
     header: tuple[str, ...]
-    rows: CsvPage
+    rows: Sequence[Row]  # parsed as read; reading them to the end checks the job's totals
     rows_before: int  # rows of the job before this page (from the resume point if rows_done was unknown)
 
 
@@ -130,35 +140,37 @@ async def extract(
     resume: Resume | tuple[str, str] | None = None,
     parallel_pages: bool = True,
     max_parallel: int = DEFAULT_MAX_PARALLEL,
-) -> AsyncIterator[Page]:
-    """Run ``soql`` as a Bulk 2.0 query job (or resume one) and yield its result pages in order."""
-    if max_parallel < 1:
-        raise ValueError("max_parallel must be at least 1")
+    job_attempts: int = DEFAULT_JOB_ATTEMPTS,
+    stop: anyio.Event | None = None,
+) -> AsyncGenerator[Page, None]:
+    """Run ``soql`` as a Bulk 2.0 query job (or resume one) and yield its result pages in order.
+    ``stop`` set while the job runs aborts it and ends the pages before the first one."""
+    if max_parallel < 1 or job_attempts < 1:
+        raise ValueError("max_parallel and job_attempts must be at least 1")
     delimiter = COLUMN_DELIMITERS[column_delimiter]
     if resume is not None:
         resume = Resume(*resume)
-        info = parse_job_info(await http.request_json("GET", job_path(resume.job_id)))
+        job = _Job(http, resume.job_id, page_size)
+        saved = parse_job_info(await http.request_json("GET", job_path(resume.job_id)))
+        info = await job.wait(saved, polling, stop)
+        if info is None:
+            return
+        expected = None if resume.rows_done is None else info.number_records_processed
+        walk = ResultWalk(info.id, expected, rows_before=resume.rows_done or 0)
+        pages = job.locator_pages(resume.locator, walk)
     else:
         body = create_query_job_body(
             soql, operation=operation, column_delimiter=column_delimiter, line_ending=line_ending
         )
-        info = parse_job_info(await http.request_json("POST", "jobs/query", json=body))
-        log.info("Salesforce query job %s created", info.id, extra={"job_id": info.id})
-    job = _Job(http, info.id, page_size)
-
-    info = await job.wait(info, polling)
-    if resume is not None:
-        pages = job.locator_pages(resume.locator)
-        seen = resume.rows_done or 0
-        expected_rows = None if resume.rows_done is None else info.number_records_processed
-    else:
+        job, info = await _completed_job(http, body, page_size, polling, job_attempts, stop)
+        if info is None:
+            return
+        walk = ResultWalk(info.id, info.number_records_processed)
         pages = (
-            job.parallel_pages(max_parallel)
+            job.parallel_pages(max_parallel, walk)
             if parallel_pages and job.can_list_pages
-            else job.locator_pages(None)
+            else job.locator_pages(None, walk)
         )
-        seen = 0
-        expected_rows = info.number_records_processed
 
     header: tuple[str, ...] | None = None
     async with aclosing(pages):
@@ -178,24 +190,47 @@ async def extract(
                         f"query job {info.id}: page at locator {locator!r} has header {list(rows.header)}, "
                         f"the first page had {list(header)}"
                     )
+            counted = walk.counted(rows, last=fetched.next_locator is None)
             yield Page(
                 job_id=info.id,
                 locator=locator,
                 next_locator=fetched.next_locator,
                 header=header or (),
-                rows=rows,
-                rows_before=seen,
+                rows=counted,
+                rows_before=walk.rows,
             )
-            seen += len(rows)  # counted (and checked) as the caller read it, or read now
-            del rows, fetched  # the caller's page is the only one held while the next downloads
+            counted.read_through()  # counted (and checked) as the caller read it, or read now
+            del rows, counted, fetched  # the caller's page is the only one held while the next downloads
 
-    if expected_rows is not None and seen != expected_rows:
-        raise RowCountMismatchError(
-            f"query job {info.id}: read {seen} rows but the job processed {expected_rows}"
-            + "; the job is kept for inspection"
-        )
+    walk.end()  # a listing may end without a single page
     await job.delete()
-    log.info("Salesforce query job %s read (%d rows) and deleted", info.id, seen, extra={"job_id": info.id})
+    log.info(
+        "Salesforce query job %s read (%d rows) and deleted", info.id, walk.rows, extra={"job_id": info.id}
+    )
+
+
+async def _completed_job(
+    http: SalesforceHttp,
+    body: dict[str, str],
+    page_size: int,
+    polling: Polling,
+    attempts: int,
+    stop: anyio.Event | None,
+) -> tuple[_Job, JobInfo | None]:
+    """A new job for ``body``, complete (None: stopped, and aborted); created again while Salesforce
+    fails it internally."""
+    for attempt in range(1, attempts + 1):
+        info = parse_job_info(await http.request_json("POST", "jobs/query", json=body))
+        log.info("Salesforce query job %s created", info.id, extra={"job_id": info.id})
+        job = _Job(http, info.id, page_size)
+        try:
+            return job, await job.wait(info, polling, stop)
+        except QueryJobInternalError as exc:
+            if attempt == attempts:
+                raise QueryJobInternalError(f"{exc}; gave up after {attempts} query jobs failed so") from None
+            log.warning("%s; creating the job again (%d of %d)", exc, attempt + 1, attempts)
+            await anyio.sleep(polling.initial_s)
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 class _Job:
@@ -208,16 +243,22 @@ class _Job:
     def can_list_pages(self) -> bool:
         return float(self._http.api_version) >= RESULT_PAGES_MIN_VERSION
 
-    async def wait(self, info: JobInfo, polling: Polling) -> JobInfo:
-        """Poll until the job is terminal; JobComplete is returned, anything else raises."""
+    async def wait(self, info: JobInfo, polling: Polling, stop: anyio.Event | None) -> JobInfo | None:
+        """Poll until the job is terminal; JobComplete is returned, anything else raises. None: ``stop``
+        came while the job ran, and it has been aborted."""
 
         async def fetch() -> JobInfo:
             return parse_job_info(await self._http.request_json("GET", job_path(self.id)))
 
         try:
-            found = await poll_until(fetch, lambda info: info.state.is_terminal, polling, known=info)
+            found = await poll_until(
+                fetch, lambda info: info.state.is_terminal, polling, known=info, stop=stop
+            )
             if found is None:
                 await self._abort()
+                if stop is not None and stop.is_set():
+                    log.info("query job %s aborted: asked to stop", self.id, extra={"job_id": self.id})
+                    return None
                 raise QueryJobTimeoutError(
                     f"query job {self.id} was still running after {polling.timeout_s:g} s; "
                     "it has been aborted"
@@ -231,11 +272,17 @@ class _Job:
             raise
         if info.state is not JobState.JOB_COMPLETE:
             await self.delete()
+            if is_internal_failure(info):
+                raise QueryJobInternalError(failure_description(info))
             raise QueryJobFailedError(failure_description(info))
         return info
 
-    async def locator_pages(self, locator: str | None) -> AsyncGenerator[tuple[str | None, _Body], None]:
+    async def locator_pages(
+        self, locator: str | None, walk: ResultWalk
+    ) -> AsyncGenerator[tuple[str | None, _Body], None]:
         while True:
+            if locator is not None:
+                walk.follow("locator", locator)
             body = await self._fetch(
                 results_path(self.id), results_params(self._page_size, locator), follow_locator=True
             )
@@ -244,14 +291,16 @@ class _Job:
                 return
             locator = body.next_locator
 
-    async def parallel_pages(self, max_parallel: int) -> AsyncGenerator[tuple[str | None, _Body], None]:
+    async def parallel_pages(
+        self, max_parallel: int, walk: ResultWalk
+    ) -> AsyncGenerator[tuple[str | None, _Body], None]:
         try:
-            batch = await self._listing(result_pages_path(self.id))
+            batch = await self._listing(result_pages_path(self.id), walk)
             if any(link.locator is None for link in batch.pages[1:]):
                 raise SalesforceProtocolError("result page links carry no locator to resume from", status=200)
         except (RequestRejectedError, SalesforceProtocolError) as exc:
             log.warning("resultPages unusable for job %s (%s); paging by locator", self.id, exc)
-            async with aclosing(self.locator_pages(None)) as pages:
+            async with aclosing(self.locator_pages(None, walk)) as pages:
                 async for item in pages:
                     yield item
             return
@@ -264,7 +313,7 @@ class _Job:
         def ask_listing() -> None:
             nonlocal listing
             if listing is None and next_listing is not None:
-                listing = asyncio.create_task(self._listing(next_listing))
+                listing = asyncio.create_task(self._listing(next_listing, walk))
 
         async def take_listing() -> None:
             nonlocal listing, next_listing
@@ -280,6 +329,7 @@ class _Job:
                     await take_listing()
                 while len(pending) < max_parallel and links:
                     link = links.popleft()
+                    walk.follow("result page link", link.url)
                     pending.append(
                         (link, asyncio.create_task(self._fetch(link.url, None, follow_locator=False)))
                     )
@@ -315,7 +365,8 @@ class _Job:
                 task.cancel()
             await asyncio.gather(*unfinished, return_exceptions=True)
 
-    async def _listing(self, url: str) -> ResultPagesBatch:
+    async def _listing(self, url: str, walk: ResultWalk) -> ResultPagesBatch:
+        walk.follow("resultPages listing", url)
         # Ask for our page size; a continuation link that already names one is left alone.
         params = None if "maxRecords=" in url else {"maxRecords": str(self._page_size)}
         answer = await self._http.request_json("GET", url, params=params)

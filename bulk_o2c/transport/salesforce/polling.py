@@ -1,7 +1,8 @@
 """Polling a Bulk 2.0 job: capped exponential backoff under an overall timeout.
 
 Every poll is an API call counted against the org's daily limit, so the delay doubles from
-``initial_s`` up to ``max_s``; a job still running after ``timeout_s`` is the caller's to abort.
+``initial_s`` up to ``max_s``; a job still running after ``timeout_s`` is the caller's to abort, and
+so is one still running when ``stop`` is set (polling ends at once, not at the next poll).
 """
 
 from __future__ import annotations
@@ -29,10 +30,15 @@ class Polling:
 
 
 async def poll_until(
-    fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool], polling: Polling, *, known: T | None = None
+    fetch: Callable[[], Awaitable[T]],
+    done: Callable[[T], bool],
+    polling: Polling,
+    *,
+    known: T | None = None,
+    stop: anyio.Event | None = None,
 ) -> T | None:
     """``fetch`` (at once, unless the state is ``known`` already, e.g. from the job's creation) and
-    again after each delay, until ``done``; None if ``timeout_s`` passes first."""
+    again after each delay, until ``done``; None if ``timeout_s`` passes or ``stop`` is set first."""
     deadline = anyio.current_time() + polling.timeout_s
     delay = polling.initial_s
     while True:
@@ -41,7 +47,10 @@ async def poll_until(
         if done(value):
             return value
         remaining = deadline - anyio.current_time()
-        if remaining <= 0:
+        if remaining <= 0 or (stop is not None and stop.is_set()):
             return None
-        await anyio.sleep(min(delay, remaining))
+        with anyio.move_on_after(min(delay, remaining)):
+            await (stop.wait() if stop is not None else anyio.sleep_forever())
+        if stop is not None and stop.is_set():
+            return None
         delay = min(delay * 2, polling.max_s)

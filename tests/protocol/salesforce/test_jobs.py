@@ -9,6 +9,7 @@ from bulk_o2c.protocol.salesforce.jobs import (
     JobState,
     create_query_job_body,
     failure_description,
+    is_internal_failure,
     job_path,
     next_locator,
     page_record_count,
@@ -97,6 +98,21 @@ def test_failed_job_with_and_without_message() -> None:
     assert without.error_message is None
     assert "no errorMessage" in failure_description(without)
     assert "aborted" in failure_description(parse_job_info({**JOB, "state": "Aborted"}))
+
+
+@pytest.mark.parametrize(
+    ("state", "message", "internal"),
+    [
+        ("Failed", "Unexpected exception encountered in query processing. Please contact support ...", True),
+        ("Failed", "unexpected exception: contact support", True),
+        ("Failed", "InvalidBatch : Field name not found : Nme", False),
+        ("Failed", None, False),
+        ("Aborted", "Unexpected exception", False),
+    ],
+)
+def test_the_internal_error_is_told_apart(state: str, message: str | None, internal: bool) -> None:
+    data = {**JOB, "state": state} | ({} if message is None else {"errorMessage": message})
+    assert is_internal_failure(parse_job_info(data)) is internal
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import pytest
 
 from bulk_o2c.sandbox.salesforce import Fault
 from bulk_o2c.sandbox.salesforce.dataset import Dataset, Row
+from bulk_o2c.sandbox.salesforce.faults import FaultPlan
 from bulk_o2c.sandbox.salesforce.schema import ACCOUNT
 from tests.sandbox.salesforce.conftest import SMALL_DATASET, Org, StartOrg
 
@@ -355,3 +356,57 @@ async def test_old_api_versions_have_no_query_jobs(org: Org) -> None:
         url, json={"operation": "query", "query": "SELECT Id FROM Account"}, headers=org.auth()
     ) as r:
         assert r.status == 404
+
+
+async def test_an_internal_error_fails_the_next_jobs_only(org: Org) -> None:
+    org.sandbox.faults.inject(Fault.QUERY_INTERNAL_ERROR, endpoint="query_create")
+    failed = await org.wait("query", (await org.create_query("SELECT Id FROM Account"))["id"])
+    assert failed["state"] == "Failed"
+    assert failed["errorMessage"].startswith("Unexpected exception")
+    assert "contact support" in failed["errorMessage"]
+    assert (await completed_query(org, "SELECT Id FROM Account"))["numberRecordsProcessed"] == 300
+
+
+async def test_a_short_last_page_holds_one_row_less_than_the_job_processed(org: Org) -> None:
+    org.sandbox.faults.inject(Fault.SHORT_LAST_PAGE)
+    info = await completed_query(org, "SELECT Id FROM Account")
+    pages = await org.all_pages(info["id"], max_records=70)
+    assert [int(p.headers["Sforce-NumberOfRecords"]) for p in pages] == [70, 70, 70, 70, 19]
+    assert [len(p.rows) - 1 for p in pages][-1] == 19
+    assert info["numberRecordsProcessed"] == 300
+    honest = await completed_query(org, "SELECT Id FROM Account")
+    assert len(await org.rows(honest["id"], max_records=70)) == 300
+
+
+async def test_a_looping_locator_names_the_page_it_came_with(org: Org) -> None:
+    org.sandbox.faults.inject(Fault.LOOPING_LOCATOR)
+    info = await completed_query(org, "SELECT Id FROM Account")
+    first = await org.page(info["id"], max_records=70)
+    second = await org.page(info["id"], first.headers["Sforce-Locator"], max_records=70)
+    assert second.headers["Sforce-Locator"] == first.headers["Sforce-Locator"]
+
+
+async def test_a_looping_listing_names_itself_as_the_next(org: Org) -> None:
+    org.sandbox.faults.inject(Fault.LOOPING_LISTING)
+    info = await completed_query(org, "SELECT Id FROM Account")
+    url = f"{org.api}/jobs/query/{info['id']}/resultPages?maxRecords=20"
+    async with org.http.get(url, headers=org.auth()) as response:
+        following = (await response.json())["nextRecordsUrl"]
+    async with org.http.get(_resolve(org, following), headers=org.auth()) as response:
+        assert (await response.json())["nextRecordsUrl"] == following
+
+
+async def test_a_miscounted_page_announces_one_row_more_than_it_holds(org: Org) -> None:
+    info = await completed_query(org, "SELECT Id FROM Account")
+    org.sandbox.faults.inject(Fault.MISCOUNTED_PAGE)
+    page = await org.page(info["id"], max_records=70)
+    assert (int(page.headers["Sforce-NumberOfRecords"]), len(page.rows) - 1) == (71, 70)
+    again = await org.page(info["id"], max_records=70)
+    assert int(again.headers["Sforce-NumberOfRecords"]) == 70
+
+
+def test_query_faults_are_armed_where_they_can_fire() -> None:
+    with pytest.raises(ValueError, match="query jobs created"):
+        FaultPlan().inject(Fault.SHORT_LAST_PAGE, endpoint="query_results")
+    with pytest.raises(ValueError, match="query results endpoint"):
+        FaultPlan().inject(Fault.MISCOUNTED_PAGE, endpoint="query_create")

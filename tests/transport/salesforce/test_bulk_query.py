@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import anyio
 import orjson
 import pytest
 from aiohttp import web
@@ -15,10 +16,13 @@ from yarl import URL
 from bulk_o2c.errors import BodyTooLargeError
 from bulk_o2c.protocol.salesforce.csv_stream import CsvHeaderMismatchError, RowCountMismatchError
 from bulk_o2c.protocol.salesforce.errors import SalesforceProtocolError
+from bulk_o2c.protocol.salesforce.result_walk import ResultLoopError, ResultOverrunError, ShortReadError
 from bulk_o2c.transport.body import BodyLimits
 from bulk_o2c.transport.salesforce.bulk_query import (
+    DEFAULT_JOB_ATTEMPTS,
     Page,
     QueryJobFailedError,
+    QueryJobInternalError,
     QueryJobTimeoutError,
     Resume,
     extract,
@@ -63,6 +67,12 @@ def csv_page(
 
 async def collect(pages: AsyncIterator[Page]) -> list[Page]:
     return [page async for page in pages]
+
+
+async def read_rows(pages: AsyncIterator[Page], into: list[list[str]]) -> None:
+    """Read every page's rows, as a caller staging each page in one transaction does."""
+    async for page in pages:
+        into.append([row[0] for row in page.rows])  # noqa: PERF401 - keeps what came before a raise
 
 
 def requests_to(mocked: aioresponses, method: str, url: str) -> list[Any]:
@@ -150,6 +160,106 @@ async def test_row_count_mismatch_is_an_error(http: SalesforceHttp, mocked: aior
             extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10), parallel_pages=False)
         )
     assert not requests_to(mocked, "DELETE", JOB_URL)
+
+
+async def test_a_short_last_page_fails_while_it_is_read_before_the_end_can_be_committed(
+    http: SalesforceHttp, mocked: aioresponses
+) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 6))
+    three_pages(mocked)  # 5 rows, each page agreeing with its own Sforce-NumberOfRecords
+    pages = extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10), parallel_pages=False)
+    read: list[list[str]] = []
+    with pytest.raises(ShortReadError, match="read 5 rows but the job processed 6") as caught:
+        await read_rows(pages, read)
+    assert caught.value.job_id == JOB_ID
+    # The last page (the end) raised inside its read: a caller's transaction rolls it back.
+    assert read == [["003A", "003B"], ["003C", "003D"]]
+    assert not requests_to(mocked, "DELETE", JOB_URL)
+
+
+async def test_a_repeated_locator_is_a_loop_not_more_rows(http: SalesforceHttp, mocked: aioresponses) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 200))
+    csv_page(mocked, f"{RESULTS}?maxRecords=2", page_body('"1","a","b"', '"2","a","b"'), "L2", 2)
+    # The second page names itself as the next one: followed, it would come round forever.
+    csv_page(mocked, f"{RESULTS}?maxRecords=2&locator=L2", page_body('"3","a","b"', '"4","a","b"'), "L2", 2)
+    csv_page(mocked, f"{RESULTS}?maxRecords=2&locator=L2", page_body('"3","a","b"', '"4","a","b"'), "L2", 2)
+    read: list[list[str]] = []
+    pages = extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10), parallel_pages=False)
+    with anyio.fail_after(5), pytest.raises(ResultLoopError, match="locator 'L2' came back after 4 rows"):
+        await read_rows(pages, read)
+    assert read == [["1", "2"], ["3", "4"]]
+    fetched = [
+        call for key, calls in mocked.requests.items() if key[1].path.endswith("/results") for call in calls
+    ]
+    assert len(fetched) == 2  # the first page and L2, once
+
+
+async def test_a_repeated_next_records_url_is_a_loop(http: SalesforceHttp, mocked: aioresponses) -> None:
+    path = f"/services/data/v62.0/jobs/query/{JOB_ID}"
+    mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 200))
+    mocked.get(
+        f"{JOB_URL}/resultPages?maxRecords=2",
+        payload={
+            "resultPages": [{"resultUrl": f"{path}/results"}],
+            "nextRecordsUrl": f"{path}/resultPages?locator=N2",
+        },
+    )
+    # The continuation names itself (and lists no page): a walk that trusts it never ends.
+    mocked.get(
+        f"{JOB_URL}/resultPages?locator=N2&maxRecords=2",
+        payload={"resultPages": [], "nextRecordsUrl": f"{path}/resultPages?locator=N2", "done": False},
+        repeat=True,
+    )
+    csv_page(mocked, RESULTS, page_body('"1","a","b"'), None)
+    with anyio.fail_after(5), pytest.raises(ResultLoopError, match="resultPages listing"):
+        await collect(extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10)))
+    assert len(requests_to(mocked, "GET", f"{JOB_URL}/resultPages?locator=N2&maxRecords=2")) == 1
+
+
+async def test_rows_past_the_jobs_count_are_refused_as_they_are_read(
+    http: SalesforceHttp, mocked: aioresponses
+) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 3))
+    three_pages(mocked)
+    read: list[list[str]] = []
+    pages = extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10), parallel_pages=False)
+    with pytest.raises(ResultOverrunError, match="more rows \\(4 so far\\) than the 3 the job processed"):
+        await read_rows(pages, read)
+    assert read == [["003A", "003B"]]  # the second page raised inside its read: a transaction rolls it back
+
+
+INTERNAL_ERROR = (
+    "Unexpected exception encountered in query processing. Please contact support with the following id: 1-2"
+)
+
+
+async def test_a_job_failed_by_an_internal_error_is_created_again(
+    http: SalesforceHttp, mocked: aioresponses
+) -> None:
+    second = "750R0000000zlhAIAQ"
+    mocked.post(f"{API}/jobs/query", payload=job("UploadComplete"))
+    mocked.get(JOB_URL, payload=job("Failed", errorMessage=INTERNAL_ERROR))
+    mocked.delete(JOB_URL, status=204)
+    mocked.post(f"{API}/jobs/query", payload={**job("JobComplete", 1), "id": second})
+    csv_page(mocked, f"{API}/jobs/query/{second}/results?maxRecords=2", page_body('"1","a","b"'), "null", 1)
+    mocked.delete(f"{API}/jobs/query/{second}", status=204)
+    pages = await collect(
+        extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10), parallel_pages=False)
+    )
+    assert [(p.job_id, p.rows[0][0]) for p in pages] == [(second, "1")]
+    assert len(requests_to(mocked, "POST", f"{API}/jobs/query")) == 2
+    assert len(requests_to(mocked, "DELETE", JOB_URL)) == 1  # the failed job is cleaned up
+
+
+async def test_internal_errors_give_up_after_the_bound(http: SalesforceHttp, mocked: aioresponses) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("Failed", errorMessage=INTERNAL_ERROR), repeat=True)
+    mocked.delete(JOB_URL, status=204, repeat=True)
+    with pytest.raises(
+        QueryJobInternalError, match=f"gave up after {DEFAULT_JOB_ATTEMPTS} query jobs failed so"
+    ):
+        await collect(extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10)))
+    assert len(requests_to(mocked, "POST", f"{API}/jobs/query")) == DEFAULT_JOB_ATTEMPTS
+    assert len(requests_to(mocked, "DELETE", JOB_URL)) == DEFAULT_JOB_ATTEMPTS
 
 
 async def test_page_count_header_mismatch_is_an_error(http: SalesforceHttp, mocked: aioresponses) -> None:
@@ -332,7 +442,7 @@ async def test_consumer_leaving_early_keeps_the_job(http: SalesforceHttp, mocked
     three_pages(mocked)
     pages = extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10), parallel_pages=False)
     first = await anext(pages)
-    await pages.aclose()  # type: ignore[attr-defined]
+    await pages.aclose()
     assert first.next_locator == "L2"
     assert not requests_to(mocked, "DELETE", JOB_URL)
     assert not requests_to(mocked, "PATCH", JOB_URL)

@@ -51,3 +51,20 @@ async def test_gives_none_at_the_timeout() -> None:
 def test_impossible_polling_is_refused(initial: float, maximum: float, timeout: float) -> None:
     with pytest.raises(ValueError, match="polling"):
         Polling(initial, maximum, timeout)
+
+
+async def test_stop_ends_polling_at_once_without_a_result() -> None:
+    job = Job(["InProgress"] * 10)
+    stop = anyio.Event()
+
+    async def stop_soon() -> None:
+        await anyio.sleep(0.05)
+        stop.set()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(stop_soon)
+        started = anyio.current_time()
+        found = await poll_until(job.fetch, lambda s: s == "JobComplete", Polling(10, 10, 60), stop=stop)
+    assert found is None
+    assert anyio.current_time() - started < 5  # not the 10 s delay to the next poll
+    assert job.fetches == 1

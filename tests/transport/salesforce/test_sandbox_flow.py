@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
+import anyio
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -21,7 +22,13 @@ from bulk_o2c.sandbox.salesforce.dataset import DatasetSpec
 from bulk_o2c.sandbox.salesforce.faults import Fault
 from bulk_o2c.sandbox.salesforce.server import SalesforceSandbox
 from bulk_o2c.transport.salesforce.auth import SalesforceAuth
-from bulk_o2c.transport.salesforce.bulk_query import Page, QueryJobFailedError, Resume, extract
+from bulk_o2c.transport.salesforce.bulk_query import (
+    DEFAULT_JOB_ATTEMPTS,
+    Page,
+    QueryJobFailedError,
+    Resume,
+    extract,
+)
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
 from bulk_o2c.transport.salesforce.polling import Polling
 
@@ -158,6 +165,24 @@ async def test_expired_sessions_mid_run(start: Callable[..., Any]) -> None:
     assert client.sandbox.stats.unauthorized_sent == 4  # the 3 next pages and the DELETE, one 401 each
 
 
+async def test_stop_while_the_job_runs_aborts_it_and_yields_no_page(start: Callable[..., Any]) -> None:
+    client: Client = await start(job_polls_per_state=1000)  # the job stays InProgress
+    stop = anyio.Event()
+
+    async def stop_once_polled() -> None:
+        await anyio.sleep(0.3)  # the job was created; its first poll is 5 s away
+        stop.set()
+
+    with anyio.fail_after(3):  # stop ends the 5 s wait at once
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(stop_once_polled)
+            pages = await client.extract(stop=stop, polling=Polling(5, 5, 60))
+    assert pages == []
+    assert client.sandbox.stats.requests["query_patch"] == 1  # aborted
+    assert client.sandbox.stats.jobs_deleted == 1
+    assert client.sandbox.stats.requests["query_results"] == 0
+
+
 @pytest.mark.parametrize("has_message", [True, False])
 async def test_failed_job(start: Callable[..., Any], has_message: bool) -> None:
     client: Client = await start(failed_query_share=1.0, failed_query_has_message=has_message)
@@ -165,7 +190,11 @@ async def test_failed_job(start: Callable[..., Any], has_message: bool) -> None:
         await client.extract()
     if not has_message:
         assert "no errorMessage" in str(info.value)
-    assert client.sandbox.stats.jobs_deleted == 1
+    # Salesforce's internal error ("Unexpected exception") is worth new jobs; a job failed for no
+    # given reason is not.
+    jobs = DEFAULT_JOB_ATTEMPTS if has_message else 1
+    assert client.sandbox.stats.query_jobs_created == jobs
+    assert client.sandbox.stats.jobs_deleted == jobs
     assert client.sandbox.stats.requests["query_results"] == 0
 
 

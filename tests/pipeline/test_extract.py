@@ -1,0 +1,120 @@
+"""Extraction inside whole runs against the sandbox org: result pages that cannot be trusted.
+
+A short last page, a looping listing and a job that Salesforce fails internally each reach the
+checkpoint only as a job forgotten or made again: the end is committed by a job whose rows add up,
+counts are never inflated, and the run (at once or when continued) lands every record once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import anyio
+import pytest
+
+from bulk_o2c.commands.demo import Sandboxes
+from bulk_o2c.config import Settings
+from bulk_o2c.pipeline.extract import SHORT_READ_JOBS, extract_flow
+from bulk_o2c.pipeline.flows import ACCOUNT, extract_specs
+from bulk_o2c.pipeline.metrics import FlowCounters
+from bulk_o2c.pipeline.run import run_pipeline
+from bulk_o2c.protocol.salesforce.result_walk import ResultLoopError, ShortReadError
+from bulk_o2c.sandbox.salesforce.faults import Fault
+from bulk_o2c.store.fingerprint import fingerprint
+from bulk_o2c.store.store import open_store
+from bulk_o2c.transport.salesforce.connect import connect_salesforce
+from tests.support.runs import ACCOUNTS, expected, latest_extraction
+
+
+def _assert_landed_once(boxes: Sandboxes, settings: Settings) -> None:
+    want = expected(boxes, settings)
+    customers = [r.external_id for r in boxes.netsuite.records("customer")]
+    orders = [r.external_id for r in boxes.netsuite.records("salesOrder")]
+    assert sorted(customers) == sorted(want.customers)
+    assert sorted(orders) == sorted(want.sales_orders)
+
+
+async def test_a_short_last_page_is_read_again_from_a_new_job(boxes: Sandboxes, settings: Settings) -> None:
+    boxes.salesforce.faults.inject(Fault.SHORT_LAST_PAGE)  # the first job: Account's
+    result = await run_pipeline(settings)
+
+    assert result.completed
+    assert boxes.salesforce.stats.query_jobs_created == len(extract_specs(settings)) + 1
+    progress, staged = await latest_extraction(settings, ACCOUNT)
+    assert (progress.done, progress.rows_staged, staged) == (True, ACCOUNTS, ACCOUNTS)
+    assert result.metrics.flow(ACCOUNT).extracted == ACCOUNTS
+    _assert_landed_once(boxes, settings)
+
+
+async def _stops_then_the_next_run_reads_anew(
+    boxes: Sandboxes, settings: Settings, error: type[Exception], match: str, stopped: Callable[[], None]
+) -> None:
+    """The run stops with ``error`` (``stopped`` checks the org then); Account's job is forgotten
+    with its rows, and the next run reads Account from a new job and lands every record once."""
+    with anyio.fail_after(30), pytest.raises(ExceptionGroup) as raised:  # a loop followed never ends
+        await run_pipeline(settings)
+    assert raised.group_contains(error, match=match)
+    stopped()
+    progress, staged = await latest_extraction(settings, ACCOUNT)
+    assert (progress.done, progress.job_id, progress.rows_staged, staged) == (False, None, 0, 0)
+
+    assert (await run_pipeline(settings)).completed
+    progress, staged = await latest_extraction(settings, ACCOUNT)
+    assert (progress.rows_staged, staged) == (ACCOUNTS, ACCOUNTS)
+    _assert_landed_once(boxes, settings)
+
+
+async def test_short_reads_stop_after_the_bound_and_the_next_run_reads_a_new_job(
+    boxes: Sandboxes, settings: Settings
+) -> None:
+    def every_job_was_short() -> None:
+        assert boxes.salesforce.stats.query_jobs_created == SHORT_READ_JOBS
+
+    boxes.salesforce.faults.inject(Fault.SHORT_LAST_PAGE, count=SHORT_READ_JOBS)
+    match = f"Account: .*\\({SHORT_READ_JOBS} query jobs in a row\\)"
+    await _stops_then_the_next_run_reads_anew(boxes, settings, ShortReadError, match, every_job_was_short)
+
+
+async def test_a_looping_listing_stops_the_run_and_the_next_run_reads_a_new_job(
+    boxes: Sandboxes, settings: Settings
+) -> None:
+    def followed_once() -> None:
+        assert boxes.salesforce.stats.rows_served <= ACCOUNTS  # not round and round
+
+    # 240 accounts in pages of 20, five links a listing: only a listing asked with a locator loops.
+    settings = settings.model_copy(
+        update={"salesforce": settings.salesforce.model_copy(update={"page_size": 20})}
+    )
+    boxes.salesforce.faults.inject(Fault.LOOPING_LISTING)
+    match = "resultPages listing .* came back"
+    await _stops_then_the_next_run_reads_anew(boxes, settings, ResultLoopError, match, followed_once)
+
+
+async def test_a_job_failed_by_salesforces_internal_error_is_made_again(
+    boxes: Sandboxes, settings: Settings
+) -> None:
+    boxes.salesforce.faults.inject(Fault.QUERY_INTERNAL_ERROR)
+    assert (await run_pipeline(settings)).completed
+    assert boxes.salesforce.stats.query_jobs_created == len(extract_specs(settings)) + 1
+    _assert_landed_once(boxes, settings)
+
+
+async def test_a_stop_while_the_job_runs_aborts_it_and_leaves_the_extraction_to_do(
+    boxes: Sandboxes, settings: Settings
+) -> None:
+    stop = anyio.Event()
+    stop.set()  # before the job completes (the sandbox's job needs two polls)
+    spec = extract_specs(settings)[0]
+    async with (
+        open_store(settings.run.state_dir / "checkpoint.sqlite") as store,
+        connect_salesforce(settings.salesforce) as http,
+    ):
+        run = await store.runs.start(fingerprint(settings))
+        await extract_flow(store, http, settings, run, spec, FlowCounters(spec.flow), stop)
+    progress, staged = await latest_extraction(settings, spec.flow)
+    assert (progress.done, progress.job_id, staged) == (False, None, 0)
+    assert boxes.salesforce.stats.requests["query_patch"] == 1  # the job was aborted
+    assert boxes.salesforce.stats.requests["query_results"] == 0
+
+    assert (await run_pipeline(settings)).completed
+    _assert_landed_once(boxes, settings)
