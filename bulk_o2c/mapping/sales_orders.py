@@ -13,12 +13,14 @@
                                                      settings.currencies (a code not in it: error)
     itemList           OrderItem rows                by settings.line_sort_column, one line each:
       item             item_external_id_column       by external id, type settings.item_record_type
-                                                     (discount_item_record_type for a discount)
+                                                     (discount_/subtotal_item_record_type for those)
       quantity         Quantity                      Decimal, not negative; not sent for a discount
+                                                     or a subtotal
       price            settings.price_level_id       -1 (Custom) so that rate applies; not sent for
-                                                     a discount
+                                                     a discount or a subtotal
       rate             UnitPrice                     Decimal, in the order's currency; a discount's
-                                                     is its amount, Quantity x UnitPrice
+                                                     is its amount, Quantity x UnitPrice; a
+                                                     subtotal has none (NetSuite computes it)
       customFieldList  settings.custom_fields        the ``salesOrderItem`` entries
     customFieldList    settings.custom_fields        the ``salesOrder`` entries
 
@@ -27,7 +29,8 @@ of ``line_sort_column`` (``OrderItemNumber``: the order the lines have in Salesf
 when every value is a number, else as text; a line without a value there fails the order. A
 discount line (``discount_item_codes``, or ``item_type_column`` in ``discount_item_types``) that
 comes first, or right after another discount, has no line to apply to: the order fails with
-MAPPING_DISCOUNT_WITHOUT_ITEM instead of discounting the wrong line.
+MAPPING_DISCOUNT_WITHOUT_ITEM instead of discounting the wrong line. After an item line or a
+subtotal line (``subtotal_item_codes`` / ``subtotal_item_types``) it applies to that line or group.
 
 Never sent: the order total (TotalAmount) and line amounts, which NetSuite computes from quantity
 and rate; sending them as well invites a mismatch. An order needs at least one line: the item list
@@ -36,6 +39,7 @@ replaces NetSuite's, and a new order without lines is refused by NetSuite anyway
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 
 from bulk_o2c.mapping.custom_fields import custom_fields
@@ -59,15 +63,23 @@ ORDER_COLUMNS = ("Id", "AccountId", "EffectiveDate", "Status", "PoNumber", "Desc
 ORDER_ITEM_BASE_COLUMNS = ("Id", "OrderId", "Quantity", "UnitPrice")
 
 
-def _is_discount(item: Row, item_code: str, settings: MappingSettings) -> bool:
-    if item_code in settings.discount_item_codes:
-        return True
+class _LineKind(enum.Enum):
+    ITEM = "item"
+    DISCOUNT = "discount"  # applies to the line before it
+    SUBTOTAL = "subtotal"  # sums the lines above it; a discount after it applies to them
+
+
+def _kind(item: Row, item_code: str, settings: MappingSettings) -> _LineKind:
     column = settings.item_type_column
-    return column is not None and item.get(column, "") in settings.discount_item_types
+    item_type = None if column is None else item.get(column, "")
+    if item_code in settings.discount_item_codes or item_type in settings.discount_item_types:
+        return _LineKind.DISCOUNT
+    if item_code in settings.subtotal_item_codes or item_type in settings.subtotal_item_types:
+        return _LineKind.SUBTOTAL
+    return _LineKind.ITEM
 
 
-def _line(item: Row, settings: MappingSettings) -> tuple[SalesOrderLine, bool]:
-    """The line, and whether it is a discount."""
+def _line(item: Row, settings: MappingSettings) -> tuple[SalesOrderLine, _LineKind]:
     item_code = required(item, settings.item_external_id_column)
     raw_quantity = required(item, "Quantity")
     quantity = decimal(raw_quantity, "Quantity")
@@ -75,15 +87,20 @@ def _line(item: Row, settings: MappingSettings) -> tuple[SalesOrderLine, bool]:
         raise Rejected(MappingErrorCode.NEGATIVE_QUANTITY, f"Quantity {quoted(raw_quantity)} is negative")
     rate = decimal(required(item, "UnitPrice"), "UnitPrice")
     fields = custom_fields(settings.custom_fields_for("salesOrderItem"), item, settings.zone)
-    if _is_discount(item, item_code, settings):
+    kind = _kind(item, item_code, settings)
+    if kind is _LineKind.DISCOUNT:
         # A discount item has neither a quantity nor price levels in NetSuite: its rate is the amount.
         item_ref = RecordRef(external_id=item_code, type=settings.discount_item_record_type)
-        return SalesOrderLine(item=item_ref, rate=quantity * rate, custom_fields=fields), True
+        return SalesOrderLine(item=item_ref, rate=quantity * rate, custom_fields=fields), kind
+    if kind is _LineKind.SUBTOTAL:
+        # NetSuite computes a subtotal: it takes no quantity, rate or price level.
+        item_ref = RecordRef(external_id=item_code, type=settings.subtotal_item_record_type)
+        return SalesOrderLine(item=item_ref, custom_fields=fields), kind
     item_ref = RecordRef(external_id=item_code, type=settings.item_record_type)
     price = None if settings.price_level_id is None else RecordRef(internal_id=settings.price_level_id)
     return SalesOrderLine(
         item=item_ref, quantity=quantity, rate=rate, price=price, custom_fields=fields
-    ), False
+    ), kind
 
 
 def _located(where: str, rejected: Rejected) -> Rejected:
@@ -116,19 +133,21 @@ def _lines(items: Sequence[Row], settings: MappingSettings) -> tuple[SalesOrderL
     if not items:
         raise Rejected(MappingErrorCode.MISSING_FIELD, "the order has no OrderItem lines")
     lines = []
-    after_item = False
+    previous: _LineKind | None = None
     for number, item in enumerate(_in_line_order(items, settings.line_sort_column), start=1):
         try:
-            line, discount = _line(item, settings)
-            if discount and not after_item:
-                before = "it is the first line" if number == 1 else "the line before it is a discount too"
+            line, kind = _line(item, settings)
+            if kind is _LineKind.DISCOUNT and previous in (None, _LineKind.DISCOUNT):
+                before = (
+                    "it is the first line" if previous is None else "the line before it is a discount too"
+                )
                 code = quoted(line.item.external_id or "")
                 problem = f"discount item {code} has no item line to apply to ({before})"
                 raise Rejected(MappingErrorCode.DISCOUNT_WITHOUT_ITEM, problem)
         except Rejected as rejected:
             raise _located(f"line {number} ({_item_name(item)})", rejected) from None
         lines.append(line)
-        after_item = not discount
+        previous = kind
     return tuple(lines)
 
 

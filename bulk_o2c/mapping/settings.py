@@ -14,8 +14,10 @@ Rules this module owns:
   ``tzdata`` package, or every zone but UTC is refused with a clear error.
 - Order lines go in the order of ``line_sort_column`` (Salesforce's ``OrderItemNumber`` by default),
   never in the order extraction happened to give: NetSuite applies a discount item to the line just
-  before it. A discount line is one whose item code is in ``discount_item_codes`` or whose
-  ``item_type_column`` value is in ``discount_item_types``.
+  before it (or to the group a subtotal line closes). A discount line is one whose item code is in
+  ``discount_item_codes`` or whose ``item_type_column`` value is in ``discount_item_types``; a
+  subtotal line likewise with ``subtotal_item_codes`` / ``subtotal_item_types``. A code or type
+  cannot be both.
 - External id prefixes are distinct and made of characters an external id can carry, so a customer
   and a sales order (or another entity type sharing the entity id space) never collide.
 - A custom field's script id prefix must match the record it goes on (``custentity`` on customers,
@@ -108,6 +110,13 @@ class MappingSettings(_Frozen):
         frozenset({"Discount"}), description="item_type_column values of discount items"
     )
     discount_item_record_type: str = Field("discountItem", pattern=r"^[a-z][A-Za-z]+$")
+    subtotal_item_codes: frozenset[str] = Field(
+        frozenset(), description="item_external_id_column values of subtotal items"
+    )
+    subtotal_item_types: frozenset[str] = Field(
+        frozenset({"Subtotal"}), description="item_type_column values of subtotal items"
+    )
+    subtotal_item_record_type: str = Field("subtotalItem", pattern=r"^[a-z][A-Za-z]+$")
     price_level_id: str | None = Field("-1", pattern=_INTERNAL_ID, description="-1: Custom, rate applies")
     company_name_limit: int = Field(83, ge=1, le=83)
     custom_fields: tuple[CustomFieldMapping, ...] = ()
@@ -131,6 +140,15 @@ class MappingSettings(_Frozen):
             if len(code) != 3 or not code.isascii() or not code.isupper() or not internal_id.isdigit():
                 raise ValueError("currencies maps a 3-letter ISO code to a numeric internal id")
         return value
+
+    @model_validator(mode="after")
+    def _distinct_line_kinds(self) -> MappingSettings:
+        both = (self.discount_item_codes & self.subtotal_item_codes) | (
+            self.discount_item_types & self.subtotal_item_types
+        )
+        if both:
+            raise ValueError(f"{sorted(both)} cannot mark both discount and subtotal lines")
+        return self
 
     @model_validator(mode="after")
     def _distinct_prefixes(self) -> MappingSettings:

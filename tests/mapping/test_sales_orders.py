@@ -310,6 +310,29 @@ def test_a_discount_line_can_be_known_by_its_item_type(order: dict[str, str], ma
     assert [line.item.type for line in lines] == ["inventoryItem", "discountItem"]
 
 
+def test_a_subtotal_line_goes_without_amounts_and_a_discount_may_follow_it(
+    order: dict[str, str], make_item: Item
+) -> None:
+    settings = MappingSettings(
+        discount_item_codes=frozenset({"DISC-10"}), subtotal_item_codes=frozenset({"SUBTOTAL"})
+    )
+    codes = ["SKU-1", "SKU-2", "SUBTOTAL", "DISC-10"]
+    items = [
+        make_item(n, code=code, price="-5.00" if code == "DISC-10" else "0")
+        for n, code in enumerate(codes, 1)
+    ]
+    lines = order_of(map_order(order, items, settings, multi_currency=False)).lines
+    assert [(line.item.type, line.quantity, line.rate, line.price) for line in lines[2:]] == [
+        ("subtotalItem", None, None, None),
+        ("discountItem", None, Decimal("-10.00"), None),
+    ]
+
+
+def test_a_code_cannot_mark_both_a_discount_and_a_subtotal() -> None:
+    with pytest.raises(ValueError, match="both discount and subtotal"):
+        MappingSettings(discount_item_codes=frozenset({"X"}), subtotal_item_codes=frozenset({"X"}))
+
+
 @pytest.mark.parametrize(
     ("numbers_and_codes", "where", "why"),
     [

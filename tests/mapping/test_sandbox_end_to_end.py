@@ -38,7 +38,7 @@ SETTINGS = MappingSettings(
 )
 ACCOUNT = NetSuiteSandboxConfig(
     time_scale=0.0,
-    items=frozenset({"SKU-1", "SKU-2"}),
+    items=frozenset({"SKU-1", "SKU-2", "SUBTOTAL"}),
     discount_items=frozenset({"DISC-10"}),
     multi_select_fields={"custentity_regions": frozenset({"1", "2", "3"})},
 )
@@ -115,6 +115,30 @@ async def test_a_discount_lands_right_after_the_line_it_discounts(
             {"externalId": "SKU-1", "type": "inventoryItem"},
             {"externalId": "DISC-10", "type": "discountItem"},
             {"externalId": "SKU-2", "type": "inventoryItem"},
+        ]
+
+
+async def test_a_discount_after_a_subtotal_lands_after_it(
+    account: dict[str, str], order: dict[str, str], make_item: Item
+) -> None:
+    settings = SETTINGS.model_copy(update={"subtotal_item_codes": frozenset({"SUBTOTAL"})})
+    codes = ["SKU-1", "SKU-2", "SUBTOTAL", "DISC-10"]
+    lines = [
+        make_item(n, code=code, quantity="1", price="-3.00" if code == "DISC-10" else "19.99")
+        for n, code in enumerate(codes, start=1)
+    ]
+    async with netsuite() as (sandbox, writer):
+        mapped = [
+            map_account(account, settings),
+            map_order(order, lines[::-1], settings, multi_currency=False),
+        ]
+        assert [r.ok for r in await write(writer, mapped)] == [True, True]
+        [stored] = sandbox.records("salesOrder")
+        item_list = stored.fields["itemList"]
+        assert isinstance(item_list, list)
+        assert [line for line in item_list if isinstance(line, dict)][2:] == [
+            {"item": {"externalId": "SUBTOTAL", "type": "subtotalItem"}},
+            {"item": {"externalId": "DISC-10", "type": "discountItem"}, "rate": "-3.00"},
         ]
 
 

@@ -139,6 +139,7 @@ def discounted_sales_order() -> SalesOrder:
                 rate=Decimal("10.00"),
                 price=RecordRef(internal_id="-1"),
             ),
+            SalesOrderLine(item=RecordRef(external_id="SUBTOTAL", type="subtotalItem")),
             SalesOrderLine(item=RecordRef(external_id="DISC-10", type="discountItem"), rate=Decimal("-5.00")),
         ),
     )
@@ -582,7 +583,7 @@ def test_get_server_time_is_schema_valid_and_signed_like_upsert_list(version: st
     assert (request.tag, len(request)) == (f"{{{ns.messages}}}getServerTime", 0)
 
 
-def test_a_discount_line_is_sent_after_its_item_line_without_quantity_or_price_level() -> None:
+def test_discount_and_subtotal_lines_go_without_quantity_or_price_level() -> None:
     ns = namespaces("2025_2")
     sales = f"{{{ns.sales}}}"
     (record,) = records_of(parse(build([discounted_sales_order()])))
@@ -597,5 +598,6 @@ def test_a_discount_line_is_sent_after_its_item_line_without_quantity_or_price_l
     ]
     assert shapes == [
         ({"externalId": "SKU-1", "type": "inventoryItem"}, ["item", "quantity", "price", "rate"], "10.00"),
+        ({"externalId": "SUBTOTAL", "type": "subtotalItem"}, ["item"], None),
         ({"externalId": "DISC-10", "type": "discountItem"}, ["item", "rate"], "-5.00"),
     ]
