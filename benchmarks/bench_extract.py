@@ -143,11 +143,12 @@ async def _session_id(base_url: str, key: Path) -> str:
 
 def _soql() -> str:
     """The statement bulk-o2c sends for a first Account extraction, so both clients ask the same."""
-    from bulk_o2c.config import Settings
+    from bulk_o2c.mapping import MappingSettings, mapped_columns
     from bulk_o2c.pipeline.flows import extract_specs
     from bulk_o2c.protocol.salesforce.soql import DeltaWindow, select
 
-    spec = next(spec for spec in extract_specs(Settings()) if spec.flow == "Account")
+    # The columns every org has: what a run selects at least (it adds those the org's shape has).
+    spec = next(spec for spec in extract_specs(mapped_columns(MappingSettings())) if spec.flow == "Account")
     window = DeltaWindow(None, datetime.now(UTC), cursor_field=spec.window_field)
     return select(spec.flow, spec.columns, window.where())
 

@@ -118,12 +118,38 @@ def sandbox_salesforce(
     key_dir: Annotated[
         Path | None, typer.Option(help="directory for the JWT private key (default: a new temp dir)")
     ] = None,
+    single_currency: Annotated[bool, typer.Option("--single-currency", help="no CurrencyIsoCode")] = False,
+    no_country_picklists: Annotated[
+        bool, typer.Option("--no-country-picklists", help="free-text BillingCountry only")
+    ] = False,
+    person_accounts: Annotated[
+        bool, typer.Option("--person-accounts", help="IsPersonAccount, FirstName, LastName")
+    ] = False,
+    missing_field: Annotated[
+        list[str] | None, typer.Option(metavar="FIELD", help="a field the org lacks (repeatable)")
+    ] = None,
+    read_only_field: Annotated[
+        list[str] | None,
+        typer.Option(metavar="FIELD", help="a field the integration cannot update (repeatable)"),
+    ] = None,
+    nearly_exhausted_limits: Annotated[
+        bool, typer.Option("--low-limits", help="/limits nearly exhausted (~1% left)")
+    ] = False,
 ) -> None:
-    """Emulate a Salesforce org (JWT login, Bulk API 2.0) on 127.0.0.1."""
+    """Emulate a Salesforce org (JWT login, Bulk API 2.0) on 127.0.0.1, of the shape the flags say."""
     from bulk_o2c.commands.sandboxes import run_salesforce_sandbox
+    from bulk_o2c.sandbox.salesforce.org_shape import OrgShape
 
+    shape = OrgShape(
+        multi_currency=not single_currency,
+        country_picklists=not no_country_picklists,
+        person_accounts=person_accounts,
+        missing_fields=frozenset(missing_field or ()),
+        read_only_fields=frozenset(read_only_field or ()),
+        nearly_exhausted_limits=nearly_exhausted_limits,
+    )
     try:
-        run_salesforce_sandbox(console, port, accounts, orders, page_latency, key_dir)
+        run_salesforce_sandbox(console, port, accounts, orders, page_latency, key_dir, shape=shape)
     except BulkO2CError as exc:
         raise fail(exc) from None
 

@@ -20,7 +20,15 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    field_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -181,15 +189,29 @@ class SalesforceSettings(_Section):
         return None if value is None else check_endpoint(value)
 
 
+def _switched_off(value: Any) -> Any:
+    """``false`` (TOML) or ``"false"`` / ``""`` (the environment) switches a write-back field off."""
+    if value is False or (isinstance(value, str) and value.strip().lower() in ("", "false")):
+        return None
+    return value
+
+
+# A Salesforce field the write-back sets, or None (``false`` in TOML or the environment): not written.
+WritebackField = Annotated[
+    Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")] | None,
+    BeforeValidator(_switched_off),
+]
+
+
 class RunSettings(_Section):
     state_dir: Path = Field(Path(".bulk-o2c"), description="the checkpoint, reports and DLQ exports")
     delta_overlap_s: float = Field(
         600.0, ge=0, le=366 * 86_400, description="re-read this much of the previous window (at most a year)"
     )
     writeback: bool = Field(True, description="write NetSuite ids back to Salesforce")
-    customer_id_field: str = Field("NetSuite_Customer_ID__c", pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
-    sales_order_id_field: str = Field("NetSuite_Sales_Order_ID__c", pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
-    sync_status_field: str | None = Field("NetSuite_Sync_Status__c", pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    customer_id_field: WritebackField = "NetSuite_Customer_ID__c"
+    sales_order_id_field: WritebackField = "NetSuite_Sales_Order_ID__c"
+    sync_status_field: WritebackField = "NetSuite_Sync_Status__c"
 
 
 class Settings(BaseSettings):

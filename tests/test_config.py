@@ -169,3 +169,19 @@ def test_an_invalid_environment_override_names_the_variable(
     code, line = _status(env={"BULK_O2C_RUN__DELTA_OVERLAP_S": "soon"})
     assert code == 1
     assert "run.delta_overlap_s (from BULK_O2C_RUN__DELTA_OVERLAP_S): Input should be a valid number" in line
+
+
+def test_every_write_back_field_can_be_switched_off_in_toml_or_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = tmp_path / "bulk-o2c.toml"
+    cfg.write_text("[run]\nsync_status_field = false\ncustomer_id_field = false\n")
+    monkeypatch.setenv("BULK_O2C_RUN__SALES_ORDER_ID_FIELD", "false")
+    run = load_settings(cfg).run
+    assert (run.sync_status_field, run.customer_id_field, run.sales_order_id_field) == (None, None, None)
+
+    monkeypatch.setenv("BULK_O2C_RUN__SYNC_STATUS_FIELD", "Integration_Status__c")
+    assert load_settings(cfg).run.sync_status_field == "Integration_Status__c"
+    monkeypatch.setenv("BULK_O2C_RUN__SYNC_STATUS_FIELD", "not a field")
+    with pytest.raises(ConfigError, match=r"run\.sync_status_field"):
+        load_settings(cfg)

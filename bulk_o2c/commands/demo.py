@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -33,6 +33,7 @@ from bulk_o2c.sandbox.netsuite.config import NetSuiteSandboxConfig
 from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox
 from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
 from bulk_o2c.sandbox.salesforce.dataset import REGIONS, DatasetSpec
+from bulk_o2c.sandbox.salesforce.org_shape import OrgShape
 from bulk_o2c.sandbox.salesforce.server import SalesforceSandbox
 from bulk_o2c.store.store import open_store
 
@@ -45,6 +46,7 @@ class DemoOptions:
     page_latency_s: float = 0.2
     seed: int = 1
     state_dir: Path = Path(".bulk-o2c/demo")
+    shape: OrgShape = field(default_factory=OrgShape)  # which optional features the org has
     discount_share: float = 0.1  # odd order lines that are a discount of the line before
 
 
@@ -66,7 +68,9 @@ DEMO_REGIONS = CustomFieldMapping(
 
 
 @asynccontextmanager
-async def sandboxes(options: DemoOptions) -> AsyncIterator[Sandboxes]:
+async def sandboxes(options: DemoOptions, *, jwt_audience: str | None = None) -> AsyncIterator[Sandboxes]:
+    """Both sandboxes on loopback; ``jwt_audience`` is a login URL the org accepts besides its own
+    (a proxy's, when the client logs in through one)."""
     keys = new_jwt_key_pair()
     spec = DatasetSpec(
         seed=options.seed,
@@ -75,7 +79,11 @@ async def sandboxes(options: DemoOptions) -> AsyncIterator[Sandboxes]:
         discount_share=options.discount_share,
     )
     sf_config = SalesforceSandboxConfig(
-        dataset=spec, jwt_public_key_pem=keys.public_pem, page_latency_s=options.page_latency_s
+        dataset=spec,
+        shape=options.shape,
+        jwt_public_key_pem=keys.public_pem,
+        jwt_audience=jwt_audience,
+        page_latency_s=options.page_latency_s,
     )
     ns_config = NetSuiteSandboxConfig(
         items=product_codes(spec),
@@ -123,11 +131,11 @@ def demo_settings(base: Settings, boxes: Sandboxes, state_dir: Path) -> Settings
 
 
 def _demo_mapping(mapping: MappingSettings, boxes: Sandboxes) -> MappingSettings:
-    """The sandbox org's currencies (it is multi-currency), discount item and Regions__c picklist,
-    where the settings name none of their own."""
+    """The sandbox org's currencies (when it is multi-currency), discount item and Regions__c
+    picklist, where the settings name none of their own."""
     ns_config = boxes.netsuite.config
     update: dict[str, object] = {}
-    if not mapping.currencies:
+    if not mapping.currencies and boxes.salesforce.config.shape.multi_currency:
         update["currencies"] = dict(ns_config.currencies)
     if not mapping.discount_item_codes:
         update["discount_item_codes"] = ns_config.discount_items

@@ -25,8 +25,9 @@ import anyio
 
 from bulk_o2c.config import Settings
 from bulk_o2c.errors import ConfigError
+from bulk_o2c.pipeline.discover import discover
 from bulk_o2c.pipeline.extract import extract_flow
-from bulk_o2c.pipeline.flows import extract_specs
+from bulk_o2c.pipeline.flows import FLOWS, extract_specs
 from bulk_o2c.pipeline.metrics import RunMetrics
 from bulk_o2c.pipeline.run import Watcher, checkpoint_path, choose_run
 from bulk_o2c.store.store import open_store
@@ -71,21 +72,23 @@ async def extract_to_staging(
     settings: Settings, flow: str = "Account", *, accept_gzip: bool = True, watch: Watcher | None = None
 ) -> ExtractReport:
     """Extract ``flow`` into staging (continuing a killed extraction); ``watch`` runs beside it."""
-    specs = {spec.flow: spec for spec in extract_specs(settings)}
-    if flow not in specs:
-        raise ConfigError(f"no flow {flow!r}; the flows are {', '.join(specs)}")
-    spec = specs[flow]
+    if flow not in FLOWS:
+        raise ConfigError(f"no flow {flow!r}; the flows are {', '.join(FLOWS)}")
     path = checkpoint_path(settings)
     started = time.perf_counter()
-    async with open_store(path) as store:
+    async with (
+        connect_salesforce(settings.salesforce, accept_gzip=accept_gzip) as http,
+        open_store(path) as store,
+    ):
+        plan = (await discover(http, settings)).check()
+        spec = next(spec for spec in extract_specs(plan.columns) if spec.flow == flow)
         run = await choose_run(store, settings, None)
         metrics = RunMetrics(run.run_id)
         counters = metrics.flow(flow)
         counters.started_at = metrics.clock()
         before = await store.extraction.progress(run.run_id, flow)
         rows_before = before.rows_staged if before is not None else 0
-        async with connect_salesforce(settings.salesforce, accept_gzip=accept_gzip) as http:
-            await _watched(extract_flow(store, http, settings, run, spec, counters), watch, metrics)
+        await _watched(extract_flow(store, http, settings, run, spec, counters), watch, metrics)
         counters.finished_at = metrics.clock()
         progress = await store.extraction.progress(run.run_id, flow)
     assert progress is not None  # extract_flow began it

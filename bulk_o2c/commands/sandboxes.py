@@ -36,6 +36,7 @@ from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox
 from bulk_o2c.sandbox.netsuite.server import serve as serve_netsuite
 from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
 from bulk_o2c.sandbox.salesforce.dataset import DISCOUNT_PRODUCT_CODE, Dataset, DatasetSpec
+from bulk_o2c.sandbox.salesforce.org_shape import OrgShape
 from bulk_o2c.sandbox.salesforce.server import SalesforceSandbox
 from bulk_o2c.sandbox.salesforce.server import serve as serve_salesforce
 
@@ -226,13 +227,17 @@ def run_salesforce_sandbox(
     orders: int,
     page_latency_s: float,
     key_dir: Path | None = None,
+    *,
+    shape: OrgShape | None = None,
 ) -> None:
-    """Serve a Salesforce org on 127.0.0.1 until Ctrl-C; its JWT key goes to ``key_dir`` (or a temp dir)."""
+    """Serve a Salesforce org (of ``shape``, the fullest by default) on 127.0.0.1 until Ctrl-C; its
+    JWT key goes to ``key_dir`` (or a temp dir)."""
     keys = new_jwt_key_pair()
     directory = key_dir if key_dir is not None else Path(tempfile.mkdtemp(prefix="bulk-o2c-salesforce-"))
     key_path = write_private_key(directory, keys.private_pem)
     config = SalesforceSandboxConfig(
         dataset=DatasetSpec(n_accounts=accounts, n_orders=orders),
+        shape=shape if shape is not None else OrgShape(),
         jwt_public_key_pem=keys.public_pem,
         page_latency_s=page_latency_s,
     )

@@ -12,7 +12,9 @@ Rules this module owns:
 - A street has at most three address lines (addr1..addr3). Lines are split on any line break, blank
   lines are dropped, and lines 4+ are appended to addr3 with ", " and a warning.
 - Countries go through ``ISO_TO_SOAP_COUNTRY`` (the complete ISO 3166-1 table generated from the
-  XSD); a code not in it is MAPPING_UNKNOWN_COUNTRY, never a near match.
+  XSD); a code not in it is MAPPING_UNKNOWN_COUNTRY, never a near match. A free-text country name
+  goes through ``COUNTRY_NAMES`` first (folded: case, accents and punctuation do not count); a name
+  not in it is MAPPING_UNKNOWN_COUNTRY with the name, never a near match either.
 - A calendar date becomes the first instant of that day in the account's time zone (midnight, or the
   end of a DST gap where a zone skips midnight), as an aware datetime. NetSuite stores date-only
   fields such as tranDate as a dateTime whose calendar date is taken in the web-services user's time
@@ -38,6 +40,8 @@ from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from bulk_o2c.mapping.country_names import COUNTRY_NAMES
+from bulk_o2c.mapping.name_fold import fold_name
 from bulk_o2c.mapping.result import MappingErrorCode, Rejected, quoted
 from bulk_o2c.mapping.salesforce_ids import to_18
 from bulk_o2c.protocol.netsuite.countries import ISO_TO_SOAP_COUNTRY
@@ -142,6 +146,16 @@ def soap_country(iso_code: str, field: str) -> str:
     return country
 
 
+def soap_country_named(name: str, field: str) -> str:
+    """The country a free-text name means, through ``COUNTRY_NAMES`` (names, aliases, codes)."""
+    iso_code = COUNTRY_NAMES.get(fold_name(name))
+    if iso_code is None:
+        raise Rejected(
+            MappingErrorCode.UNKNOWN_COUNTRY, f"{field} {quoted(name)} is not a country name the table knows"
+        )
+    return soap_country(iso_code, field)
+
+
 def look_up(table: Mapping[str, str], value: str, field: str, code: MappingErrorCode) -> str:
     found = table.get(value)
     if found is None:
@@ -233,8 +247,8 @@ def transaction_currency(row: Row, currencies: Mapping[str, str], multi_currency
 
 def currency_ref(row: Row, currencies: Mapping[str, str]) -> RecordRef | None:
     """The currency by internal id, or None when no currency table is configured or the row has none."""
-    code = optional(row, "CurrencyIsoCode")
+    code = optional(row, CURRENCY_COLUMN)
     if not currencies or code is None:
         return None
-    internal_id = look_up(currencies, code, "CurrencyIsoCode", MappingErrorCode.UNKNOWN_CURRENCY)
+    internal_id = look_up(currencies, code, CURRENCY_COLUMN, MappingErrorCode.UNKNOWN_CURRENCY)
     return RecordRef(internal_id=internal_id)

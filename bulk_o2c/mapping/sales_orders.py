@@ -59,7 +59,7 @@ from bulk_o2c.mapping.rules import (
 from bulk_o2c.mapping.settings import MappingSettings
 from bulk_o2c.protocol.netsuite.records import RecordRef, SalesOrder, SalesOrderLine
 
-ORDER_COLUMNS = ("Id", "AccountId", "EffectiveDate", "Status", "PoNumber", "Description", "CurrencyIsoCode")
+ORDER_COLUMNS = ("Id", "AccountId", "EffectiveDate", "Status", "PoNumber", "Description")
 ORDER_ITEM_BASE_COLUMNS = ("Id", "OrderId", "Quantity", "UnitPrice")
 
 

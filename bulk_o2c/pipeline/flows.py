@@ -9,10 +9,8 @@ changed or not.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-
-from bulk_o2c.config import Settings
-from bulk_o2c.mapping import mapped_columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +30,10 @@ FLOWS = (ACCOUNT, ORDER, ORDER_ITEM)
 SENT_WITH = {ORDER_ITEM: ORDER}
 
 
-def extract_specs(settings: Settings) -> tuple[ExtractSpec, ...]:
-    columns = mapped_columns(settings.mapping)
-    run = settings.run
-    # The id already written back decides whether a record needs writing back again.
-    account_columns = (*columns[ACCOUNT], run.customer_id_field)
-    order_columns = (*columns[ORDER], run.sales_order_id_field)
+def extract_specs(columns: Mapping[str, tuple[str, ...]]) -> tuple[ExtractSpec, ...]:
+    """The extraction of each flow, selecting ``columns[flow]`` (a ``RunPlan``'s columns)."""
     return (
-        ExtractSpec(ACCOUNT, None, "SystemModstamp", tuple(dict.fromkeys(account_columns))),
-        ExtractSpec(ORDER, "AccountId", "SystemModstamp", tuple(dict.fromkeys(order_columns))),
+        ExtractSpec(ACCOUNT, None, "SystemModstamp", columns[ACCOUNT]),
+        ExtractSpec(ORDER, "AccountId", "SystemModstamp", columns[ORDER]),
         ExtractSpec(ORDER_ITEM, "OrderId", "Order.SystemModstamp", columns[ORDER_ITEM]),
     )

@@ -65,7 +65,7 @@ STAGING_PAGE = 2000
 class LoadSpec:
     flow: str
     map: Mapper
-    id_field: str  # the Salesforce field that holds the NetSuite internal id once written back
+    id_field: str | None  # the Salesforce field that holds the NetSuite id once written back; None: off
     parent_flow: str | None = None
     children_flow: str | None = None
 
@@ -76,7 +76,7 @@ class _Item:
     encoded: EncodedRecord
     warnings: tuple[RecordWarning, ...]
     digest: str
-    held_id: str  # the NetSuite id the Salesforce row holds now ("" when none)
+    held_id: str | None  # the NetSuite id the Salesforce row holds now ("" none; None: not written back)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,9 +255,9 @@ class FlowLoader:
                 failures.append(Failure(staged.sf_id, mapped.failure.code, mapped.failure.message))
                 continue
             digest = record_fingerprint(mapped.record)
-            held_id = staged.row.get(spec.id_field, "")
+            held_id = None if spec.id_field is None else staged.row.get(spec.id_field, "")
             previous = known.get(staged.sf_id)
-            if previous is not None and previous.digest == digest and held_id == previous.internal_id:
+            if previous is not None and previous.digest == digest and held_id in (None, previous.internal_id):
                 unchanged.append(staged.sf_id)
                 continue
             try:
@@ -321,7 +321,7 @@ class FlowLoader:
                         internal_id=result.internal_id,
                         warnings=item.warnings
                         + tuple(RecordWarning(WarningKind.NETSUITE_WARNING, w) for w in result.warnings),
-                        needs_writeback=item.held_id != result.internal_id,
+                        needs_writeback=item.held_id not in (None, result.internal_id),
                         digest=item.digest,
                     )
                 )

@@ -32,11 +32,13 @@ from bulk_o2c.config import Settings
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.mapping import map_account, map_order
 from bulk_o2c.mapping.rules import CURRENCY_COLUMN
+from bulk_o2c.pipeline.discover import discover
 from bulk_o2c.pipeline.extract import extract_flow
 from bulk_o2c.pipeline.figures import ProcessRecorder
 from bulk_o2c.pipeline.flows import ACCOUNT, ORDER, ORDER_ITEM, extract_specs
 from bulk_o2c.pipeline.load import FlowLoader, LoadSpec
 from bulk_o2c.pipeline.metrics import FlowCounters, RunMetrics
+from bulk_o2c.pipeline.org_plan import RunPlan
 from bulk_o2c.pipeline.sink import DryRunSink, RecordSink, SoapSink
 from bulk_o2c.pipeline.writeback import write_back_flow
 from bulk_o2c.protocol.salesforce.soql import HighWaterMark
@@ -47,6 +49,7 @@ from bulk_o2c.transport.metrics import RequestMetrics
 from bulk_o2c.transport.netsuite.writer import open_writer
 from bulk_o2c.transport.salesforce.connect import connect_salesforce
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
+from bulk_o2c.transport.salesforce.ingest import JobFailedError
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +122,10 @@ async def run_pipeline(
         _sink(settings, dry_run, requests) as sink,
     ):
         await sink.check()
+        # The org's shape decides what is selected; what it lacks stops the run before extraction.
+        plan = (await discover(http, settings)).check()
+        for fallback in plan.fallbacks:
+            log.info("%s", fallback)
         async with open_store(path) as store:
             run = await choose_run(store, settings, run_id)
             metrics = RunMetrics(run.run_id, concurrency_peak=lambda: requests.peak_concurrency)
@@ -138,7 +145,16 @@ async def run_pipeline(
                         tg.start_soon(watch, metrics)
                     tg.start_soon(recorder.every)
                     steps = _Steps(
-                        settings, store, http, sink, run, metrics, stop, recorder.record, dry_run is None
+                        settings,
+                        plan,
+                        store,
+                        http,
+                        sink,
+                        run,
+                        metrics,
+                        stop,
+                        recorder.record,
+                        dry_run is None,
                     )
                     completed = await steps.all()
                     tg.cancel_scope.cancel()
@@ -154,6 +170,7 @@ async def run_pipeline(
 @dataclass
 class _Steps:
     settings: Settings
+    plan: RunPlan
     store: CheckpointStore
     http: SalesforceHttp
     sink: RecordSink
@@ -179,26 +196,23 @@ class _Steps:
         return not self.stop.is_set()
 
     async def extract(self) -> None:
-        for spec in extract_specs(self.settings):
+        for spec in extract_specs(self.plan.columns):
             if self.stop.is_set():
                 return
             counters = self._started(spec.flow)
             await extract_flow(self.store, self.http, self.settings, self.run, spec, counters, self.stop)
 
-    def _multi_currency(self) -> bool:
-        """The org's shape: it is multi-currency when the run selects the Order's currency."""
-        return any(
-            spec.flow == ORDER and CURRENCY_COLUMN in spec.columns for spec in extract_specs(self.settings)
-        )
-
     async def load(self) -> None:
-        mapping, run = self.settings.mapping, self.settings.run
+        mapping, fields = self.settings.mapping, self.plan.writeback
         specs = (
-            LoadSpec(ACCOUNT, lambda row, _: map_account(row, mapping), run.customer_id_field),
+            LoadSpec(ACCOUNT, lambda row, _: map_account(row, mapping), fields.customer_id),
             LoadSpec(
                 ORDER,
-                partial(map_order, settings=mapping, multi_currency=self._multi_currency()),
-                run.sales_order_id_field,
+                # The discovery selects CurrencyIsoCode in multi-currency orgs only.
+                partial(
+                    map_order, settings=mapping, multi_currency=CURRENCY_COLUMN in self.plan.columns[ORDER]
+                ),
+                fields.sales_order_id,
                 parent_flow=ACCOUNT,
                 children_flow=ORDER_ITEM,
             ),
@@ -223,22 +237,29 @@ class _Steps:
             await self.record()
 
     async def write_back(self) -> None:
-        if not (self.writeback and self.settings.run.writeback):
+        if not self.writeback:
             return
-        run = self.settings.run
-        for flow, id_field in ((ACCOUNT, run.customer_id_field), (ORDER, run.sales_order_id_field)):
+        fields = self.plan.writeback
+        for flow in (ACCOUNT, ORDER):
+            id_field = fields.id_field(flow)
             if self.stop.is_set():
                 return
-            await write_back_flow(
-                self.store,
-                self.http,
-                self.settings.salesforce,
-                run,
-                self.run.run_id,
-                flow,
-                id_field,
-                self.metrics.flow(flow),
-            )
+            if id_field is None:
+                continue
+            try:
+                await write_back_flow(
+                    self.store,
+                    self.http,
+                    self.settings.salesforce,
+                    self.run.run_id,
+                    flow,
+                    (id_field, fields.sync_status),
+                    self.metrics.flow(flow),
+                )
+            except JobFailedError as exc:
+                # A setup fault: the batch stays assigned and is written again on resume.
+                self.halt(str(exc))
+                return
 
     async def advance_marks(self) -> None:
         run_start = datetime.fromisoformat(self.run.started_at)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from bulk_o2c.config import RunSettings, SalesforceSettings
+from bulk_o2c.config import SalesforceSettings
 from bulk_o2c.pipeline.extract import polling_for
 from bulk_o2c.pipeline.metrics import FlowCounters
 from bulk_o2c.protocol.salesforce.ingest_results import Failed, Succeeded
@@ -32,13 +32,13 @@ async def write_back_flow(
     store: CheckpointStore,
     http: SalesforceHttp,
     sf_settings: SalesforceSettings,
-    run_settings: RunSettings,
     run_id: str,
     flow: str,
-    id_field: str,
+    written: tuple[str, str | None],
     counters: FlowCounters,
 ) -> None:
-    status_field = run_settings.sync_status_field
+    """Write the pending ids of ``flow``: ``written`` is (id field, sync status field or None)."""
+    id_field, status_field = written
     fields = ["Id", id_field] if status_field is None else ["Id", id_field, status_field]
 
     async def send(job_id: str, items: Sequence[WritebackItem]) -> None:

@@ -16,7 +16,9 @@ from pathlib import Path
 import anyio
 import pytest
 from anyio.streams.buffered import BufferedByteReceiveStream
+from typer.testing import CliRunner
 
+from bulk_o2c.cli import app
 from bulk_o2c.commands.extract import extract_to_staging
 from bulk_o2c.commands.sandboxes import (
     new_jwt_key_pair,
@@ -27,6 +29,7 @@ from bulk_o2c.config import RunSettings, SalesforceSettings, Settings, load_sett
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.pipeline.sink import SoapSink
 from bulk_o2c.sandbox.netsuite.config import DEMO_CURRENCIES
+from bulk_o2c.sandbox.salesforce.org_shape import OrgShape
 from bulk_o2c.transport.netsuite.writer import open_writer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -179,3 +182,29 @@ async def test_a_standalone_netsuite_sandbox_prints_settings_that_work_and_remov
         async with open_writer(settings.netsuite) as writer:
             await SoapSink(writer, settings.netsuite.endpoint_version).check()  # its credentials work
     assert not any(secrets.iterdir())
+
+
+def test_the_sandbox_command_presents_the_org_shape_its_flags_choose(monkeypatch: pytest.MonkeyPatch) -> None:
+    chosen: list[OrgShape | None] = []
+
+    def fake(*args: object, shape: OrgShape | None = None) -> None:
+        chosen.append(shape)
+
+    monkeypatch.setattr("bulk_o2c.commands.sandboxes.run_salesforce_sandbox", fake)
+    flags = ["--single-currency", "--no-country-picklists", "--person-accounts", "--low-limits"]
+    fields = ["--missing-field", "NetSuite_Sync_Status__c", "--read-only-field", "NetSuite_Customer_ID__c"]
+    result = CliRunner().invoke(app, ["sandbox", "salesforce", *flags, *fields])
+
+    assert result.exit_code == 0, result.output
+    assert chosen == [
+        OrgShape(
+            multi_currency=False,
+            country_picklists=False,
+            person_accounts=True,
+            missing_fields=frozenset({"NetSuite_Sync_Status__c"}),
+            read_only_fields=frozenset({"NetSuite_Customer_ID__c"}),
+            nearly_exhausted_limits=True,
+        )
+    ]
+    CliRunner().invoke(app, ["sandbox", "salesforce"])
+    assert chosen[-1] == OrgShape()

@@ -219,3 +219,76 @@ def test_a_hostile_value_cannot_break_the_failure_message(account: dict[str, str
     assert message.isprintable()  # no line break, escape or bidi control survives
     assert len(message) < 200
     assert f"({len(value)} characters)" in message
+
+
+def _free_text(account: dict[str, str], country: str) -> dict[str, str]:
+    """The row an org without country picklists gives: BillingCountry, no BillingCountryCode."""
+    row = {k: v for k, v in account.items() if k != "BillingCountryCode"}
+    row["BillingCountry"] = country
+    return row
+
+
+@pytest.mark.parametrize(
+    ("text", "soap"),
+    [
+        ("United States", "_unitedStates"),
+        ("USA", "_unitedStates"),
+        ("U.S.", "_unitedStates"),
+        ("us", "_unitedStates"),
+        ("Deutschland", "_germany"),
+        ("DEU", "_germany"),
+        ("  côte d\u2019ivoire ", "_coteDIvoire"),  # a typographic apostrophe
+        ("ESPAÑA", "_spain"),
+        ("St. Lucia", "_saintLucia"),
+        ("Korea, Republic of", "_koreaTheRepublicOf"),
+        ("South Korea", "_koreaTheRepublicOf"),
+    ],
+)
+def test_without_country_picklists_the_country_comes_from_the_free_text_name(
+    account: dict[str, str], text: str, soap: str
+) -> None:
+    assert address_of(map_account(_free_text(account, text), SETTINGS)).country == soap
+
+
+def test_a_free_text_country_the_table_cannot_resolve_is_refused_with_its_value(
+    account: dict[str, str],
+) -> None:
+    result = map_account(_free_text(account, "Germny"), SETTINGS)
+    assert failure_code(result) == MappingErrorCode.UNKNOWN_COUNTRY
+    assert result.failure is not None
+    assert result.failure.message == "BillingCountry 'Germny' is not a country name the table knows"
+
+
+def test_an_empty_free_text_country_beside_an_address_is_missing(account: dict[str, str]) -> None:
+    result = map_account(_free_text(account, ""), SETTINGS)
+    assert failure_code(result) == MappingErrorCode.MISSING_FIELD
+    assert result.failure is not None
+    assert "BillingCountry is empty" in result.failure.message
+
+
+def test_a_person_account_becomes_an_individual_with_first_and_last_name(account: dict[str, str]) -> None:
+    account.update(IsPersonAccount="true", FirstName="María", LastName="García", Name="María García")
+    customer = customer_of(map_account(account, SETTINGS))
+    assert (customer.is_person, customer.first_name, customer.last_name, customer.company_name) == (
+        True,
+        "María",
+        "García",
+        None,
+    )
+    assert customer.addressbook[0].address.addressee == "María García"
+
+
+def test_a_business_account_in_a_person_account_org_stays_a_company(account: dict[str, str]) -> None:
+    account.update(IsPersonAccount="false", FirstName="", LastName="")
+    customer = customer_of(map_account(account, SETTINGS))
+    assert (customer.is_person, customer.first_name, customer.last_name, customer.company_name) == (
+        False,
+        None,
+        None,
+        "Acme Corp",
+    )
+
+
+def test_a_person_account_without_a_last_name_is_missing_it(account: dict[str, str]) -> None:
+    account.update(IsPersonAccount="true", FirstName="Cher", LastName="")
+    assert failure_code(map_account(account, SETTINGS)) == MappingErrorCode.MISSING_FIELD

@@ -14,8 +14,9 @@ import pytest
 
 from bulk_o2c.commands.demo import Sandboxes
 from bulk_o2c.config import Settings
+from bulk_o2c.pipeline.discover import discover
 from bulk_o2c.pipeline.extract import SHORT_READ_JOBS, extract_flow
-from bulk_o2c.pipeline.flows import ACCOUNT, extract_specs
+from bulk_o2c.pipeline.flows import ACCOUNT, FLOWS, extract_specs
 from bulk_o2c.pipeline.metrics import FlowCounters
 from bulk_o2c.pipeline.run import run_pipeline
 from bulk_o2c.protocol.salesforce.result_walk import ResultLoopError, ShortReadError
@@ -39,7 +40,7 @@ async def test_a_short_last_page_is_read_again_from_a_new_job(boxes: Sandboxes, 
     result = await run_pipeline(settings)
 
     assert result.completed
-    assert boxes.salesforce.stats.query_jobs_created == len(extract_specs(settings)) + 1
+    assert boxes.salesforce.stats.query_jobs_created == len(FLOWS) + 1
     progress, staged = await latest_extraction(settings, ACCOUNT)
     assert (progress.done, progress.rows_staged, staged) == (True, ACCOUNTS, ACCOUNTS)
     assert result.metrics.flow(ACCOUNT).extracted == ACCOUNTS
@@ -95,7 +96,7 @@ async def test_a_job_failed_by_salesforces_internal_error_is_made_again(
 ) -> None:
     boxes.salesforce.faults.inject(Fault.QUERY_INTERNAL_ERROR)
     assert (await run_pipeline(settings)).completed
-    assert boxes.salesforce.stats.query_jobs_created == len(extract_specs(settings)) + 1
+    assert boxes.salesforce.stats.query_jobs_created == len(FLOWS) + 1
     _assert_landed_once(boxes, settings)
 
 
@@ -104,11 +105,11 @@ async def test_a_stop_while_the_job_runs_aborts_it_and_leaves_the_extraction_to_
 ) -> None:
     stop = anyio.Event()
     stop.set()  # before the job completes (the sandbox's job needs two polls)
-    spec = extract_specs(settings)[0]
     async with (
         open_store(settings.run.state_dir / "checkpoint.sqlite") as store,
         connect_salesforce(settings.salesforce) as http,
     ):
+        spec = extract_specs((await discover(http, settings)).columns)[0]
         run = await store.runs.start(fingerprint(settings))
         await extract_flow(store, http, settings, run, spec, FlowCounters(spec.flow), stop)
     progress, staged = await latest_extraction(settings, spec.flow)

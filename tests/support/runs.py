@@ -63,21 +63,14 @@ async def latest_extraction(settings: Settings, flow: str) -> tuple[ExtractionPr
     return progress, sum(staged.values())
 
 
-def _toml(value: object) -> str:
-    """A JSON-like value (from ``model_dump(mode="json")``) as a TOML value, tables inline."""
-    if isinstance(value, dict):
-        return (
-            "{ "
-            + ", ".join(f"{key} = {_toml(item)}" for key, item in value.items() if item is not None)
-            + " }"
-        )
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(item) for item in value) + "]"
-    return json.dumps(value)
-
-
-def write_config(settings: Settings, boxes: Sandboxes, folder: Path) -> tuple[Path, dict[str, str]]:
-    """A TOML file and the environment a ``bulk-o2c`` process needs to run ``settings``.
+def write_config(
+    settings: Settings,
+    boxes: Sandboxes,
+    folder: Path,
+    extra: dict[str, dict[str, object]] | None = None,
+) -> tuple[Path, dict[str, str]]:
+    """A TOML file and the environment a ``bulk-o2c`` process needs to run ``settings``, with the
+    ``extra`` settings (section -> name -> value) an operator would add to it.
 
     Secrets travel as the user would pass them: the NetSuite ones in the environment, the private
     key in a file the TOML refers to.
@@ -86,18 +79,28 @@ def write_config(settings: Settings, boxes: Sandboxes, folder: Path) -> tuple[Pa
     key_file.write_text(boxes.private_key_pem)
     key_file.chmod(0o600)
     sf, ns = settings.salesforce, settings.netsuite
-    mapping = settings.mapping.model_dump(mode="json", exclude_defaults=True)
+    sections: dict[str, dict[str, object]] = {
+        "salesforce": {
+            "login_url": sf.login_url,
+            "client_id": sf.client_id,
+            "username": sf.username,
+            "page_size": sf.page_size,
+            "poll_initial_s": sf.poll_initial_s,
+            "poll_max_s": sf.poll_max_s,
+            "private_key": {"file": str(key_file)},
+        },
+        "netsuite": {"account_id": ns.account_id, "soap_url": ns.soap_url},
+        "run": {"state_dir": str(settings.run.state_dir)},
+        "mapping": settings.mapping.model_dump(mode="json", exclude_defaults=True),
+    }
+    for section, values in (extra or {}).items():
+        sections.setdefault(section, {}).update(values)
     config = folder / "bulk-o2c.toml"
     config.write_text(
-        "[salesforce]\n"
-        f'login_url = "{sf.login_url}"\nclient_id = "{sf.client_id}"\nusername = "{sf.username}"\n'
-        f"page_size = {sf.page_size}\npoll_initial_s = {sf.poll_initial_s}\npoll_max_s = {sf.poll_max_s}\n"
-        f'private_key = {{ file = "{key_file}" }}\n'
-        "[netsuite]\n"
-        f'account_id = "{ns.account_id}"\nsoap_url = "{ns.soap_url}"\n'
-        "[run]\n"
-        f'state_dir = "{settings.run.state_dir}"\n'
-        "[mapping]\n" + "".join(f"{name} = {_toml(value)}\n" for name, value in mapping.items())
+        "".join(
+            f"[{section}]\n" + "".join(f"{name} = {_toml(value)}\n" for name, value in values.items())
+            for section, values in sections.items()
+        )
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("BULK_O2C_")}
     for name in ("consumer_key", "consumer_secret", "token_id", "token_secret"):
@@ -105,3 +108,15 @@ def write_config(settings: Settings, boxes: Sandboxes, folder: Path) -> tuple[Pa
         assert secret is not None
         env[f"BULK_O2C_NETSUITE__{name.upper()}"] = secret.get_secret_value()
     return config, env
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items() if v is not None) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(str(value))  # a TOML basic string is a JSON string

@@ -317,7 +317,8 @@ class RecordEncoder:
         f.parts.append(_record_open("listRel:Customer", c.external_id))
         f.ref("listRel", "customForm", c.custom_form, "")
         f.flag("listRel", "isPerson", c.is_person)
-        f.elements("listRel", (("companyName", c.company_name), ("phone", c.phone), ("email", c.email)), "")
+        names = (("firstName", c.first_name), ("lastName", c.last_name), ("companyName", c.company_name))
+        f.elements("listRel", (*names, ("phone", c.phone), ("email", c.email)), "")
         f.ref("listRel", "subsidiary", c.subsidiary, "")
         f.ref("listRel", "currency", c.currency, "")
         if c.addressbook:

@@ -64,6 +64,9 @@ class Customer:
     external_id: str
     company_name: str | None = None
     is_person: bool = False
+    # An individual's (is_person); a company has none. Added later: fingerprinted only when set.
+    first_name: str | None = field(default=None, metadata={"fingerprint": "when set"})
+    last_name: str | None = field(default=None, metadata={"fingerprint": "when set"})
     email: str | None = None
     phone: str | None = None
     custom_form: RecordRef | None = None

@@ -37,8 +37,11 @@ def record_fingerprint(record: object) -> str:
     """A stable digest of a mapped record: equal for equal field values, across runs and processes.
 
     ``record`` is a dataclass of plain values (str, bool, numbers, Decimal, datetime, tuples and
-    nested dataclasses). Every field counts, ``repr=False`` ones included; sets and dicts are
-    refused because their order can differ between processes.
+    nested dataclasses). Every field counts, ``repr=False`` ones included, except that a field
+    declared with ``metadata={"fingerprint": "when set"}`` counts only when it is not None: a field
+    added to a record type later leaves the digests of records that do not use it as they were, so
+    an upgrade does not re-send every record once. Sets and dicts are refused because their order
+    can differ between processes.
     """
     if not dataclasses.is_dataclass(record) or isinstance(record, type):
         raise TypeError(f"a fingerprint is taken of a dataclass record, not {type(record).__name__}")
@@ -60,6 +63,14 @@ class _Shape:
 
 
 _SHAPES: dict[type, _Shape | None] = {}
+_WHEN_SET: dict[type, tuple[str, ...]] = {}  # fields that count only when not None, per type
+_PARTIAL_SHAPES: dict[tuple[type, tuple[str, ...]], _Shape] = {}
+
+
+def _template(kind: type, names: tuple[str, ...]) -> _Shape:
+    pairs = ", ".join(f"({name!r}, {{}})" for name in names) + ("," if len(names) == 1 else "")
+    name = repr(kind.__qualname__).replace("{", "{{").replace("}", "}}")
+    return _Shape(f"({name}, ({pairs}))", names)
 
 
 def _shape(kind: type) -> _Shape | None:
@@ -69,12 +80,25 @@ def _shape(kind: type) -> _Shape | None:
     except KeyError:
         shape = None
         if dataclasses.is_dataclass(kind):
-            names = tuple(field.name for field in dataclasses.fields(kind))
-            pairs = ", ".join(f"({name!r}, {{}})" for name in names) + ("," if len(names) == 1 else "")
-            name = repr(kind.__qualname__).replace("{", "{{").replace("}", "}}")
-            shape = _Shape(f"({name}, ({pairs}))", names)
+            fields = dataclasses.fields(kind)
+            shape = _template(kind, tuple(field.name for field in fields))
+            _WHEN_SET[kind] = tuple(f.name for f in fields if f.metadata.get("fingerprint") == "when set")
         _SHAPES[kind] = shape
         return shape
+
+
+def _shape_of(value: object, shape: _Shape) -> _Shape:
+    """``shape`` without the when-set fields that ``value`` leaves None."""
+    kind = type(value)
+    unset = tuple(name for name in _WHEN_SET[kind] if getattr(value, name) is None)
+    if not unset:
+        return shape
+    try:
+        return _PARTIAL_SHAPES[kind, unset]
+    except KeyError:
+        partial = _template(kind, tuple(name for name in shape.names if name not in unset))
+        _PARTIAL_SHAPES[kind, unset] = partial
+        return partial
 
 
 def _canonical_text(value: object) -> str:
@@ -83,6 +107,8 @@ def _canonical_text(value: object) -> str:
         return repr(value)
     shape = _shape(kind)
     if shape is not None:
+        if _WHEN_SET[kind]:
+            shape = _shape_of(value, shape)
         return shape.template.format(*[_canonical_text(getattr(value, name)) for name in shape.names])
     if isinstance(value, tuple | list):
         items = [_canonical_text(item) for item in value]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bulk_o2c.sandbox.salesforce.dataset import DatasetSpec
+from bulk_o2c.sandbox.salesforce.org_shape import OrgShape
 
 ResultPagesShape = Literal["doc", "live"]
 """``doc``: ``resultPages[].resultUrl`` (absolute paths), as the Salesforce guide shows it.
@@ -23,6 +24,8 @@ tested against a live org reports it."""
 @dataclass(frozen=True, slots=True)
 class SalesforceSandboxConfig:
     dataset: DatasetSpec = field(default_factory=DatasetSpec)
+    shape: OrgShape = field(default_factory=OrgShape)
+    """Which optional features the org has (currencies, country picklists, person accounts...)."""
 
     # Connected app and integration user.
     client_id: str = "bulk-o2c-sandbox"

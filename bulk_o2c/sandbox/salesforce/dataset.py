@@ -50,6 +50,7 @@ from functools import cached_property
 
 from bulk_o2c.sandbox.salesforce.clock import format_date, format_datetime
 from bulk_o2c.sandbox.salesforce.ids import make_id, parse_counter
+from bulk_o2c.sandbox.salesforce.org_shape import OrgShape
 from bulk_o2c.sandbox.salesforce.schema import ACCOUNT, ORDER, ORDER_ITEM, PRODUCT2, object_named
 
 Row = dict[str, str | None]
@@ -184,6 +185,19 @@ _COUNTRIES: tuple[tuple[str, str, str, tuple[tuple[str, str, str], ...]], ...] =
     ("CA", "CAD", "+1", (("Toronto", "ON", "M5H 2N2"), ("Montréal", "QC", "H2Y 1C6"))),
     ("AU", "AUD", "+61", (("Sydney", "NSW", "2000"),)),
 )
+# What people type into a free-text BillingCountry; the first is the picklist label.
+_COUNTRY_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "US": ("United States", "USA", "U.S.", "US", "United States of America", "u.s.a.", "America"),
+    "DE": ("Germany", "Deutschland", "DE", "DEU", "GERMANY", "Federal Republic of Germany"),
+    "GB": ("United Kingdom", "UK", "U.K.", "Great Britain", "GB", "England", "GBR"),
+    "FR": ("France", "FR", "FRA", "france", "French Republic"),
+    "JP": ("Japan", "JP", "JPN", "Nippon"),
+    "CA": ("Canada", "CA", "CAN", "canada"),
+    "AU": ("Australia", "AU", "AUS", "Commonwealth of Australia"),
+}
+PERSON_EVERY = 5
+_FIRST_NAMES = ("María", "John", "Aiko", "Jean-Luc", "Søren", "Priya")
+_LAST_NAMES = ("García", "Smith", "Tanaka", "Picard", "Kierkegaard", "O'Neil", "Nguyễn")
 _ADJECTIVES = ("Acme", "Global", "Northern", "Blue River", "Summit", "Pioneer", "Atlas", "Evergreen")
 _NOUNS = ("Widgets", "Logistics", "Foods", "Machinery", "Textiles", "Analytics", "Outfitters")
 _SUFFIXES = ("Inc.", "LLC", "Ltd", "Corp.", "GmbH", "S.A.", "Pty Ltd")
@@ -209,8 +223,9 @@ def _money(cents: int) -> str:
 class Dataset:
     """The synthetic org's records, produced on demand."""
 
-    def __init__(self, spec: DatasetSpec) -> None:
+    def __init__(self, spec: DatasetSpec, shape: OrgShape | None = None) -> None:
         self.spec = spec
+        self.shape = shape if shape is not None else OrgShape()
         keys = [_mix(spec.seed * 1_000_003 + tag) for tag in range(8)]
         self._account_key, self._country_key, self._product_key, self._order_key = keys[:4]
         self._lines_key, self._line_key, self._modstamp_key = keys[4:7]
@@ -323,7 +338,7 @@ class Dataset:
         adjective, noun = _ADJECTIVES[draws.below(len(_ADJECTIVES))], _NOUNS[draws.below(len(_NOUNS))]
         street_lines = [f"{1 + draws.below(9999)} {_STREETS[draws.below(len(_STREETS))]}"]
         street_lines += [f"Suite {100 + draws.below(900)}", "c/o Receiving, Building B"][: draws.below(3)]
-        return {
+        row: Row = {
             "Id": make_id(ACCOUNT.key_prefix, i + 1),
             "Name": self._account_name(draws, i, adjective, noun),
             "BillingStreet": "\n".join(street_lines),
@@ -341,6 +356,25 @@ class Dataset:
             "NetSuite_Sync_Status__c": None,
             **self._audit(ACCOUNT.name, i),
         }
+        # Drawn after the rest, so the other columns are the same in every shape.
+        row["BillingCountry"] = self._country_text(draws, code, bad_rank)
+        row.update(self._person(i))
+        return row
+
+    def _country_text(self, draws: _Draws, code: str, bad_rank: int) -> str | None:
+        """The org's BillingCountry: the picklist's label, or free text as people type it."""
+        if bad_rank < self.n_bad_accounts:
+            return "Atlantis" if code else None
+        spellings = _COUNTRY_SPELLINGS[code]
+        return spellings[0] if self.shape.country_picklists else spellings[draws.below(len(spellings))]
+
+    def _person(self, i: int) -> Row:
+        """Every ``PERSON_EVERY``-th account is a person account in an org that has them."""
+        if not self.shape.person_accounts or i % PERSON_EVERY != 1:
+            return {"IsPersonAccount": "false", "FirstName": None, "LastName": None}
+        first = _FIRST_NAMES[i % len(_FIRST_NAMES)]
+        last = _LAST_NAMES[(i // len(_FIRST_NAMES)) % len(_LAST_NAMES)]
+        return {"IsPersonAccount": "true", "FirstName": first, "LastName": last, "Name": f"{first} {last}"}
 
     @staticmethod
     def _regions(draws: _Draws) -> str | None:

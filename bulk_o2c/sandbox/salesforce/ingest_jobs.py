@@ -230,7 +230,7 @@ class IngestJobService(JobService[IngestJob]):
             return
         now_ms = self._now_ms()
         self._overlay.write(job.sobject.name, slot, changes, now_ms, INTEGRATION_USER_ID)
-        if job.sobject is ORDER_ITEM:
+        if job.sobject.name == ORDER_ITEM.name:
             order_slot = self._dataset.parent_slot(ORDER_ITEM.name, slot, "Order")
             self._overlay.write(ORDER.name, order_slot, {}, now_ms, INTEGRATION_USER_ID)
         self._stats.rows_written += 1
@@ -242,7 +242,7 @@ class IngestJobService(JobService[IngestJob]):
         version = api_version(request, INGEST_MIN_API_VERSION)
         body = await json_body(request)
         name = body.get("object")
-        sobject = object_named(name) if isinstance(name, str) else None
+        sobject = object_named(name, self._objects) if isinstance(name, str) else None
         if sobject is None:
             raise ApiError(400, "INVALIDENTITY", f"Entity '{name}' is not supported by the Bulk API.")
         operation = body.get("operation")

@@ -105,6 +105,7 @@ class JobService(abc.ABC, Generic[JobT]):
         self._faults = faults
         self._next_job_number = next_job_number
         self._jobs: dict[str, JobT] = {}
+        self._objects = config.shape.objects()
 
     @abc.abstractmethod
     def _advance(self, job: JobT, polled: bool) -> None:

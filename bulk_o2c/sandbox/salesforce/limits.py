@@ -21,3 +21,24 @@ class ApiUsage:
 
     def header(self) -> str:
         return f"api-usage={self.used}/{self.limit}"
+
+
+# The daily Bulk quotas ``/limits`` reports besides the API requests (Salesforce's defaults).
+BULK_QUERY_JOBS_MAX = 10_000
+BULK_BATCHES_MAX = 15_000
+NEARLY_EXHAUSTED_SHARE = 0.01
+
+
+def limits_body(usage: ApiUsage, nearly_exhausted: bool) -> dict[str, dict[str, int]]:
+    """``GET /limits``: ``{"DailyApiRequests": {"Max": m, "Remaining": r}, ...}``. Nearly
+    exhausted, the Bulk quotas have about 1% left (the API requests are as ``usage`` counts them)."""
+
+    def quota(maximum: int) -> dict[str, int]:
+        remaining = int(maximum * NEARLY_EXHAUSTED_SHARE) if nearly_exhausted else maximum
+        return {"Max": maximum, "Remaining": remaining}
+
+    return {
+        "DailyApiRequests": {"Max": usage.limit, "Remaining": max(0, usage.limit - usage.used)},
+        "DailyBulkV2QueryJobs": quota(BULK_QUERY_JOBS_MAX),
+        "DailyBulkApiBatches": quota(BULK_BATCHES_MAX),
+    }

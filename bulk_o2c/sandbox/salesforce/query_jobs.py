@@ -135,7 +135,7 @@ class QueryJobService(JobService[QueryJob]):
             raise ApiError(400, "INVALIDJOB", "InvalidJob : A query is required")
         dialect = dialect_of(body)
         try:
-            query = parse_soql(text)
+            query = parse_soql(text, self._objects)
         except SoqlError as error:
             raise ApiError(400, error.error_code, error.message) from None
         number = self._next_job_number()

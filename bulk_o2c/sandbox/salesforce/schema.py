@@ -6,6 +6,9 @@ level deep, as Bulk API 2.0 allows them.
 
 Writable fields are the integration's write-back targets; every other field is read-only through
 the API, so an ingest row that sets one fails with INVALID_FIELD_FOR_INSERT_UPDATE.
+
+These are the objects of the fullest org; ``org_shape`` hides what a given org lacks, so code that
+checks a name against the org takes the shaped objects (``find``), not ``OBJECTS``.
 """
 
 from __future__ import annotations
@@ -50,10 +53,14 @@ ACCOUNT = SObject(
         "BillingCity",
         "BillingState",
         "BillingPostalCode",
+        "BillingCountry",
         "BillingCountryCode",
         "Phone",
         "Website",
         "CurrencyIsoCode",
+        "IsPersonAccount",
+        "FirstName",
+        "LastName",
         "Regions__c",
         "NetSuite_Customer_ID__c",
         "NetSuite_Sync_Status__c",
@@ -101,6 +108,6 @@ ORDER_ITEM = SObject(
 OBJECTS: Mapping[str, SObject] = MappingProxyType({o.name: o for o in (ACCOUNT, PRODUCT2, ORDER, ORDER_ITEM)})
 
 
-def object_named(name: str) -> SObject | None:
+def object_named(name: str, objects: Mapping[str, SObject] = OBJECTS) -> SObject | None:
     lowered = name.lower()
-    return next((o for o in OBJECTS.values() if o.name.lower() == lowered), None)
+    return next((o for o in objects.values() if o.name.lower() == lowered), None)

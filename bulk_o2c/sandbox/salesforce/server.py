@@ -28,9 +28,10 @@ from bulk_o2c.sandbox.salesforce.api_errors import ApiError, error_response, not
 from bulk_o2c.sandbox.salesforce.clock import SandboxClock
 from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
 from bulk_o2c.sandbox.salesforce.dataset import Dataset
+from bulk_o2c.sandbox.salesforce.describe import DescribeEndpoint
 from bulk_o2c.sandbox.salesforce.faults import HTTP_FAULTS, Fault, FaultPlan
 from bulk_o2c.sandbox.salesforce.ingest_jobs import IngestJobService
-from bulk_o2c.sandbox.salesforce.limits import ApiUsage
+from bulk_o2c.sandbox.salesforce.limits import NEARLY_EXHAUSTED_SHARE, ApiUsage, limits_body
 from bulk_o2c.sandbox.salesforce.oauth import OAuthEndpoints
 from bulk_o2c.sandbox.salesforce.query_jobs import QueryJobService
 from bulk_o2c.sandbox.salesforce.sessions import SessionStore
@@ -63,9 +64,12 @@ class SalesforceSandbox:
     def __init__(self, config: SalesforceSandboxConfig | None = None) -> None:
         self.config = config if config is not None else SalesforceSandboxConfig()
         self.clock = SandboxClock(self.config.clock, self.config.time_scale)
-        self.dataset = Dataset(self.config.dataset)
+        self.dataset = Dataset(self.config.dataset, self.config.shape)
         self.stats = SandboxStats()
-        self.usage = ApiUsage(self.config.api_request_limit, self.config.api_requests_used)
+        limit, used = self.config.api_request_limit, self.config.api_requests_used
+        if self.config.shape.nearly_exhausted_limits:
+            used = max(used, limit - int(limit * NEARLY_EXHAUSTED_SHARE))
+        self.usage = ApiUsage(limit, used)
         self.faults = FaultPlan()
         self.writes = WriteOverlay()
         self.sessions = SessionStore(self.clock, self.config.session_timeout_s, self.stats)
@@ -75,6 +79,7 @@ class SalesforceSandbox:
         services = (self.config, self.dataset, self.writes, self.clock, self.stats, self.faults)
         self._query_jobs = QueryJobService(*services, lambda: next(job_numbers))
         self._ingest_jobs = IngestJobService(*services, lambda: next(job_numbers))
+        self._describe = DescribeEndpoint(self.config.shape.objects())
         self._oauth = OAuthEndpoints(self.config, self.sessions, self.clock, lambda: self.base_url)
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
@@ -90,6 +95,8 @@ class SalesforceSandbox:
                 web.get("/sandbox/stats", self._stats_endpoint, name="sandbox_stats"),
                 *self._query_jobs.routes(),
                 *self._ingest_jobs.routes(),
+                *self._describe.routes(),
+                web.get("/services/data/{version:v\\d+\\.\\d}/limits", self._limits, name="limits"),
             ]
         )
         app.on_response_prepare.append(self._on_prepare)
@@ -195,6 +202,9 @@ class SalesforceSandbox:
             response.headers["Sforce-Limit-Info"] = self.usage.header()
         if isinstance(response, web.Response) and isinstance(response.body, bytes):
             self.stats.bytes_sent += len(response.body)
+
+    async def _limits(self, request: web.Request) -> web.Response:
+        return web.json_response(limits_body(self.usage, self.config.shape.nearly_exhausted_limits))
 
     async def _stats_endpoint(self, request: web.Request) -> web.Response:
         body = self.stats.to_json()

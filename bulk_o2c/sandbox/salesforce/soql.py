@@ -166,7 +166,7 @@ def _relationship(target: SObject, parts: list[str]) -> tuple[str, Relationship]
     return found
 
 
-def _column(target: SObject, label: str) -> Column:
+def _column(objects: Mapping[str, SObject], target: SObject, label: str) -> Column:
     parts = label.split(".")
     if len(parts) == 1:
         name = target.field_named(label)
@@ -174,7 +174,7 @@ def _column(target: SObject, label: str) -> Column:
             raise SoqlError("INVALID_FIELD", f"No such column '{label}' on entity '{target.name}'.")
         return Column(label, name)
     relationship_name, relationship = _relationship(target, parts)
-    name = OBJECTS[relationship.parent].field_named(parts[1])
+    name = objects[relationship.parent].field_named(parts[1])
     if name is None:
         raise SoqlError("INVALID_FIELD", f"No such column '{parts[1]}' on entity '{relationship.parent}'.")
     return Column(label, name, relationship_name)
@@ -193,7 +193,8 @@ def _epoch_ms(literal: str) -> int:
         raise SoqlError("MALFORMED_QUERY", f"invalid dateTime literal: {literal}") from None
 
 
-def parse_soql(text: str) -> SoqlQuery:
+def parse_soql(text: str, objects: Mapping[str, SObject] = OBJECTS) -> SoqlQuery:
+    """The query, checked against ``objects`` (the org's shaped objects)."""
     fields, sobject_name, conditions = _Parser(text).parse()
     for name, _, _ in conditions:
         if name.rsplit(".", 1)[-1].lower() != _MODSTAMP:
@@ -201,10 +202,10 @@ def parse_soql(text: str) -> SoqlQuery:
                 "MALFORMED_QUERY",
                 f"the sandbox filters on SystemModstamp or <Relationship>.SystemModstamp only, not '{name}'",
             )
-    target = object_named(sobject_name)
+    target = object_named(sobject_name, objects)
     if target is None:
         raise SoqlError("INVALIDENTITY", f"Entity '{sobject_name}' is not supported by the Bulk API.")
-    columns = tuple(_column(target, label) for label in fields)
+    columns = tuple(_column(objects, target, label) for label in fields)
     seen: set[tuple[str | None, str]] = set()
     for column in columns:
         key = (column.relationship, column.field)

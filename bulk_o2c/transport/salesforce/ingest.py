@@ -21,6 +21,9 @@ Rules this module owns (wire formats live in ``protocol.salesforce.ingest*``):
   outcomes are known, and Salesforce removes finished jobs after seven days anyway.
 - Whatever interrupts a job before it ends, cancellation included, aborts it (shielded from
   cancellation, bounded in time) before the error goes on, so no job is left to run unwatched.
+- A job that fails as a whole (``Failed`` with no row processed: a header naming a field the org
+  lacks, ``InvalidBatch : Field name not found : X``) is a setup fault, not an outcome of its rows:
+  ``JobFailedError`` carries Salesforce's ``errorMessage`` and no row gets an outcome.
 """
 
 from __future__ import annotations
@@ -72,6 +75,10 @@ log = logging.getLogger(__name__)
 # Abort and delete are courtesy calls on the way out; they must not hold a failing run for long.
 CLEANUP_TIMEOUT_S: Final = 30.0
 _DOWNLOAD_CHUNK_BYTES: Final = 64 * 1024
+
+
+class JobFailedError(PermanentError):
+    """Salesforce failed an ingest job as a whole; the message is its own ``errorMessage``."""
 
 
 @dataclass(slots=True)
@@ -182,6 +189,12 @@ class _JobRunner:
         except BaseException:
             await self._abort_quietly(job_id)
             raise
+        if final.state is JobState.FAILED and final.records_processed == 0:
+            await self._delete_quietly(job_id)
+            reason = final.error_message or "no reason given"
+            raise JobFailedError(
+                f"Salesforce failed the {self._job.object_name} ingest job as a whole: {reason}"
+            )
         outcomes = await self._outcomes(final, upload)
         log.info(
             "ingest job %s (%s) %s: %d row(s), %d processed, %d failed by its count",

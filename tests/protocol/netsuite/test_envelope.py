@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -170,6 +171,11 @@ def records_of(root: etree._Element, version: str = "2025_2") -> list[etree._Ele
 SHAPES: dict[str, Callable[[], list[NetSuiteRecord]]] = {
     "customer-minimal": lambda: [minimal_customer()],
     "customer-full": lambda: [full_customer(UNICODE)],
+    "customer-individual": lambda: [
+        replace(
+            full_customer(UNICODE), is_person=True, company_name=None, first_name="María", last_name="García"
+        )
+    ],
     "sales-order-minimal": lambda: [minimal_sales_order()],
     "sales-order-full": lambda: [full_sales_order(HOSTILE)],
     "sales-order-discounted": lambda: [discounted_sales_order()],
@@ -204,6 +210,19 @@ def test_preferences_variants_are_schema_valid(preferences: Preferences) -> None
         "disableSystemNotesForCustomFields": preferences.disable_system_notes_for_custom_fields,
     }
     assert sent == {k: str(v).lower() for k, v in expected.items() if v is not None}
+
+
+def test_an_individual_sends_its_first_and_last_name_before_any_company_name() -> None:
+    person = replace(full_customer(), is_person=True, first_name="Jean-Luc", last_name="Picard")
+    (record,) = records_of(parse(build([person])))
+    names = [etree.QName(child).localname for child in record]
+    assert names[names.index("isPerson") : names.index("companyName") + 1] == [
+        "isPerson",
+        "firstName",
+        "lastName",
+        "companyName",
+    ]
+    assert record.findtext(f"{{{namespaces('2025_2').relationships}}}firstName") == "Jean-Luc"
 
 
 def test_http_constants() -> None:

@@ -111,6 +111,31 @@ def test_fingerprints_stay_those_of_checkpoints_already_written() -> None:
     assert record_fingerprint(_customer()) == "9c165275729c900513c199e31de74601"
 
 
+def test_a_field_added_later_counts_only_when_set() -> None:
+    # Person names came after checkpoints held digests: a company's digest stays the pinned one.
+    person = replace(_customer(), is_person=True, first_name="Ana", last_name="Díaz")
+    fingerprints = {
+        record_fingerprint(_customer()),
+        record_fingerprint(person),
+        record_fingerprint(replace(person, first_name="Eva")),
+        record_fingerprint(replace(person, first_name=None)),
+    }
+    assert len(fingerprints) == 4
+
+    @dataclass(frozen=True)
+    class Later:
+        kept: str
+        added: str | None = field(default=None, metadata={"fingerprint": "when set"})
+
+    @dataclass(frozen=True)
+    class Before:
+        kept: str
+
+    Before.__qualname__ = Later.__qualname__
+    assert record_fingerprint(Later("x")) == record_fingerprint(Before("x"))
+    assert record_fingerprint(Later("x", "y")) != record_fingerprint(Before("x"))
+
+
 def test_the_digested_text_is_the_repr_of_the_nested_canonical_tuples() -> None:
     # The digests checkpoints hold were taken of this repr; edge shapes of tuples must match it.
     @dataclass(frozen=True)

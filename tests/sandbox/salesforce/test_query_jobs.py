@@ -9,10 +9,13 @@ import pytest
 from bulk_o2c.sandbox.salesforce import Fault
 from bulk_o2c.sandbox.salesforce.dataset import Dataset, Row
 from bulk_o2c.sandbox.salesforce.faults import FaultPlan
+from bulk_o2c.sandbox.salesforce.org_shape import OrgShape
 from bulk_o2c.sandbox.salesforce.schema import ACCOUNT
 from tests.sandbox.salesforce.conftest import SMALL_DATASET, Org, StartOrg
 
-ACCOUNT_SOQL = "SELECT " + ", ".join(ACCOUNT.fields) + " FROM Account"  # noqa: S608 - SOQL under test
+# Every field the default org shape shows.
+ACCOUNT_FIELDS = OrgShape().objects()[ACCOUNT.name].fields
+ACCOUNT_SOQL = "SELECT " + ", ".join(ACCOUNT_FIELDS) + " FROM Account"  # noqa: S608 - SOQL under test
 
 
 def expected(
@@ -54,13 +57,13 @@ async def test_paging_returns_every_row_once_in_complete_quoted_pages(org: Org) 
     data: list[list[str]] = []
     for page in pages:
         header, *rows = page.rows
-        assert header == list(ACCOUNT.fields)
+        assert header == list(ACCOUNT_FIELDS)
         assert int(page.headers["Sforce-NumberOfRecords"]) == len(rows)
         assert page.headers["Content-Type"] == "text/csv; charset=UTF-8"
         assert page.text == quote_all([header, *rows])  # every value quoted, quotes doubled
         data.extend(rows)
     assert len(data) == info["numberRecordsProcessed"] == SMALL_DATASET.n_accounts
-    assert data == expected(org.sandbox.dataset, "Account", list(ACCOUNT.fields))
+    assert data == expected(org.sandbox.dataset, "Account", list(ACCOUNT_FIELDS))
     assert any("\x00" in value for row in data for value in row)
     assert org.sandbox.stats.pages_served == 5
     assert org.sandbox.stats.rows_served == SMALL_DATASET.n_accounts

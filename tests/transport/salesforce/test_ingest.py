@@ -26,7 +26,7 @@ from bulk_o2c.protocol.salesforce.ingest_results import (
 )
 from bulk_o2c.protocol.salesforce.ingest_upload import Row
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
-from bulk_o2c.transport.salesforce.ingest import IngestReport, upsert_rows
+from bulk_o2c.transport.salesforce.ingest import IngestReport, JobFailedError, upsert_rows
 from bulk_o2c.transport.salesforce.polling import Polling
 
 from .conftest import API
@@ -49,7 +49,7 @@ def job_url(number: int, suffix: str = "") -> str:
     return f"{API}/jobs/ingest/{job_id(number)}{suffix}"
 
 
-def info(number: int, state: str, **extra: str) -> dict[str, str]:
+def info(number: int, state: str, **extra: str | int) -> dict[str, str | int]:
     return {"id": job_id(number), "object": "Account", "operation": "upsert", "state": state, **extra}
 
 
@@ -68,13 +68,16 @@ def mock_job(
     error_message: str | None = None,
     missing: tuple[str, ...] = (),
     delete_status: int = 204,
+    processed: int = 0,
 ) -> None:
     """One job's whole conversation. A result set given as None answers 204 No Content; one named
     in ``missing`` answers 404."""
     mocked.post(f"{API}/jobs/ingest", payload=info(number, "Open"))
     mocked.put(job_url(number, "/batches"), status=201)
     mocked.patch(job_url(number), payload=info(number, "UploadComplete"))
-    extra = {"errorMessage": error_message} if error_message is not None else {}
+    extra: dict[str, str | int] = {"errorMessage": error_message} if error_message is not None else {}
+    if processed:
+        extra["numberRecordsProcessed"] = processed
     for state in polls:
         mocked.get(job_url(number), payload=info(number, state, **extra))
     results = {"successfulResults": successful, "failedResults": failed, "unprocessedrecords": unprocessed}
@@ -204,22 +207,22 @@ async def test_no_lock_retry_when_disabled(http: SalesforceHttp, mocked: Mock) -
     assert report.job_ids == [job_id(1)]
 
 
-async def test_a_failed_job_without_row_data_fails_its_rows_with_its_message(
+async def test_a_job_failed_as_a_whole_is_an_error_carrying_salesforce_message(
     http: SalesforceHttp, mocked: Mock
 ) -> None:
     message = "InvalidBatch : Field name not found : NetSuite_Status__c"
     mock_job(mocked, 1, polls=("Failed",), error_message=message, failed=FAILED_HEADER, unprocessed="")
 
-    report = await run(http, rows_for(["a", "b"]))
+    with pytest.raises(JobFailedError) as failed:
+        await run(http, rows_for(["a", "b"]))
 
-    expected = Failed(RecordError(JOB_FAILED_CODE, message))
-    assert report.outcomes == {"a": expected, "b": expected}
+    assert str(failed.value) == f"Salesforce failed the Account ingest job as a whole: {message}"
 
 
 async def test_a_failed_job_without_fetchable_results_still_accounts_for_every_row(
     http: SalesforceHttp, mocked: Mock
 ) -> None:
-    mock_job(mocked, 1, polls=("Failed",), missing=("failedResults",))
+    mock_job(mocked, 1, polls=("Failed",), missing=("failedResults",), processed=1)
 
     report = await run(http, rows_for(["a"]))
 

@@ -13,7 +13,7 @@ import pytest
 from pydantic import SecretStr
 
 from bulk_o2c.config import SalesforceSettings
-from bulk_o2c.protocol.salesforce.ingest_results import JOB_FAILED_CODE, Failed, Succeeded
+from bulk_o2c.protocol.salesforce.ingest_results import Failed, Succeeded
 from bulk_o2c.protocol.salesforce.ingest_upload import Row
 from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
 from bulk_o2c.sandbox.salesforce.dataset import DatasetSpec
@@ -23,7 +23,7 @@ from bulk_o2c.sandbox.salesforce.server import SalesforceSandbox
 from bulk_o2c.transport.retry import RetryPolicy
 from bulk_o2c.transport.salesforce.auth import SalesforceAuth
 from bulk_o2c.transport.salesforce.http import SalesforceHttp, client_session
-from bulk_o2c.transport.salesforce.ingest import IngestReport, upsert_rows
+from bulk_o2c.transport.salesforce.ingest import IngestReport, JobFailedError, upsert_rows
 from bulk_o2c.transport.salesforce.polling import Polling
 
 N_ACCOUNTS = 300
@@ -175,17 +175,16 @@ async def test_per_row_errors_are_parsed_into_code_message_and_fields(org: Org) 
     assert refused.error.fields == ("Name",)
 
 
-async def test_a_job_level_failure_fails_every_row_with_the_job_message(org: Org) -> None:
+async def test_a_job_that_fails_as_a_whole_raises_salesforce_message_and_gives_no_row_an_outcome(
+    org: Org,
+) -> None:
     rows = iter([{"Id": key, "Bogus__c": "x"} for key in org.account_ids[:3]])
 
-    report = await upsert(org, rows, fields=("Id", "Bogus__c"))
+    with pytest.raises(JobFailedError, match="InvalidBatch : Field name not found : Bogus__c"):
+        await upsert(org, rows, fields=("Id", "Bogus__c"))
 
-    assert report.failed == 3
-    for outcome in report.outcomes.values():
-        assert isinstance(outcome, Failed)
-        assert outcome.error.code == JOB_FAILED_CODE
-        assert "Field name not found : Bogus__c" in outcome.error.message
     assert org.sandbox.written_values("Account") == {}
+    assert org.sandbox.stats.jobs_deleted == 1  # read and cleaned up like any finished job
 
 
 async def test_a_connection_reset_in_a_results_download_is_survived(org: Org) -> None:
