@@ -43,6 +43,11 @@ warnings_app = App(
     help="Show and export the warnings of loaded records (names cut, characters removed).",
 )
 app.add_typer(warnings_app, name="warnings")
+doctor_app = App(
+    invoke_without_command=True,
+    help="Check both ends, line by line: exit 0 when a run can start, 1 when it cannot.",
+)
+app.add_typer(doctor_app, name="doctor")
 
 console = new_console()
 
@@ -94,17 +99,29 @@ def fail(error: BulkO2CError) -> typer.Exit:
 def sandbox_netsuite(
     port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0 = any free port)")] = 8720,
     concurrency_limit: Annotated[int, typer.Option(help="the account's concurrency pool")] = 5,
+    integration_limit: Annotated[
+        int | None, typer.Option(min=1, help="this integration's own share of the pool (default: none)")
+    ] = None,
     max_records: Annotated[int, typer.Option(help="records allowed per upsertList")] = 100,
     time_scale: Annotated[float, typer.Option(help="multiplies the latency model (0 = no waiting)")] = 1.0,
     secrets_dir: Annotated[
         Path | None, typer.Option(help="directory for the TBA credential files (default: a new temp dir)")
     ] = None,
 ) -> None:
-    """Emulate a NetSuite account (SOAP upsertList and getServerTime with TBA) on 127.0.0.1."""
+    """Emulate a NetSuite account (SOAP upsertList, getServerTime, governance and get with TBA; REST
+    governanceLimits) on 127.0.0.1."""
     from bulk_o2c.commands.sandboxes import run_netsuite_sandbox
 
     try:
-        run_netsuite_sandbox(console, port, concurrency_limit, max_records, time_scale, secrets_dir)
+        run_netsuite_sandbox(
+            console,
+            port,
+            concurrency_limit,
+            max_records,
+            time_scale,
+            secrets_dir,
+            integration_limit=integration_limit,
+        )
     except BulkO2CError as exc:
         raise fail(exc) from None
 
@@ -227,8 +244,8 @@ def load_customers(
         highlight=False,
     )
     if account is not None:
-        ceiling = account.ceiling(netsuite.concurrency, netsuite.effective_chunk_size)
-        concurrency, chunk = account.effective(netsuite.concurrency, netsuite.effective_chunk_size)
+        ceiling = account.ceiling(netsuite.fallback_concurrency, netsuite.effective_chunk_size)
+        concurrency, chunk = account.effective(netsuite.fallback_concurrency, netsuite.effective_chunk_size)
         console.print(
             f"ceiling of the sandbox latency model: {ceiling:,.0f} records/s "
             f"(concurrency {concurrency} x chunk {chunk} / "
@@ -415,6 +432,52 @@ def bench(
         plot=plot,
     )
     raise typer.Exit(_guarded(lambda: anyio.run(bench_command, settings().netsuite, console, options)))
+
+
+@doctor_app.callback()
+def doctor(
+    ctx: typer.Context,
+    json_out: Annotated[bool, typer.Option("--json", help="one JSON document, for monitoring")] = False,
+    records: Annotated[
+        int, typer.Option(min=0, help="records a run reads, to check the Salesforce allowances against")
+    ] = 100_000,
+) -> None:
+    """Check NetSuite (auth, clock, concurrency, role, reference data) and Salesforce (token, limits)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from bulk_o2c.commands.doctor import diagnose
+
+    def work() -> int:
+        report = anyio.run(diagnose, settings(), records)
+        if json_out:
+            console.print(report.to_json(), soft_wrap=True)
+        else:
+            for line in report.lines():
+                console.print(line)
+        return EXIT_OK if report.can_run else EXIT_FAILURE
+
+    raise typer.Exit(_guarded(work))
+
+
+@doctor_app.command("verify")
+def doctor_verify(
+    kind: Annotated[str, typer.Argument(help="customer, sales-order or item")],
+    external_id: Annotated[str, typer.Argument(help="the record's externalId, e.g. SF_ACCT_001...")],
+    json_out: Annotated[bool, typer.Option("--json", help="one JSON document")] = False,
+) -> None:
+    """Fetch one NetSuite record by externalId: its internal id and key fields (exit 1: not found)."""
+    from bulk_o2c.commands.doctor import record_json, record_lines, verify
+
+    def work() -> int:
+        record = anyio.run(verify, settings(), kind, external_id)
+        if json_out:
+            console.print(record_json(kind, external_id, record), soft_wrap=True)
+        else:
+            for line in record_lines(kind, external_id, record):
+                console.print(line)
+        return EXIT_OK if record is not None else EXIT_FAILURE
+
+    raise typer.Exit(_guarded(work))
 
 
 def _guarded(work: Callable[[], int]) -> int:

@@ -19,6 +19,7 @@ import tomllib
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -96,7 +97,12 @@ class NetSuiteSettings(_Section):
     consumer_secret: Secret = None
     token_id: Secret = None
     token_secret: Secret = None
-    concurrency: int = Field(5, ge=1, le=200, description="this integration's share of the account pool")
+    concurrency: int | None = Field(
+        None,
+        ge=1,
+        le=200,
+        description="optional cap under the concurrency limit NetSuite reports for this integration",
+    )
     chunk_size: int | None = Field(
         None, ge=1, le=1000, description="records per upsertList; default: the operation's cap"
     )
@@ -136,6 +142,21 @@ class NetSuiteSettings(_Section):
     @property
     def rest_base_url(self) -> str:
         return f"https://{self.host_slug}.suitetalk.api.netsuite.com/services/rest"
+
+    @property
+    def resolved_rest_url(self) -> str:
+        """REST lives on the SOAP host: a configured ``soap_url`` moves both."""
+        if self.soap_url is None:
+            return self.rest_base_url
+        parts = urlsplit(self.soap_url)
+        return f"{parts.scheme}://{parts.netloc}/services/rest"
+
+    @property
+    def fallback_concurrency(self) -> int:
+        """The concurrency when NetSuite does not report its limits: the cap, or the base pool."""
+        from bulk_o2c.protocol.netsuite.limits import BASE_ACCOUNT_CONCURRENCY
+
+        return self.concurrency if self.concurrency is not None else BASE_ACCOUNT_CONCURRENCY
 
     @property
     def effective_chunk_size(self) -> int:

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bulk_o2c.cli import app
-from bulk_o2c.config import check_endpoint, load_settings, load_settings_without_secrets
+from bulk_o2c.config import NetSuiteSettings, check_endpoint, load_settings, load_settings_without_secrets
 from bulk_o2c.errors import ConfigError
 from tests.support.cli import error_line
 
@@ -17,7 +17,9 @@ def test_defaults_need_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.chdir(tmp_path)
     settings = load_settings()
     assert settings.netsuite.endpoint_version == "2025_2"
-    assert settings.netsuite.concurrency == 5
+    # No cap: a run takes its concurrency from NetSuite, or the base pool of 5 when NetSuite is silent.
+    assert settings.netsuite.concurrency is None
+    assert settings.netsuite.fallback_concurrency == 5
     assert settings.netsuite.effective_chunk_size == 100
 
 
@@ -124,6 +126,14 @@ def test_tba_credentials_are_required_by_name() -> None:
 def test_missing_config_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_rest_follows_a_configured_soap_url() -> None:
+    settings = NetSuiteSettings(account_id="1234567_SB1")
+    assert settings.resolved_rest_url == "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest"
+    moved = NetSuiteSettings(soap_url="http://127.0.0.1:8080/services/NetSuitePort_2025_2")
+    assert moved.resolved_rest_url == "http://127.0.0.1:8080/services/rest"
+    assert NetSuiteSettings(concurrency=3).fallback_concurrency == 3
 
 
 def _status(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:

@@ -278,3 +278,34 @@ def test_dlq_list_keeps_bracketed_text(config: Path) -> None:
     result = CliRunner().invoke(cli.app, ["--config", str(config), "dlq", "list"])
     assert result.exit_code == 0, result.output
     assert_readable(result.output, "[map]", "[Aerospace]", "[netsuite]", "[1, 2]")
+
+
+def test_doctor_keeps_bracketed_codes_and_figures_whole(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bulk_o2c.commands import doctor
+    from bulk_o2c.pipeline.preflight import Finding
+
+    refusal = "getAccountGovernanceInfo: insufficientPermissionFault [INSUFFICIENT_PERMISSION]: denied"
+    report = doctor.DoctorReport(
+        (
+            Finding("NetSuite", "concurrency", "warn", f"using 5 ({refusal})", "set netsuite.concurrency"),
+            Finding("Salesforce", "DailyApiRequests", "ok", f"{BIG:,} of {10 * BIG:,} left"),
+            Finding("NetSuite", "role reads salesOrder", "fail", "[INSUFFICIENT_PERMISSION]", "give [Full]"),
+        )
+    )
+
+    async def diagnosed(settings: Settings, records: int) -> doctor.DoctorReport:
+        return report
+
+    monkeypatch.setattr(doctor, "diagnose", diagnosed)
+    result = CliRunner().invoke(cli.app, ["--config", str(config), "doctor"])
+    assert result.exit_code == 1, result.output
+    assert_readable(
+        result.output,
+        "[INSUFFICIENT_PERMISSION]",
+        f"{BIG:,}",
+        f"{10 * BIG:,}",
+        "[Full]",
+        "a run cannot start",
+    )

@@ -46,6 +46,8 @@ class DemoOptions:
     page_latency_s: float = 0.2
     seed: int = 1
     state_dir: Path = Path(".bulk-o2c/demo")
+    # The NetSuite sandbox's allocation for this integration (None: it shares the account pool).
+    integration_limit: int | None = None
     shape: OrgShape = field(default_factory=OrgShape)  # which optional features the org has
     discount_share: float = 0.1  # odd order lines that are a discount of the line before
 
@@ -91,6 +93,7 @@ async def sandboxes(options: DemoOptions, *, jwt_audience: str | None = None) ->
         multi_select_fields={DEMO_REGIONS.script_id: frozenset((DEMO_REGIONS.values or {}).values())},
         time_scale=options.time_scale,
         seed=options.seed,
+        integration_limit=options.integration_limit,
     )
     async with SalesforceSandbox(sf_config) as salesforce, NetSuiteSandbox(ns_config) as netsuite:
         yield Sandboxes(salesforce, netsuite, keys.private_pem)

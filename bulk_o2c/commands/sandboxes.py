@@ -73,6 +73,8 @@ def run_netsuite_sandbox(
     max_records: int,
     time_scale: float,
     secrets_dir: Path | None = None,
+    *,
+    integration_limit: int | None = None,
 ) -> None:
     """Serve a NetSuite account on 127.0.0.1 until Ctrl-C or SIGTERM. Its item catalogue is the
     products of a default ``sandbox salesforce`` org, so that org's orders can load; its TBA
@@ -83,6 +85,7 @@ def run_netsuite_sandbox(
         max_records=max_records,
         time_scale=time_scale,
         items=product_codes(DatasetSpec()),
+        integration_limit=integration_limit,
     )
     directory = (
         secrets_dir if secrets_dir is not None else Path(tempfile.mkdtemp(prefix="bulk-o2c-netsuite-"))

@@ -39,6 +39,7 @@ from bulk_o2c.pipeline.flows import ACCOUNT, ORDER, ORDER_ITEM, extract_specs
 from bulk_o2c.pipeline.load import FlowLoader, LoadSpec
 from bulk_o2c.pipeline.metrics import FlowCounters, RunMetrics
 from bulk_o2c.pipeline.org_plan import RunPlan
+from bulk_o2c.pipeline.preflight import run_start_checks, salesforce_run_start_check
 from bulk_o2c.pipeline.sink import DryRunSink, RecordSink, SoapSink
 from bulk_o2c.pipeline.writeback import write_back_flow
 from bulk_o2c.protocol.salesforce.soql import HighWaterMark
@@ -94,10 +95,12 @@ async def _sink(
 ) -> AsyncIterator[RecordSink]:
     netsuite = settings.netsuite
     if dry_run is not None:
-        yield DryRunSink(dry_run / "payloads", netsuite.endpoint_version, netsuite.realm)
+        yield DryRunSink(
+            dry_run / "payloads", netsuite.endpoint_version, netsuite.realm, netsuite.fallback_concurrency
+        )
         return
     async with open_writer(netsuite, metrics=requests) as writer:
-        yield SoapSink(writer, netsuite.endpoint_version)
+        yield SoapSink(writer, netsuite.endpoint_version, partial(run_start_checks, writer, settings.mapping))
 
 
 async def run_pipeline(
@@ -122,6 +125,7 @@ async def run_pipeline(
         _sink(settings, dry_run, requests) as sink,
     ):
         await sink.check()
+        await salesforce_run_start_check(http, settings)
         # The org's shape decides what is selected; what it lacks stops the run before extraction.
         plan = (await discover(http, settings)).check()
         for fallback in plan.fallbacks:
@@ -217,7 +221,8 @@ class _Steps:
                 children_flow=ORDER_ITEM,
             ),
         )
-        concurrency = self.settings.netsuite.concurrency
+        # The bound the sink's check took from NetSuite (under netsuite.concurrency, if set).
+        concurrency = self.sink.concurrency()
         for spec in specs:
             if self.stop.is_set():
                 return

@@ -9,7 +9,7 @@ owner only, as the checkpoint: they hold customer data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
@@ -17,7 +17,7 @@ from typing import Protocol
 
 import anyio
 
-from bulk_o2c.errors import ConfigError, PermanentError
+from bulk_o2c.errors import BulkO2CError, ConfigError, PermanentError
 from bulk_o2c.private_files import make_private_dir, write_private
 from bulk_o2c.protocol.netsuite.envelope import EncodedRecord, RecordEncoder, build_upsert_list
 from bulk_o2c.protocol.netsuite.faults import SoapFault
@@ -33,7 +33,12 @@ CLOCK_SKEW_WARNING_S = 60.0
 
 class RecordSink(Protocol):
     async def check(self) -> None:
-        """Prove NetSuite answers and takes the credentials, before a run extracts anything."""
+        """Prove NetSuite answers and takes the credentials, and bound the concurrency by what it
+        reports, before a run extracts anything."""
+        ...
+
+    def concurrency(self) -> int:
+        """The most requests this sink may have in flight (what the loaders size their workers by)."""
         ...
 
     def encode(self, record: NetSuiteRecord) -> EncodedRecord:
@@ -50,16 +55,23 @@ class RecordSink(Protocol):
 
 
 class SoapSink:
-    def __init__(self, writer: NetSuiteWriter, version: str) -> None:
+    def __init__(
+        self,
+        writer: NetSuiteWriter,
+        version: str,
+        setup_check: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._writer = writer
         self._encoder = RecordEncoder(version)
+        # More checks after auth, clock and bound (the run's: role and reference data).
+        self._setup_check = setup_check
 
     async def check(self) -> None:
         try:
             server = await self._writer.check()
         except PermanentError as exc:
             raise ConfigError(
-                f"NetSuite refused the check a run starts with ({exc}): {_what_to_check(exc)}"
+                f"NetSuite refused the check a run starts with ({exc}): {refusal_advice(exc)}"
             ) from None
         skew = (datetime.now(UTC) - server).total_seconds()
         if abs(skew) > CLOCK_SKEW_WARNING_S:
@@ -69,6 +81,12 @@ class SoapSink:
                 abs(skew),
                 "ahead of" if skew > 0 else "behind",
             )
+        await self._writer.bind_concurrency()
+        if self._setup_check is not None:
+            await self._setup_check()
+
+    def concurrency(self) -> int:
+        return self._writer.client.limiter.max_limit
 
     def encode(self, record: NetSuiteRecord) -> EncodedRecord:
         return self._encoder.encode(record)
@@ -80,7 +98,7 @@ class SoapSink:
         return self._writer.client.limiter.in_flight
 
 
-def _what_to_check(refusal: PermanentError) -> str:
+def refusal_advice(refusal: BulkO2CError) -> str:
     if isinstance(refusal, SoapFault) and (
         refusal.fault_name == "invalidCredentialsFault" or refusal.code.startswith("INVALID_LOGIN")
     ):
@@ -97,8 +115,9 @@ class DryRunSink:
 
     PLACEHOLDER_PASSPORT_VALUE = "DRY-RUN"
 
-    def __init__(self, out_dir: Path, version: str, account: str) -> None:
+    def __init__(self, out_dir: Path, version: str, account: str, concurrency: int = 1) -> None:
         self._out = out_dir
+        self._concurrency = concurrency
         self._version = version
         self._encoder = RecordEncoder(version)
         self._numbers = count(1)
@@ -128,3 +147,6 @@ class DryRunSink:
 
     def in_flight(self) -> int:
         return 0
+
+    def concurrency(self) -> int:
+        return self._concurrency

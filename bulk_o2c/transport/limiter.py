@@ -3,7 +3,9 @@
 Rules this module owns:
 
 * ``slot()`` never lets more than ``current_limit`` holders run at once, and ``current_limit``
-  never exceeds ``max_limit`` (the configured share of the account pool) nor drops under ``min_limit``.
+  never exceeds ``max_limit`` (the bound NetSuite reports for this integration, under the configured
+  cap) nor drops under ``min_limit``. ``rebind()`` sets that ceiling once it is known, and starts
+  the limit there: AIMD then works below it.
 * Waiters are served first come, first served: a released slot is handed straight to the oldest
   waiter, so a newcomer cannot overtake a task that has been queuing.
 * ``on_overload()`` (the pool said no) halves the limit (``decrease_factor``), at most once per
@@ -88,6 +90,19 @@ class AimdLimiter:
             yield
         finally:
             self._release(epoch)
+
+    def rebind(self, max_limit: int) -> None:
+        """A new ceiling (the bound discovered at the start of a run); the limit starts at it.
+
+        Holders already running are not cancelled: if the ceiling shrank under them, new holders
+        wait until enough have finished.
+        """
+        if max_limit < self.min_limit:
+            raise ValueError("the ceiling cannot go under min_limit")
+        self.max_limit = max_limit
+        self._limit = max_limit
+        self._successes = 0
+        self._wake()
 
     def on_overload(self) -> None:
         if self._stale > 0:

@@ -65,6 +65,9 @@ class ScriptedSink:
     def in_flight(self) -> int:
         return 0
 
+    def concurrency(self) -> int:
+        return 1
+
 
 def _customer(row: dict[str, str], _: Sequence[dict[str, str]]) -> MappedRecord:
     return MappedRecord(row["Id"], Customer("SF_" + row["Id"], company_name=row["Name"]))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import anyio
 import pytest
 from pydantic import SecretStr
 
-from bulk_o2c.commands.demo import DEMO_REGIONS, Sandboxes
+from bulk_o2c.commands.demo import DEMO_REGIONS, DemoOptions, Sandboxes, demo_settings, sandboxes
 from bulk_o2c.commands.ground_truth import ExpectedOutcome
-from bulk_o2c.config import Settings
-from bulk_o2c.errors import ConfigError
+from bulk_o2c.config import Settings, load_settings
+from bulk_o2c.errors import BulkO2CError, ConfigError
 from bulk_o2c.mapping import MappingErrorCode
 from bulk_o2c.pipeline.metrics import RunMetrics
 from bulk_o2c.pipeline.run import run_pipeline
@@ -122,7 +123,9 @@ async def test_the_next_delta_skips_the_write_back_echo(boxes: Sandboxes, settin
     # ...and sends none of them, since nothing NetSuite holds changed.
     assert account.skipped == account.extracted
     assert account.loaded == 0
-    assert boxes.netsuite.stats.requests == requests_after_first + 1  # its getServerTime, no upsert
+    # Its start: getServerTime, the two governance calls, and the setup check (get of a customer,
+    # a sales order and the subsidiary; getSelectValue of each form); no upsert.
+    assert boxes.netsuite.stats.requests == requests_after_first + 8
     assert {r.write_count for r in boxes.netsuite.records("customer")} == {1}
 
 
@@ -234,3 +237,52 @@ async def test_settings_that_cannot_work_record_no_run(boxes: Sandboxes, setting
     with pytest.raises(ConfigError, match=r"netsuite\.token_id"):
         await run_pipeline(no_secret)
     assert not checkpoint.exists()
+
+
+async def test_a_run_bounds_its_concurrency_by_what_netsuite_reports(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The sandbox gives this integration 2 of its 5 slots and refuses a third: a run without a
+    netsuite.concurrency setting asks, keeps to 2, and is never refused."""
+    caplog.set_level(logging.INFO, "bulk_o2c")
+    options = DemoOptions(accounts=60, orders=80, time_scale=0.01, page_latency_s=0.0, integration_limit=2)
+    async with sandboxes(options) as boxes:
+        base = load_settings(
+            salesforce={"page_size": 60, "poll_initial_s": 0.01, "poll_max_s": 0.05},
+            netsuite={"chunk_size": 4},
+        )
+        settings = demo_settings(base, boxes, tmp_path / "state")
+        assert settings.netsuite.concurrency is None
+        result = await run_pipeline(settings)
+        stats = boxes.netsuite.stats
+    assert result.completed
+    assert stats.records["customer"] > 0
+    assert stats.blocked == 0
+    assert stats.highest_concurrency == 2
+    assert result.requests.peak_concurrency == 2
+    assert "NetSuite reported a bound of 2 over SOAP" in caplog.text
+    assert "cap netsuite.concurrency: none; using 2" in caplog.text
+
+
+async def test_a_subsidiary_netsuite_lacks_stops_the_run_before_it_extracts_anything(
+    boxes: Sandboxes, settings: Settings
+) -> None:
+    wrong = settings.model_copy(
+        update={"mapping": settings.mapping.model_copy(update={"subsidiary_id": "7"})}
+    )
+    with pytest.raises(ConfigError, match=r"mapping\.subsidiary_id 7: no subsidiary has internal id 7"):
+        await run_pipeline(wrong)
+    assert boxes.salesforce.stats.query_jobs_created == 0
+    assert not (settings.run.state_dir / "checkpoint.sqlite").exists()
+
+
+async def test_a_refused_salesforce_token_stops_the_run_before_it_records_anything(
+    boxes: Sandboxes, settings: Settings
+) -> None:
+    wrong = settings.model_copy(
+        update={"salesforce": settings.salesforce.model_copy(update={"client_id": "not-the-app"})}
+    )
+    with pytest.raises(BulkO2CError):
+        await run_pipeline(wrong)
+    assert boxes.salesforce.stats.query_jobs_created == 0
+    assert not (settings.run.state_dir / "checkpoint.sqlite").exists()

@@ -282,3 +282,39 @@ def test_invalid_settings_are_refused() -> None:
         AimdLimiter(2, decrease_factor=1.0)
     with pytest.raises(ValueError, match="increase_after"):
         AimdLimiter(2, increase_after=0)
+
+
+async def test_rebinding_sets_the_ceiling_and_aimd_works_below_it() -> None:
+    limiter = AimdLimiter(5, increase_after=1)
+    limiter.rebind(12)
+    assert (limiter.max_limit, limiter.current_limit) == (12, 12)
+    limiter.on_overload()
+    assert limiter.current_limit == 6
+    for _ in range(10):
+        limiter.on_success()
+    assert limiter.current_limit == 12  # grows back to the new ceiling, never past it
+    limiter.rebind(2)
+    assert (limiter.max_limit, limiter.current_limit) == (2, 2)
+    with pytest.raises(ValueError, match="min_limit"):
+        limiter.rebind(0)
+
+
+async def test_a_ceiling_raised_while_tasks_wait_lets_them_in() -> None:
+    limiter = AimdLimiter(1)
+    entered: list[int] = []
+    release = anyio.Event()
+
+    async def hold(n: int) -> None:
+        async with limiter.slot():
+            entered.append(n)
+            await release.wait()
+
+    async with anyio.create_task_group() as tg:
+        for n in range(3):
+            tg.start_soon(hold, n)
+        await anyio.wait_all_tasks_blocked()
+        assert entered == [0]
+        limiter.rebind(3)
+        await anyio.wait_all_tasks_blocked()
+        assert entered == [0, 1, 2]
+        release.set()

@@ -1,5 +1,8 @@
 """Build SuiteTalk ``upsertList`` requests: record fragments once, envelopes per attempt; and the
-``getServerTime`` request a run sends first, to prove the endpoint takes its credentials.
+small requests a run and ``doctor`` send first: ``getServerTime`` (the endpoint takes the
+credentials), ``getAccountGovernanceInfo`` and ``getIntegrationGovernanceInfo`` (the concurrency
+limits), ``get`` of one record by externalId or internalId (the role may read that type) and
+``getSelectValue`` (the values a select field such as ``customForm`` accepts).
 
 Rules this module owns:
 - Every prefix (soapenv, xsi, platformMsgs, platformCore, platformCommon, listRel, tranSales) is
@@ -59,6 +62,10 @@ from bulk_o2c.protocol.netsuite.xml_text import escape_attribute, escape_text, i
 
 SOAP_ACTION_UPSERT_LIST: str = '"upsertList"'
 SOAP_ACTION_GET_SERVER_TIME: str = '"getServerTime"'
+SOAP_ACTION_GET_ACCOUNT_GOVERNANCE_INFO: str = '"getAccountGovernanceInfo"'
+SOAP_ACTION_GET_INTEGRATION_GOVERNANCE_INFO: str = '"getIntegrationGovernanceInfo"'
+SOAP_ACTION_GET: str = '"get"'
+SOAP_ACTION_GET_SELECT_VALUE: str = '"getSelectValue"'
 CONTENT_TYPE: str = "text/xml; charset=utf-8"
 
 _VERSION = re.compile(r"\d{4}_\d")
@@ -424,11 +431,70 @@ def build_upsert_list(
     return b"".join([_envelope_head(version), header, _BODY_OPEN, *fragments, _TAIL])
 
 
+def _request(passport: TokenPassport, version: str, body: str) -> bytes:
+    """An envelope holding one operation element ``body`` (and the passport header)."""
+    return b"".join(
+        [
+            _envelope_head(version),
+            _passport_header(passport),
+            b"</soapenv:Header><soapenv:Body>",
+            body.encode(),
+            b"</soapenv:Body></soapenv:Envelope>",
+        ]
+    )
+
+
 def build_get_server_time(passport: TokenPassport, *, version: str) -> bytes:
     """A ``getServerTime`` request body (UTF-8): the cheapest call NetSuite authenticates."""
-    return b"".join([_envelope_head(version), _passport_header(passport), _GET_SERVER_TIME_BODY])
+    return _request(passport, version, "<platformMsgs:getServerTime/>")
 
 
-_GET_SERVER_TIME_BODY = (
-    b"</soapenv:Header><soapenv:Body><platformMsgs:getServerTime/></soapenv:Body></soapenv:Envelope>"
-)
+def build_get_account_governance_info(passport: TokenPassport, *, version: str) -> bytes:
+    """A ``getAccountGovernanceInfo`` request (no arguments): the account's concurrency limits."""
+    return _request(passport, version, "<platformMsgs:getAccountGovernanceInfo/>")
+
+
+def build_get_integration_governance_info(passport: TokenPassport, *, version: str) -> bytes:
+    """A ``getIntegrationGovernanceInfo`` request (no arguments): this integration's limit."""
+    return _request(passport, version, "<platformMsgs:getIntegrationGovernanceInfo/>")
+
+
+def build_get(
+    passport: TokenPassport,
+    *,
+    version: str,
+    record_type: str,
+    external_id: str | None = None,
+    internal_id: str | None = None,
+) -> bytes:
+    """A ``get`` of one record by externalId or internalId (exactly one of them)."""
+    if (external_id is None) == (internal_id is None):
+        raise ValueError("get needs exactly one of external_id and internal_id")
+    key = (
+        f'externalId="{_key(external_id, "externalId")}"'
+        if external_id is not None
+        else f'internalId="{_key(internal_id or "", "internalId")}"'
+    )
+    return _request(
+        passport,
+        version,
+        '<platformMsgs:get><platformMsgs:baseRef xsi:type="platformCore:RecordRef"'
+        f' {key} type="{_key(record_type, "type")}"/></platformMsgs:get>',
+    )
+
+
+def build_get_select_value(
+    passport: TokenPassport, *, version: str, record_type: str, field: str, page_index: int = 1
+) -> bytes:
+    """A ``getSelectValue`` of one page (from 1) of the values ``field`` of ``record_type`` accepts."""
+    if page_index < 1:
+        raise ValueError("getSelectValue pages count from 1")
+    return _request(
+        passport,
+        version,
+        "<platformMsgs:getSelectValue><platformMsgs:fieldDescription>"
+        f"<platformCore:recordType>{_key(record_type, 'recordType')}</platformCore:recordType>"
+        f"<platformCore:field>{_key(field, 'field')}</platformCore:field>"
+        f"</platformMsgs:fieldDescription><platformMsgs:pageIndex>{page_index}</platformMsgs:pageIndex>"
+        "</platformMsgs:getSelectValue>",
+    )

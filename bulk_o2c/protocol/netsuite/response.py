@@ -1,5 +1,6 @@
 """Parse an ``upsertListResponse`` into per-record outcomes, a ``getServerTimeResponse`` into
-NetSuite's clock, or a SOAP Fault into a typed error.
+NetSuite's clock, the two governance answers into ``Governance``, a ``getResponse`` into the record
+fetched, or a SOAP Fault into a typed error.
 
 Rules this module owns:
 - The parser is locked down: no DTD loading, no entity substitution, no network, no huge trees, and
@@ -15,8 +16,11 @@ Rules this module owns:
 - ``afterSubmitFailed`` is also read under Oracle's sample spelling ``aftersubmitFailed``.
 - A Fault body raises the ``faults.SoapFault`` subclass its name and code call for; a body that is
   not a well-formed SOAP envelope raises ``MalformedResponseError`` (transient). A
-  ``getServerTimeResult`` whose status is not a success raises the fault its first detail's code
-  calls for.
+  ``getServerTimeResult`` (or governance result, or ``readResponse``) whose status is not a success
+  raises the fault its first detail's code calls for; a ``get`` answered ``RCRD_DSNT_EXIST`` is no
+  record (None), not an error.
+- A fetched record must be the one asked for: its externalId (or internalId) is compared with the
+  request's, and another record raises ``ResponseMismatchError``.
 """
 
 from __future__ import annotations
@@ -30,17 +34,25 @@ from functools import cache
 
 from lxml import etree
 
+from bulk_o2c.errors import ResponseMismatchError
 from bulk_o2c.protocol.netsuite.faults import MalformedResponseError, SoapFault, fault_from
+from bulk_o2c.protocol.netsuite.governance import Governance, limit_figure, limit_type
 from bulk_o2c.protocol.netsuite.matching import SentKey, match_outcomes
-from bulk_o2c.protocol.netsuite.namespaces import SOAP_ENV, namespaces
+from bulk_o2c.protocol.netsuite.namespaces import SOAP_ENV, XSI, namespaces
 from bulk_o2c.protocol.netsuite.outcomes import StatusDetail, WriteOutcome
 
 __all__ = [
+    "FetchedRecord",
+    "SelectValues",
     "SentKey",
     "StatusDetail",
     "WriteOutcome",
+    "parse_account_governance_response",
     "parse_fault",
+    "parse_get_response",
+    "parse_get_select_value_response",
     "parse_get_server_time_response",
+    "parse_integration_governance_response",
     "parse_upsert_list_response",
 ]
 
@@ -50,6 +62,7 @@ _FAULT = f"{{{SOAP_ENV}}}Fault"
 _MESSAGES_NS = re.compile(r"\{urn:messages_(\d{4}_\d)\.platform\.webservices\.netsuite\.com\}")
 _FAULTS_NS_PREFIX = "{urn:faults_"
 _TRUE = frozenset({"true", "1"})
+_XSI_TYPE = f"{{{XSI}}}type"
 
 _local = threading.local()
 
@@ -86,6 +99,8 @@ class _Tags:
     get_server_time_response: str
     get_server_time_result: str
     server_time: str
+    core: str
+    messages: str
 
 
 @cache
@@ -106,6 +121,8 @@ def _tags(version: str) -> _Tags:
         get_server_time_response=f"{msgs}getServerTimeResponse",
         get_server_time_result=f"{core}getServerTimeResult",
         server_time=f"{core}serverTime",
+        core=core,
+        messages=msgs,
     )
 
 
@@ -220,19 +237,26 @@ def parse_upsert_list_response(body: bytes, sent: Sequence[SentKey]) -> list[Wri
     return match_outcomes(outcomes, sent)
 
 
-def parse_get_server_time_response(body: bytes) -> datetime:
-    """NetSuite's clock (timezone-aware); raise the typed fault for a Fault body or a refusal."""
-    payload, tags = _response(body, "getServerTimeResponse")
-    result = payload.find(tags.get_server_time_result)
-    status = None if result is None else result.find(tags.status)
-    if result is None or status is None:
-        raise MalformedResponseError("getServerTimeResponse without a result status")
+def _result(body: bytes, response: str, result: str, namespace: str = "core") -> tuple[etree._Element, _Tags]:
+    """The successful ``result`` element of a ``response`` answer; the typed fault for a Fault body
+    or for a status that is not a success."""
+    payload, tags = _response(body, response)
+    element = payload.find((tags.core if namespace == "core" else tags.messages) + result)
+    status = None if element is None else element.find(tags.status)
+    if element is None or status is None:
+        raise MalformedResponseError(f"{response} without a result status")
     if not _is_true(status.get("isSuccess")):
         detail = next(status.iterchildren(tags.status_detail), None)
         if detail is None:
-            raise fault_from("", "", "getServerTime was refused without a reason")
+            raise fault_from("", "", f"{response} reports a refusal without a reason")
         refused = _detail(detail, tags)
         raise fault_from("", refused.code, refused.message)
+    return element, tags
+
+
+def parse_get_server_time_response(body: bytes) -> datetime:
+    """NetSuite's clock (timezone-aware); raise the typed fault for a Fault body or a refusal."""
+    result, tags = _result(body, "getServerTimeResponse", "getServerTimeResult")
     text = _text(result.find(tags.server_time))
     try:
         server_time = datetime.fromisoformat(text)
@@ -241,6 +265,106 @@ def parse_get_server_time_response(body: bytes) -> datetime:
     if server_time.tzinfo is None:
         raise MalformedResponseError(f"getServerTime answered a serverTime without a zone {text!r}")
     return server_time
+
+
+def _figure(result: etree._Element, tags: _Tags, name: str) -> int | None:
+    element = result.find(tags.core + name)
+    return None if element is None else limit_figure(_text(element), name)
+
+
+def parse_account_governance_response(body: bytes) -> Governance:
+    """The account's limits from ``getAccountGovernanceInfoResponse``."""
+    result, tags = _result(body, "getAccountGovernanceInfoResponse", "getAccountGovernanceInfoResult")
+    return Governance(
+        source="SOAP",
+        account_limit=_figure(result, tags, "accountConcurrencyLimit"),
+        unallocated_limit=_figure(result, tags, "unallocatedConcurrencyLimit"),
+    )
+
+
+def parse_integration_governance_response(body: bytes) -> Governance:
+    """This integration's limit from ``getIntegrationGovernanceInfoResponse``."""
+    result, tags = _result(body, "getIntegrationGovernanceInfoResponse", "getIntegrationGovernanceInfoResult")
+    kind = result.find(tags.core + "limitType")
+    return Governance(
+        source="SOAP",
+        integration_limit=_figure(result, tags, "integrationConcurrencyLimit"),
+        limit_type=None if kind is None else limit_type(_text(kind)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedRecord:
+    """One record a ``get`` returned: its keys, its schema type and its top-level fields.
+
+    ``fields`` holds each simple field's text, and each reference's internalId (or its name when it
+    has none); sublists and custom fields are left out.
+    """
+
+    record_type: str
+    internal_id: str | None
+    external_id: str | None
+    fields: dict[str, str]
+
+
+def _fields(record: etree._Element) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for child in record.iterchildren(tag=etree.Element):
+        name = etree.QName(child).localname
+        if len(child):
+            continue  # a sublist or a list of custom fields
+        value = child.get("internalId") or _text(child)
+        if value:
+            fields[name] = value
+    return fields
+
+
+def parse_get_response(
+    body: bytes, *, external_id: str | None = None, internal_id: str | None = None
+) -> FetchedRecord | None:
+    """The record a ``get`` asked for by one of its keys, or None when NetSuite has no such record
+    (``RCRD_DSNT_EXIST``); the typed fault for any other refusal (a role without permission)."""
+    try:
+        read, tags = _result(body, "getResponse", "readResponse", namespace="messages")
+    except SoapFault as fault:
+        if fault.code == "RCRD_DSNT_EXIST":
+            return None
+        raise
+    record = read.find(tags.messages + "record")
+    if record is None:
+        raise MalformedResponseError("getResponse reports a success without a record")
+    found = FetchedRecord(
+        record_type=record.get(_XSI_TYPE, "").rpartition(":")[2],
+        internal_id=record.get("internalId"),
+        external_id=record.get("externalId"),
+        fields=_fields(record),
+    )
+    asked = (found.external_id, external_id) if external_id is not None else (found.internal_id, internal_id)
+    if asked[0] != asked[1]:
+        raise ResponseMismatchError("get answered a record other than the one asked for")
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class SelectValues:
+    """One page of a ``getSelectValue`` answer: the internal ids listed, and the pages in all."""
+
+    internal_ids: tuple[str, ...]
+    total_pages: int
+
+
+def parse_get_select_value_response(body: bytes) -> SelectValues:
+    result, tags = _result(body, "getSelectValueResponse", "getSelectValueResult")
+    pages_text = _text(result.find(tags.core + "totalPages")) or "0"
+    if not pages_text.isdigit():
+        raise MalformedResponseError("getSelectValue answered a totalPages that is not a whole number")
+    refs = result.find(tags.core + "baseRefList")
+    ids = (
+        ()
+        if refs is None
+        else tuple(r.get("internalId") or "" for r in refs.iterchildren(tags.core + "baseRef"))
+    )
+    return SelectValues(tuple(i for i in ids if i), int(pages_text))
 
 
 def parse_fault(body: bytes) -> SoapFault | None:

@@ -9,7 +9,16 @@ Rules this module owns:
   values to the client. They are secrets all the same: never in a repr, a log line or a message.
 - Request time is ``time_scale x latency.account_seconds(...)``: the latency model says what a real
   account would take; ``time_scale`` shrinks it for tests (0 = no waiting at all). A
-  ``getServerTime`` carries no records, so it costs the fixed part alone: ``request_seconds({})``.
+  ``getServerTime`` carries no records, so it costs the fixed part alone: ``request_seconds({})``;
+  so do the governance calls and ``get``.
+- Governance (reference netsuite-rest.md section 5.1): ``concurrency_limit`` is the account's pool;
+  ``reserved_by_others`` is what other integrations' allocations take from it; this integration
+  has its own ``integration_limit`` or none (it then shares what is unallocated). The client's share,
+  which the pool enforces, is the integration limit, or the unallocated rest. ``administrator``
+  False makes the role a non-administrator: both SOAP governance calls and REST governanceLimits
+  refuse it. ``rest_governance`` False emulates a release before 2025.2 (REST answers 404).
+- ``unreadable_record_types``: record types the role may not read; a ``get`` of one answers
+  INSUFFICIENT_PERMISSION.
 """
 
 from __future__ import annotations
@@ -106,6 +115,13 @@ class NetSuiteSandboxConfig:
     currencies: Mapping[str, str] = field(default_factory=lambda: DEMO_CURRENCIES)
     # Multi-select custom fields the account has: script id -> internal ids of its list's values.
     multi_select_fields: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
+    price_level_ids: frozenset[str] = frozenset({"1"})
+    # Governance: see the module's rules.
+    reserved_by_others: int = 0
+    integration_limit: int | None = None
+    administrator: bool = True
+    rest_governance: bool = True
+    unreadable_record_types: frozenset[str] = frozenset()
     # Seeds the random transient faults, so a failing benchmark run can be replayed.
     seed: int = 0
 
@@ -122,6 +138,21 @@ class NetSuiteSandboxConfig:
             raise ConfigError("sandbox time_scale cannot be negative")
         if self.timestamp_window_s <= 0:
             raise ConfigError("sandbox timestamp_window_s must be positive")
+        if not 0 <= self.reserved_by_others < self.concurrency_limit:
+            raise ConfigError("sandbox reserved_by_others must leave at least one slot of the pool")
+        room = self.concurrency_limit - self.reserved_by_others
+        if self.integration_limit is not None and not 1 <= self.integration_limit <= room:
+            raise ConfigError(f"sandbox integration_limit must be between 1 and {room}")
+
+    @property
+    def unallocated_limit(self) -> int:
+        """``unallocatedConcurrencyLimit``: the pool less every integration-specific allocation."""
+        return self.concurrency_limit - self.reserved_by_others - (self.integration_limit or 0) or 1
+
+    @property
+    def client_share(self) -> int:
+        """How many requests this integration may have in flight: what the pool enforces."""
+        return self.integration_limit if self.integration_limit is not None else self.unallocated_limit
 
     def request_seconds(self, counts: Mapping[str, int], sales_order_lines: int = 0) -> float:
         """Seconds this sandbox holds a request (and its concurrency slot) before answering.

@@ -1,25 +1,30 @@
 """The SOAP endpoint ``POST /services/NetSuitePort_{version}``: one request from arrival to answer.
 
-Two SuiteTalk operations are emulated, chosen by the SOAPAction header (quoted or not):
-``upsertList``, and ``getServerTime``, which a client calls to check its connection and
-credentials cheaply before a long run. Anything else is refused.
+The SuiteTalk operations emulated, chosen by the SOAPAction header (quoted or not): ``upsertList``;
+``getServerTime``, which a client calls to check its connection and credentials cheaply before a
+long run; ``getAccountGovernanceInfo`` and ``getIntegrationGovernanceInfo``, answered from the pool
+settings (an InsufficientPermission fault for a role that is not an administrator); ``get`` of
+one record (``reading``); and ``getSelectValue``, which lists the account's custom forms for the
+``customForm`` field of a customer or a sales order (one page; any other field lists nothing).
+Anything else is refused. The calls other than upsertList are "calls without records" below.
 
 The order of checks, each answering with its fault and writing nothing:
  1. the concurrency pool (WS_REQUEST_BLOCKED at once, before the body is read); every request,
     getServerTime included, holds a slot until it is answered;
- 2. request size (exceededRequestSizeFault), SOAPAction ``upsertList`` or ``getServerTime``, XML,
-    endpoint version and a Body holding that operation (soap_request);
+ 2. request size (exceededRequestSizeFault), a SOAPAction emulated, XML, endpoint version and a
+    Body holding that operation (soap_request);
  3. authentication: exactly one tokenPassport, valid (INVALID_LOGIN_ATTEMPT) and alone
     ("Ambiguous authentication");
  4. upsertList only: the record-count cap (exceededRecordCountFault, the whole request);
  5. injected transient faults (faults.FaultPlan), for either operation.
 Then the request holds its slot for the latency model's time. For upsertList the account writes the
-records, and the answer is HTTP 200 with one writeResponse per record; for getServerTime the time is
-the model's fixed part alone (``base_s``, as for a request of zero records) and the answer is HTTP
-200 with the sandbox clock's current time (the clock that checks passport timestamps) in UTC.
+records, and the answer is HTTP 200 with one writeResponse per record; for a call without records
+the time is the model's fixed part alone (``base_s``, as for a request of zero records) and the
+answer is HTTP 200 (getServerTime: the sandbox clock's current time, the clock that checks passport
+timestamps, in UTC).
 Either answer may be lost if the plan says so: the connection is closed after any records are
 committed, and the client sees a disconnect. Per-record plans (changed records, warnings) are never
-spent by getServerTime, which has no records.
+spent by a call without records.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from aiohttp import web
 
@@ -38,15 +44,24 @@ from bulk_o2c.sandbox.netsuite.faults import FaultPlan
 from bulk_o2c.sandbox.netsuite.outcomes import SoapFault, WriteOutcome
 from bulk_o2c.sandbox.netsuite.passport_check import PassportVerifier
 from bulk_o2c.sandbox.netsuite.pool import ConcurrencyPool
+from bulk_o2c.sandbox.netsuite.reading import read
 from bulk_o2c.sandbox.netsuite.soap_request import (
+    CallRequest,
+    GetRequest,
     RequestRejected,
-    ServerTimeRequest,
+    SelectValueRequest,
     UpsertRequest,
-    parse_server_time_request,
+    parse_call_request,
+    parse_get_request,
+    parse_select_value_request,
     parse_upsert_request,
 )
 from bulk_o2c.sandbox.netsuite.soap_response import (
+    render_account_governance_response,
     render_fault,
+    render_get_response,
+    render_integration_governance_response,
+    render_select_value_response,
     render_server_time_response,
     render_upsert_response,
 )
@@ -55,6 +70,9 @@ from bulk_o2c.sandbox.netsuite.stats import Counters
 log = logging.getLogger(__name__)
 
 ROUTE = r"/services/NetSuitePort_{version:\d{4}_\d}"
+
+# An answer to a call without records, given the response's nsId: the body, or a fault.
+_Answer = Callable[[str], "bytes | SoapFault"]
 
 
 class SoapEndpoint:
@@ -71,7 +89,7 @@ class SoapEndpoint:
         self._pool = pool
         self._plan = plan
         self._counters = counters
-        self._verifier = PassportVerifier(
+        self.passports = PassportVerifier(
             config.account_id, config.credentials, config.clock, config.timestamp_window_s
         )
 
@@ -93,9 +111,57 @@ class SoapEndpoint:
         action = request.headers.get("SOAPAction", "").strip().strip('"')
         if action == "upsertList":
             return await self._upsert_list(request, version, body)
-        if action == "getServerTime":
-            return await self._get_server_time(request, version, body)
-        return self._fault(version, outcomes.unreadable_request(f"Unsupported SOAPAction {action!r}."))
+        calls = self._no_argument_calls(version)
+        if action not in ("get", "getSelectValue") and action not in calls:
+            return self._fault(version, outcomes.unreadable_request(f"Unsupported SOAPAction {action!r}."))
+        try:
+            if action == "get":
+                get = parse_get_request(body, version)
+                return await self._call(request, version, get, partial(self._read, version, get))
+            if action == "getSelectValue":
+                select = parse_select_value_request(body, version)
+                return await self._call(
+                    request, version, select, partial(self._select_values, version, select)
+                )
+            call = parse_call_request(body, version, action)
+        except RequestRejected as rejected:
+            return self._fault(version, rejected.fault)
+        return await self._call(request, version, call, calls[action])
+
+    def _read(self, version: str, get: GetRequest, ns_id: str) -> bytes:
+        return render_get_response(version, ns_id, read(get, self._account.store, self._config))
+
+    def _select_values(self, version: str, select: SelectValueRequest, ns_id: str) -> bytes:
+        forms = select.field == "customForm" and select.record_type in ("customer", "salesOrder")
+        values = sorted(self._config.custom_form_ids) if forms else []
+        pages = 1 if values else 0
+        return render_select_value_response(
+            version, ns_id, values if select.page_index <= pages else [], pages
+        )
+
+    def _no_argument_calls(self, version: str) -> dict[str, _Answer]:
+        config = self._config
+
+        def server_time(ns_id: str) -> bytes | SoapFault:
+            return render_server_time_response(version, ns_id, config.clock())
+
+        def account(ns_id: str) -> bytes | SoapFault:
+            if not config.administrator:
+                return outcomes.governance_refused()
+            return render_account_governance_response(
+                version, ns_id, config.concurrency_limit, config.unallocated_limit
+            )
+
+        def integration(ns_id: str) -> bytes | SoapFault:
+            if not config.administrator:
+                return outcomes.governance_refused()
+            return render_integration_governance_response(version, ns_id, config.integration_limit)
+
+        return {
+            "getServerTime": server_time,
+            "getAccountGovernanceInfo": account,
+            "getIntegrationGovernanceInfo": integration,
+        }
 
     async def _upsert_list(self, request: web.Request, version: str, body: bytes) -> web.StreamResponse:
         try:
@@ -114,24 +180,30 @@ class SoapEndpoint:
             return self._drop_connection(request)
         return _xml_response(200, render_upsert_response(version, self._ns_id(), written))
 
-    async def _get_server_time(self, request: web.Request, version: str, body: bytes) -> web.StreamResponse:
-        try:
-            server_time = parse_server_time_request(body, version)
-        except RequestRejected as rejected:
-            return self._fault(version, rejected.fault)
-        refused = self._refuse(version, server_time, 0)
+    async def _call(
+        self,
+        request: web.Request,
+        version: str,
+        parsed: CallRequest | GetRequest | SelectValueRequest,
+        answer: _Answer,
+    ) -> web.StreamResponse:
+        refused = self._refuse(version, parsed, 0)
         if refused is not None:
             return refused
-
         # No records: the latency model's fixed part only (request_seconds of an empty request).
         await asyncio.sleep(self._config.request_seconds({}))
         if self._plan.take_lost_response():
             return self._drop_connection(request)
-        now = self._config.clock()
-        return _xml_response(200, render_server_time_response(version, self._ns_id(), now))
+        answered = answer(self._ns_id())
+        if isinstance(answered, SoapFault):
+            return self._fault(version, answered)
+        return _xml_response(200, answered)
 
     def _refuse(
-        self, version: str, parsed: UpsertRequest | ServerTimeRequest, records: int
+        self,
+        version: str,
+        parsed: UpsertRequest | CallRequest | GetRequest | SelectValueRequest,
+        records: int,
     ) -> web.StreamResponse | None:
         """The answer to a request that goes no further (checks 3 to 5), or None to serve it."""
         refusal = self._authenticate(parsed)
@@ -154,13 +226,15 @@ class SoapEndpoint:
     def _ns_id(self) -> str:
         return f"WEBSERVICES_{self._config.account_id}_{self._counters.requests:012d}_{secrets.token_hex(6)}"
 
-    def _authenticate(self, parsed: UpsertRequest | ServerTimeRequest) -> SoapFault | None:
+    def _authenticate(
+        self, parsed: UpsertRequest | CallRequest | GetRequest | SelectValueRequest
+    ) -> SoapFault | None:
         if parsed.passport is None:
             log.debug("netsuite sandbox: request without tokenPassport")
             return outcomes.invalid_login()
         if parsed.other_authentication:
             return outcomes.ambiguous_authentication()
-        reason = self._verifier.verify(parsed.passport)
+        reason = self.passports.verify(parsed.passport)
         if reason is not None:
             log.debug("netsuite sandbox: tokenPassport refused (%s)", reason)
             return outcomes.invalid_login()

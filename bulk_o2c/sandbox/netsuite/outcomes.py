@@ -5,7 +5,7 @@ Rules this module owns:
   error-code table). Two real codes lie outside the schema's ``FaultCodeType`` enum:
   ``INVALID_LOGIN_ATTEMPT`` (what a failed tokenPassport gets) and ``EXCEEDED_RQST_SIZE_LIMIT``;
   NetSuite sends them all the same, so clients must not validate fault codes against the enum.
-- A request the sandbox cannot even read (not XML, neither ``upsertList`` nor ``getServerTime``, wrong
+- A request the sandbox cannot even read (not XML, an operation it does not emulate, wrong
   version) gets a fault
   whose wording is the sandbox's own; those cases are client bugs, not conditions to retry.
 - A record outcome is a success exactly when it carries no ``ERROR`` detail; ``WARN`` details ride
@@ -66,6 +66,13 @@ def unexpected_error(error_id: str) -> SoapFault:
 def version_mismatch(endpoint_version: str, body_version: str) -> SoapFault:
     message = f"The request uses the {body_version} schema but was sent to the {endpoint_version} endpoint."
     return SoapFault("INVALID_WS_VERSION", message, "invalidVersionFault")
+
+
+def governance_refused() -> SoapFault:
+    # Invented wording: both governance calls answer administrators only, and what others get is
+    # unpublished; the WSDL lists InsufficientPermissionFault for them, so that is the element.
+    message = "Permission Violation: governance information is available to administrator roles only."
+    return SoapFault("INSUFFICIENT_PERMISSION", message, "insufficientPermissionFault")
 
 
 def unreadable_request(reason: str) -> SoapFault:

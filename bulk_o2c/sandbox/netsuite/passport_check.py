@@ -71,12 +71,17 @@ class PassportVerifier:
         expected = base64.b64encode(hmac.new(self._key, base.encode(), hashlib.sha256).digest()).decode()
         if not _same(passport.signature, expected):
             return "signature"
+        return self.spend(passport.token, passport.nonce, int(passport.timestamp))
+
+    def spend(self, token: str, nonce: str, timestamp: int) -> str | None:
+        """None when the timestamp is inside the window and the (token, nonce) pair is new (it is
+        now spent), else why not. The REST header check spends nonces here too: one account, one
+        memory of nonces, whichever API a request came by."""
         now = self._clock()
-        timestamp = int(passport.timestamp)
         if abs(now - timestamp) > self._window_s:
             return "timestamp"
         self._forget_expired(now)
-        key = (passport.token, passport.nonce)
+        key = (token, nonce)
         if key in self._nonces:
             return "nonce reused"
         self._nonces.add(key)

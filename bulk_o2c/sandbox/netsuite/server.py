@@ -28,6 +28,7 @@ from bulk_o2c.sandbox.netsuite.control import ControlRoutes
 from bulk_o2c.sandbox.netsuite.endpoint import ROUTE, SoapEndpoint
 from bulk_o2c.sandbox.netsuite.faults import FaultPlan
 from bulk_o2c.sandbox.netsuite.pool import ConcurrencyPool
+from bulk_o2c.sandbox.netsuite.rest_endpoint import RestEndpoint
 from bulk_o2c.sandbox.netsuite.stats import Counters, SandboxStats
 from bulk_o2c.sandbox.netsuite.store import StoredRecord
 from bulk_o2c.sandbox.serving import serve_until_cancelled
@@ -46,7 +47,7 @@ class NetSuiteSandbox:
     def __init__(self, config: NetSuiteSandboxConfig | None = None) -> None:
         self.config = config if config is not None else NetSuiteSandboxConfig()
         self.faults = FaultPlan(self.config.seed)
-        self._pool = ConcurrencyPool(self.config.concurrency_limit)
+        self._pool = ConcurrencyPool(self.config.concurrency_limit, self.config.client_share)
         self._account = Account(self.config, self.faults)
         self._counters = Counters()
         self._runner: web.AppRunner | None = None
@@ -65,6 +66,9 @@ class NetSuiteSandbox:
     def soap_url(self, version: str = DEFAULT_VERSION) -> str:
         return f"{self.base_url}/services/NetSuitePort_{version}"
 
+    def rest_url(self) -> str:
+        return f"{self.base_url}/services/rest"
+
     def request_seconds(self, counts: Mapping[str, int], sales_order_lines: int = 0) -> float:
         return self.config.request_seconds(counts, sales_order_lines)
 
@@ -72,6 +76,7 @@ class NetSuiteSandbox:
         app = web.Application(client_max_size=max(_HTTP_BODY_LIMIT, self.config.max_request_bytes or 0) + 1)
         endpoint = SoapEndpoint(self.config, self._account, self._pool, self.faults, self._counters)
         app.router.add_post(ROUTE, endpoint.handle)
+        RestEndpoint(self.config, self._pool, endpoint.passports, self._counters).add_to(app)
         ControlRoutes(self.config, self._account, self.faults, self._pool, lambda: self.stats).add_to(app)
         return app
 

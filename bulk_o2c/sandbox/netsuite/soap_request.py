@@ -1,5 +1,5 @@
-"""Reading a SuiteTalk request (``upsertList`` or ``getServerTime``): hardened XML parsing into
-passport and record values.
+"""Reading a SuiteTalk request (``upsertList``, ``get``, or a call without arguments:
+``getServerTime`` and the two governance calls): hardened XML parsing into passport and values.
 
 Rules this module owns:
 - The parser never loads a DTD, resolves an entity or touches the network; a document that declares
@@ -9,8 +9,10 @@ Rules this module owns:
 - Like NetSuite, the reader is lenient about where ``tokenPassport`` children live (core namespace,
   messages namespace or none): they are matched by local name.
 - The Body's first element must be the operation the SOAPAction named, in the messages namespace of
-  the endpoint version. ``getServerTime`` is an empty element (schema type GetServerTimeRequest);
-  ``upsertList`` needs at least one ``record``.
+  the endpoint version. ``getServerTime``, ``getAccountGovernanceInfo`` and
+  ``getIntegrationGovernanceInfo`` are empty elements; ``upsertList`` needs at least one ``record``;
+  ``get`` holds one ``baseRef`` with a ``type`` and an ``externalId`` or an ``internalId``;
+  ``getSelectValue`` a ``fieldDescription`` (``recordType``, ``field``) and a ``pageIndex`` from 1.
 - Record fields become plain values: text for a leaf, a dict of attributes for a reference
   (``{"internalId": "1"}``), a list for any ``...List`` sublist, a dict for any other complex
   element. ``xsi:type`` annotations inside a record are dropped; they add nothing to the value,
@@ -78,11 +80,22 @@ class UpsertRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class ServerTimeRequest:
-    """A ``getServerTime``: authentication only, no arguments."""
+class CallRequest:
+    """A call without arguments (``getServerTime``, the governance calls): authentication only."""
 
     passport: Passport | None
     other_authentication: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GetRequest:
+    """A ``get``: one record by its type and one of its keys."""
+
+    passport: Passport | None
+    other_authentication: bool
+    record_type: str
+    external_id: str | None
+    internal_id: str | None
 
 
 def _parser() -> etree.XMLParser:
@@ -249,9 +262,49 @@ def parse_upsert_request(body: bytes, version: str) -> UpsertRequest:
     return UpsertRequest(passport=passport, other_authentication=other_authentication, records=records)
 
 
-def parse_server_time_request(body: bytes, version: str) -> ServerTimeRequest:
-    """Read a ``getServerTime`` envelope sent to the ``version`` endpoint, or raise RequestRejected."""
-    operation, passport, other_authentication = _read_envelope(body, version, "getServerTime")
+def parse_call_request(body: bytes, version: str, operation_name: str) -> CallRequest:
+    """Read an envelope of a call without arguments (``operation_name``), or raise RequestRejected."""
+    operation, passport, other_authentication = _read_envelope(body, version, operation_name)
     if next(operation.iterchildren(tag=etree.Element), None) is not None:
-        raise RequestRejected(unreadable_request("getServerTime takes no arguments."))
-    return ServerTimeRequest(passport=passport, other_authentication=other_authentication)
+        raise RequestRejected(unreadable_request(f"{operation_name} takes no arguments."))
+    return CallRequest(passport=passport, other_authentication=other_authentication)
+
+
+@dataclass(frozen=True, slots=True)
+class SelectValueRequest:
+    passport: Passport | None
+    other_authentication: bool
+    record_type: str
+    field: str
+    page_index: int
+
+
+def parse_select_value_request(body: bytes, version: str) -> SelectValueRequest:
+    """Read a ``getSelectValue`` envelope, or raise RequestRejected."""
+    operation, passport, other_authentication = _read_envelope(body, version, "getSelectValue")
+    values = {_local(child.tag): child for child in operation.iterchildren(tag=etree.Element)}
+    description, page_element = values.get("fieldDescription"), values.get("pageIndex")
+    page = "" if page_element is None else page_element.text or ""
+    fields = {} if description is None else {_local(c.tag): (c.text or "").strip() for c in description}
+    if not fields.get("field") or not page.strip().isdigit() or int(page) < 1:
+        raise RequestRejected(
+            unreadable_request("getSelectValue needs a fieldDescription with a field and a pageIndex from 1.")
+        )
+    return SelectValueRequest(
+        passport, other_authentication, fields.get("recordType", ""), fields["field"], int(page)
+    )
+
+
+def parse_get_request(body: bytes, version: str) -> GetRequest:
+    """Read a ``get`` envelope, or raise RequestRejected."""
+    operation, passport, other_authentication = _read_envelope(body, version, "get")
+    refs = list(operation.iterchildren(tag=etree.Element))
+    if len(refs) != 1 or _local(refs[0].tag) != "baseRef":
+        raise RequestRejected(unreadable_request("get takes exactly one baseRef."))
+    ref = refs[0]
+    record_type, external_id, internal_id = ref.get("type"), ref.get("externalId"), ref.get("internalId")
+    if not record_type or (external_id is None) == (internal_id is None):
+        raise RequestRejected(
+            unreadable_request("get needs a type and either an externalId or an internalId.")
+        )
+    return GetRequest(passport, other_authentication, record_type, external_id, internal_id)

@@ -1,5 +1,5 @@
-"""One SuiteTalk attempt over HTTP (``upsertList``, or the ``getServerTime`` a run starts with):
-slot, passport, POST, parse, classify.
+"""One SuiteTalk attempt over HTTP (``upsertList``; the ``getServerTime`` and governance calls a
+run starts with; a ``get`` of one record for ``doctor``): slot, passport, POST, parse, classify.
 
 Rules this module owns:
 
@@ -27,6 +27,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -41,18 +42,32 @@ from bulk_o2c.errors import (
 )
 from bulk_o2c.protocol.netsuite.envelope import (
     CONTENT_TYPE,
+    SOAP_ACTION_GET,
+    SOAP_ACTION_GET_ACCOUNT_GOVERNANCE_INFO,
+    SOAP_ACTION_GET_INTEGRATION_GOVERNANCE_INFO,
+    SOAP_ACTION_GET_SELECT_VALUE,
     SOAP_ACTION_GET_SERVER_TIME,
     SOAP_ACTION_UPSERT_LIST,
     EncodedRecord,
     Preferences,
+    build_get,
+    build_get_account_governance_info,
+    build_get_integration_governance_info,
+    build_get_select_value,
     build_get_server_time,
     build_upsert_list,
 )
 from bulk_o2c.protocol.netsuite.faults import MalformedResponseError, SoapFault
+from bulk_o2c.protocol.netsuite.governance import Governance
 from bulk_o2c.protocol.netsuite.passport import PassportSigner
 from bulk_o2c.protocol.netsuite.response import (
+    FetchedRecord,
     WriteOutcome,
+    parse_account_governance_response,
+    parse_get_response,
+    parse_get_select_value_response,
     parse_get_server_time_response,
+    parse_integration_governance_response,
     parse_upsert_list_response,
 )
 from bulk_o2c.transport.body import MIB, BodyLimits, read_body
@@ -62,6 +77,8 @@ from bulk_o2c.transport.metrics import OK, RequestMetrics
 log = logging.getLogger(__name__)
 
 _Answer = TypeVar("_Answer")
+# A select field with more pages than this is not a list of forms: stop rather than page on.
+MAX_SELECT_PAGES = 50
 
 
 class SoapClient:
@@ -117,11 +134,66 @@ class SoapClient:
         """NetSuite's clock, from one ``getServerTime``: proves the endpoint answers and takes the
         credentials, at the cost of one request and no record."""
         log.info("asking NetSuite at %s for its time (getServerTime)", self._host)
-        async with self.limiter.slot():
-            body = build_get_server_time(self._signer.sign(), version=self._version)
-            return await self._attempt(
-                "getServerTime", SOAP_ACTION_GET_SERVER_TIME, body, 0, parse_get_server_time_response
+        return await self._call(
+            "getServerTime",
+            SOAP_ACTION_GET_SERVER_TIME,
+            build_get_server_time,
+            parse_get_server_time_response,
+        )
+
+    async def account_governance(self) -> Governance:
+        """The account's concurrency limits (``getAccountGovernanceInfo``; administrators only)."""
+        return await self._call(
+            "getAccountGovernanceInfo",
+            SOAP_ACTION_GET_ACCOUNT_GOVERNANCE_INFO,
+            build_get_account_governance_info,
+            parse_account_governance_response,
+        )
+
+    async def integration_governance(self) -> Governance:
+        """This integration's concurrency limit (``getIntegrationGovernanceInfo``; administrators only)."""
+        return await self._call(
+            "getIntegrationGovernanceInfo",
+            SOAP_ACTION_GET_INTEGRATION_GOVERNANCE_INFO,
+            build_get_integration_governance_info,
+            parse_integration_governance_response,
+        )
+
+    async def get_record(
+        self, record_type: str, *, external_id: str | None = None, internal_id: str | None = None
+    ) -> FetchedRecord | None:
+        """One record by a key (``get``), or None when NetSuite has none with that key."""
+        build = partial(build_get, record_type=record_type, external_id=external_id, internal_id=internal_id)
+        parse = partial(parse_get_response, external_id=external_id, internal_id=internal_id)
+        return await self._call("get", SOAP_ACTION_GET, build, parse)
+
+    async def select_values(self, record_type: str, field: str) -> frozenset[str]:
+        """Every internal id the select ``field`` of ``record_type`` accepts (``getSelectValue``,
+        page by page; the page count is the first answer's, and at most ``MAX_SELECT_PAGES``)."""
+        found: set[str] = set()
+        page, pages = 1, 1
+        while page <= min(pages, MAX_SELECT_PAGES):
+            build = partial(build_get_select_value, record_type=record_type, field=field, page_index=page)
+            answer = await self._call(
+                "getSelectValue", SOAP_ACTION_GET_SELECT_VALUE, build, parse_get_select_value_response
             )
+            found.update(answer.internal_ids)
+            if page == 1:
+                pages = answer.total_pages
+            page += 1
+        return frozenset(found)
+
+    async def _call(
+        self,
+        operation: str,
+        action: str,
+        build: Callable[..., bytes],
+        parse: Callable[[bytes], _Answer],
+    ) -> _Answer:
+        """One attempt of a call without records, under a limiter slot like any other request."""
+        async with self.limiter.slot():
+            body = build(self._signer.sign(), version=self._version)
+            return await self._attempt(operation, action, body, 0, parse)
 
     async def _attempt(
         self, operation: str, action: str, body: bytes, records: int, parse: Callable[[bytes], _Answer]

@@ -40,11 +40,13 @@ from bulk_o2c.config import NetSuiteSettings
 from bulk_o2c.errors import BulkO2CError, RequestTooLargeError
 from bulk_o2c.protocol.netsuite.envelope import EncodedRecord, Preferences
 from bulk_o2c.protocol.netsuite.faults import RecordCountFault, RecordDisposition, SoapFault, classify_outcome
+from bulk_o2c.protocol.netsuite.governance import PoolBound
 from bulk_o2c.protocol.netsuite.passport import PassportSigner, TbaCredentials
 from bulk_o2c.protocol.netsuite.response import StatusDetail, WriteOutcome
 from bulk_o2c.transport.body import MIB
 from bulk_o2c.transport.limiter import AimdLimiter
 from bulk_o2c.transport.metrics import RequestMetrics
+from bulk_o2c.transport.netsuite.governance import GovernanceReader, RestGovernance, bind_pool
 from bulk_o2c.transport.netsuite.soap_client import SoapClient
 from bulk_o2c.transport.retry import RetryPolicy
 
@@ -171,9 +173,18 @@ class _Chunk:
 
 
 class NetSuiteWriter:
-    def __init__(self, client: UpsertListClient, retry: RetryPolicy) -> None:
+    def __init__(
+        self,
+        client: UpsertListClient,
+        retry: RetryPolicy,
+        *,
+        governance: GovernanceReader | None = None,
+        concurrency_cap: int | None = None,
+    ) -> None:
         self.client = client
         self._retry = retry
+        self.governance = governance
+        self._concurrency_cap = concurrency_cap
         # Requests this size or larger drew a record-count fault: later ones are split first.
         self._records_cap: int | None = None
 
@@ -181,6 +192,13 @@ class NetSuiteWriter:
         """NetSuite's clock, asked once before a run (transient failures retried as for any
         request): a wrong URL or refused credentials show before anything is extracted."""
         return await self._retry.call(self.client.server_time)
+
+    async def bind_concurrency(self) -> PoolBound | None:
+        """Bound the limiter by what NetSuite reports (under ``netsuite.concurrency``); None when
+        this writer has no way to ask, and its limiter keeps the ceiling it was made with."""
+        if self.governance is None:
+            return None
+        return await bind_pool(self.client.limiter, self.governance, self._concurrency_cap)
 
     async def write_chunk(self, records: Sequence[EncodedRecord]) -> list[RecordResult]:
         chunk = _Chunk(records)
@@ -285,30 +303,38 @@ async def open_writer(
     retry: RetryPolicy | None = None,
     metrics: RequestMetrics | None = None,
 ) -> AsyncIterator[NetSuiteWriter]:
-    """The writer for one run: one HTTP session whose pool matches the concurrency share."""
+    """The writer for one run: one HTTP session, and a limiter whose ceiling is ``netsuite.concurrency``
+    (or the base pool) until ``bind_concurrency`` sets it to what NetSuite reports."""
     consumer_key, consumer_secret, token_id, token_secret = settings.require_tba()
-    signer = PassportSigner(
-        TbaCredentials(
-            settings.realm,
-            consumer_key.get_secret_value(),
-            consumer_secret.get_secret_value(),
-            token_id.get_secret_value(),
-            token_secret.get_secret_value(),
-        )
+    credentials = TbaCredentials(
+        settings.realm,
+        consumer_key.get_secret_value(),
+        consumer_secret.get_secret_value(),
+        token_id.get_secret_value(),
+        token_secret.get_secret_value(),
     )
-    connector = aiohttp.TCPConnector(limit=settings.concurrency, limit_per_host=settings.concurrency)
+    # No connection cap of its own: the limiter bounds the requests in flight, so the connections
+    # open never outnumber them, whatever bound NetSuite reports.
+    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
     async with aiohttp.ClientSession(connector=connector) as session:
+        limiter = AimdLimiter(settings.fallback_concurrency)
         client = SoapClient(
             session,
             settings.resolved_soap_url,
-            signer,
+            PassportSigner(credentials),
             version=settings.endpoint_version,
             preferences=preferences if preferences is not None else Preferences(),
-            limiter=AimdLimiter(settings.concurrency),
+            limiter=limiter,
             timeout_s=settings.request_timeout_s,
             max_response_bytes=settings.max_response_mib * MIB,
             metrics=metrics,
         )
+        rest = RestGovernance(
+            session, settings.resolved_rest_url, credentials, limiter, settings.request_timeout_s
+        )
         yield NetSuiteWriter(
-            client, retry if retry is not None else RetryPolicy(max_attempts=settings.max_attempts)
+            client,
+            retry if retry is not None else RetryPolicy(max_attempts=settings.max_attempts),
+            governance=GovernanceReader(client, rest),
+            concurrency_cap=settings.concurrency,
         )

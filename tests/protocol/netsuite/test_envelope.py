@@ -15,6 +15,10 @@ from bulk_o2c.protocol.netsuite.envelope import (
     Preferences,
     RecordEncoder,
     RecordEncodingError,
+    build_get,
+    build_get_account_governance_info,
+    build_get_integration_governance_info,
+    build_get_select_value,
     build_get_server_time,
     build_upsert_list,
 )
@@ -591,15 +595,65 @@ def test_encoding_error_is_permanent_and_a_value_error() -> None:
     assert issubclass(RecordEncodingError, ValueError)
 
 
+@pytest.mark.parametrize(
+    ("build", "operation"),
+    [
+        (build_get_server_time, "getServerTime"),
+        (build_get_account_governance_info, "getAccountGovernanceInfo"),
+        (build_get_integration_governance_info, "getIntegrationGovernanceInfo"),
+    ],
+)
 @pytest.mark.parametrize("version", VERSIONS)
-def test_get_server_time_is_schema_valid_and_signed_like_upsert_list(version: str) -> None:
-    body = build_get_server_time(passport(), version=version)
+def test_calls_without_arguments_are_schema_valid_empty_and_signed_like_upsert_list(
+    build: Callable[..., bytes], operation: str, version: str
+) -> None:
+    body = build(passport(), version=version)
     assert soap_validator()(body) == []
     ns = namespaces(version)
     root = parse(body)
     assert root.find(f"{{{SOAP_ENV}}}Header/{{{ns.messages}}}tokenPassport") is not None
     (request,) = list(root.iterfind(f"{{{SOAP_ENV}}}Body/*"))
-    assert (request.tag, len(request)) == (f"{{{ns.messages}}}getServerTime", 0)
+    assert (request.tag, len(request)) == (f"{{{ns.messages}}}{operation}", 0)
+
+
+@pytest.mark.parametrize(
+    ("key", "attribute"),
+    [({"external_id": "SF_ACCT_001"}, "externalId"), ({"internal_id": "42"}, "internalId")],
+)
+def test_get_is_schema_valid_and_names_one_record(key: dict[str, str], attribute: str) -> None:
+    body = build_get(passport(), version="2025_2", record_type="customer", **key)
+    assert soap_validator()(body) == []
+    ns = namespaces("2025_2")
+    (ref,) = parse(body).iterfind(f"{{{SOAP_ENV}}}Body/{{{ns.messages}}}get/{{{ns.messages}}}baseRef")
+    assert ref.get(f"{{{XSI}}}type") == "platformCore:RecordRef"
+    assert ref.get("type") == "customer"
+    assert ref.get(attribute) == next(iter(key.values()))
+
+
+def test_get_needs_exactly_one_key_and_refuses_hostile_ones() -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        build_get(passport(), version="2025_2", record_type="customer")
+    with pytest.raises(ValueError, match="exactly one"):
+        build_get(passport(), version="2025_2", record_type="customer", external_id="A", internal_id="1")
+    with pytest.raises(RecordEncodingError, match="externalId"):
+        build_get(passport(), version="2025_2", record_type="customer", external_id="A\x00B")
+    quoted = build_get(passport(), version="2025_2", record_type="customer", external_id='A"/><x y="')
+    assert soap_validator()(quoted) == []
+
+
+def test_get_select_value_is_schema_valid_and_pages_from_one() -> None:
+    body = build_get_select_value(
+        passport(), version="2025_2", record_type="salesOrder", field="customForm", page_index=2
+    )
+    assert soap_validator()(body) == []
+    ns = namespaces("2025_2")
+    (request,) = parse(body).iterfind(f"{{{SOAP_ENV}}}Body/{{{ns.messages}}}getSelectValue")
+    assert request.findtext(f"{{{ns.messages}}}fieldDescription/{{{ns.core}}}field") == "customForm"
+    assert request.findtext(f"{{{ns.messages}}}pageIndex") == "2"
+    with pytest.raises(ValueError, match="from 1"):
+        build_get_select_value(
+            passport(), version="2025_2", record_type="customer", field="customForm", page_index=0
+        )
 
 
 def test_discount_and_subtotal_lines_go_without_quantity_or_price_level() -> None:

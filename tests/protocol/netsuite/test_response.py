@@ -12,11 +12,18 @@ from bulk_o2c.protocol.netsuite.faults import (
     PermanentFault,
     SessionFault,
 )
+from bulk_o2c.protocol.netsuite.governance import Governance
 from bulk_o2c.protocol.netsuite.response import (
+    FetchedRecord,
+    SelectValues,
     StatusDetail,
     WriteOutcome,
+    parse_account_governance_response,
     parse_fault,
+    parse_get_response,
+    parse_get_select_value_response,
     parse_get_server_time_response,
+    parse_integration_governance_response,
     parse_upsert_list_response,
 )
 from tests.support.shared_files import example
@@ -436,3 +443,144 @@ def test_an_unreadable_server_time_is_malformed(result: str) -> None:
 def test_a_server_time_answer_is_not_an_upsert_answer() -> None:
     with pytest.raises(MalformedResponseError, match="expected upsertListResponse"):
         parse_refused(server_time_response(""))
+
+
+def governance_response(operation: str, result: str) -> bytes:
+    core = 'xmlns:platformCore="urn:core_{v}.platform.webservices.netsuite.com"'
+    return envelope(
+        f'<{operation}Response xmlns="urn:messages_{{v}}.platform.webservices.netsuite.com">'
+        f"<platformCore:{operation}Result {core}>{result}</platformCore:{operation}Result>"
+        f"</{operation}Response>"
+    )
+
+
+OK = '<platformCore:status isSuccess="true"/>'
+
+
+def test_account_governance_figures() -> None:
+    body = governance_response(
+        "getAccountGovernanceInfo",
+        OK + "<platformCore:accountConcurrencyLimit>15</platformCore:accountConcurrencyLimit>"
+        "<platformCore:unallocatedConcurrencyLimit>9</platformCore:unallocatedConcurrencyLimit>",
+    )
+    assert parse_account_governance_response(body) == Governance(
+        "SOAP", account_limit=15, unallocated_limit=9
+    )
+
+
+@pytest.mark.parametrize(
+    ("spelling", "kind"),
+    [
+        ("_integrationSpecific", "integrationSpecific"),
+        ("_account", "account"),
+        ("_accountLimit", "account"),
+        ("_internal", "internal"),
+        ("_somethingNew", None),
+    ],
+)
+def test_integration_governance_reads_every_limit_type_spelling(spelling: str, kind: str | None) -> None:
+    body = governance_response(
+        "getIntegrationGovernanceInfo",
+        OK + "<platformCore:integrationConcurrencyLimit>2</platformCore:integrationConcurrencyLimit>"
+        f"<platformCore:limitType>{spelling}</platformCore:limitType>",
+    )
+    assert parse_integration_governance_response(body) == Governance(
+        "SOAP",
+        integration_limit=2,
+        limit_type=kind,  # type: ignore[arg-type]
+    )
+
+
+def test_governance_figures_may_be_absent_but_not_nonsense() -> None:
+    bare = governance_response("getAccountGovernanceInfo", OK)
+    assert parse_account_governance_response(bare) == Governance("SOAP")
+    for bad in ("0", "-3", "many", "2.5"):
+        body = governance_response(
+            "getAccountGovernanceInfo",
+            OK + f"<platformCore:accountConcurrencyLimit>{bad}</platformCore:accountConcurrencyLimit>",
+        )
+        with pytest.raises(MalformedResponseError, match="accountConcurrencyLimit"):
+            parse_account_governance_response(body)
+
+
+def test_governance_refused_for_a_role_raises_its_fault() -> None:
+    refused = status("false", status_detail("INSUFFICIENT_PERMISSION", "Permission Violation")).replace(
+        "CORE", ""
+    )
+    with pytest.raises(PermanentFault, match="INSUFFICIENT_PERMISSION"):
+        parse_integration_governance_response(governance_response("getIntegrationGovernanceInfo", refused))
+    with pytest.raises(MalformedResponseError):
+        parse_account_governance_response(governance_response("getIntegrationGovernanceInfo", OK))
+
+
+def get_response(read: str) -> bytes:
+    return envelope(
+        '<platformMsgs:getResponse xmlns:platformMsgs="urn:messages_{v}.platform.webservices.netsuite.com">'
+        '<platformMsgs:readResponse xmlns:platformCore="urn:core_{v}.platform.webservices.netsuite.com">'
+        f"{read}</platformMsgs:readResponse></platformMsgs:getResponse>"
+    )
+
+
+CUSTOMER = (
+    '<platformMsgs:record xsi:type="listRel:Customer" internalId="42" externalId="SF_ACCT_1" '
+    'xmlns:listRel="urn:relationships_{v}.lists.webservices.netsuite.com">'
+    "<listRel:companyName>Acme &amp; Co</listRel:companyName>"
+    '<listRel:subsidiary internalId="1"><platformCore:name>HQ</platformCore:name></listRel:subsidiary>'
+    "<listRel:addressbookList><listRel:addressbook/></listRel:addressbookList>"
+    "</platformMsgs:record>"
+)
+
+
+def test_get_returns_the_record_asked_for() -> None:
+    found = parse_get_response(get_response(OK + CUSTOMER), external_id="SF_ACCT_1")
+    assert found == FetchedRecord("Customer", "42", "SF_ACCT_1", {"companyName": "Acme & Co"})
+
+
+def test_a_reference_with_children_is_left_out_but_a_bare_one_is_kept() -> None:
+    bare = CUSTOMER.replace(
+        "<platformCore:name>HQ</platformCore:name></listRel:subsidiary>", "</listRel:subsidiary>"
+    )
+    found = parse_get_response(get_response(OK + bare), internal_id="42")
+    assert found is not None
+    assert found.fields["subsidiary"] == "1"
+
+
+def test_get_of_a_missing_record_is_none_and_a_permission_refusal_raises() -> None:
+    missing = status("false", status_detail("RCRD_DSNT_EXIST", "That record does not exist.")).replace(
+        "CORE", ""
+    )
+    assert parse_get_response(get_response(missing), external_id="X") is None
+    denied = status("false", status_detail("INSUFFICIENT_PERMISSION", "Permission Violation")).replace(
+        "CORE", ""
+    )
+    with pytest.raises(PermanentFault, match="INSUFFICIENT_PERMISSION"):
+        parse_get_response(get_response(denied), external_id="X")
+
+
+def test_get_answering_another_record_is_a_mismatch() -> None:
+    with pytest.raises(ResponseMismatchError):
+        parse_get_response(get_response(OK + CUSTOMER), external_id="SF_ACCT_2")
+    with pytest.raises(ResponseMismatchError):
+        parse_get_response(get_response(OK + CUSTOMER), internal_id="43")
+    with pytest.raises(MalformedResponseError, match="without a record"):
+        parse_get_response(get_response(OK), external_id="SF_ACCT_1")
+
+
+def test_select_values_are_the_internal_ids_listed() -> None:
+    refs = "".join(
+        f'<platformCore:baseRef xsi:type="platformCore:RecordRef" internalId="{i}">'
+        "<platformCore:name>F</platformCore:name></platformCore:baseRef>"
+        for i in ("68", "70")
+    )
+    body = governance_response(
+        "getSelectValue",
+        OK + "<platformCore:totalRecords>2</platformCore:totalRecords>"
+        "<platformCore:totalPages>1</platformCore:totalPages>"
+        f"<platformCore:baseRefList>{refs}</platformCore:baseRefList>",
+    )
+    assert parse_get_select_value_response(body) == SelectValues(("68", "70"), 1)
+    empty = governance_response("getSelectValue", OK)
+    assert parse_get_select_value_response(empty) == SelectValues((), 0)
+    bad = governance_response("getSelectValue", OK + "<platformCore:totalPages>x</platformCore:totalPages>")
+    with pytest.raises(MalformedResponseError, match="totalPages"):
+        parse_get_select_value_response(bad)

@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from bulk_o2c.sandbox.netsuite import LatencyModel, NetSuiteSandbox
+from bulk_o2c.sandbox.netsuite.pool import ConcurrencyPool
 from tests.sandbox.netsuite.conftest import until
 
 # Slow enough that requests are still in flight while the test sends the next one.
@@ -101,3 +102,17 @@ async def test_a_blocked_request_leaves_the_connection_usable(
             async with session.post(sandbox.soap_url(), data=body, headers=headers) as response:
                 assert response.status == 500
     assert sandbox.stats.blocked == 3
+
+
+def test_the_integrations_share_is_enforced_however_idle_the_pool() -> None:
+    pool = ConcurrencyPool(10, share=2)
+    assert [pool.try_acquire() for _ in range(3)] == [True, True, False]
+    assert (pool.in_flight, pool.blocked) == (2, 1)
+    pool.release()
+    assert pool.try_acquire()
+    # Others' load still counts against the whole account.
+    pool.set_pressure(9)
+    pool.release()
+    pool.release()
+    assert pool.try_acquire()
+    assert not pool.try_acquire()

@@ -17,7 +17,7 @@ import pytest
 from lxml import etree
 
 from bulk_o2c.sandbox.netsuite import LatencyModel, NetSuiteSandbox
-from bulk_o2c.sandbox.netsuite.soap_request import RequestRejected, parse_server_time_request
+from bulk_o2c.sandbox.netsuite.soap_request import RequestRejected, parse_call_request
 from bulk_o2c.sandbox.netsuite.soap_response import render_server_time_response, server_time_text
 from tests.sandbox.netsuite.conftest import until
 from tests.support.shared_files import Validate
@@ -292,20 +292,20 @@ async def test_a_request_over_the_size_cap_is_refused(make_config: Any, wire: Si
 
 def test_parsing_reads_the_passport_and_refuses_arguments(wire: SimpleNamespace) -> None:
     header = wire.passport_xml(NetSuiteSandbox().credentials, nonce="Parsed123")
-    parsed = parse_server_time_request(wire.server_time_envelope(header), wire.VERSION)
+    parsed = parse_call_request(wire.server_time_envelope(header), wire.VERSION, "getServerTime")
     assert parsed.passport is not None
     assert parsed.passport.nonce == "Parsed123"
     assert not parsed.other_authentication
-    assert parse_server_time_request(wire.server_time_envelope(""), wire.VERSION).passport is None
+    assert parse_call_request(wire.server_time_envelope(""), wire.VERSION, "getServerTime").passport is None
 
     with_argument = wire.soap_envelope(
         "<platformMsgs:getServerTime><platformMsgs:x>1</platformMsgs:x></platformMsgs:getServerTime>", ""
     )
     with pytest.raises(RequestRejected) as refused:
-        parse_server_time_request(with_argument, wire.VERSION)
+        parse_call_request(with_argument, wire.VERSION, "getServerTime")
     assert "no arguments" in refused.value.fault.message
     with pytest.raises(RequestRejected, match="USER_ERROR"):
-        parse_server_time_request(b"<x/>", wire.VERSION)
+        parse_call_request(b"<x/>", wire.VERSION, "getServerTime")
 
 
 # --- NetSuite's own schema (shared/, build machine only) -----------------------------------------

@@ -299,14 +299,19 @@ async def test_nothing_secret_reaches_the_log(
     assert "C-0" not in logged
 
 
-def server_time_answer(moment: str) -> bytes:
+def result_answer(operation: str, result: str) -> bytes:
+    """A successful ``<operation>Response``: its result's status, then ``result``."""
     return (
         f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}"><soapenv:Body>'
-        f'<getServerTimeResponse xmlns="{MESSAGES}">'
-        f'<platformCore:getServerTimeResult xmlns:platformCore="{CORE}">'
-        f'<platformCore:status isSuccess="true"/><platformCore:serverTime>{moment}</platformCore:serverTime>'
-        "</platformCore:getServerTimeResult></getServerTimeResponse></soapenv:Body></soapenv:Envelope>"
+        f'<{operation}Response xmlns="{MESSAGES}">'
+        f'<platformCore:{operation}Result xmlns:platformCore="{CORE}">'
+        f'<platformCore:status isSuccess="true"/>{result}'
+        f"</platformCore:{operation}Result></{operation}Response></soapenv:Body></soapenv:Envelope>"
     ).encode()
+
+
+def server_time_answer(moment: str) -> bytes:
+    return result_answer("getServerTime", f"<platformCore:serverTime>{moment}</platformCore:serverTime>")
 
 
 async def test_server_time_is_one_signed_get_server_time_under_a_slot(
@@ -374,3 +379,41 @@ async def test_a_redirect_is_never_followed(stub: tuple[Stub, str], session: aio
             await client.upsert_list(records(1))
     assert elsewhere.bodies == []  # the passport and the records never went there
     assert client.metrics.faults == {"HTTP_307": 1}
+
+
+def select_value_answer(total_pages: int, ids: list[str]) -> bytes:
+    refs = "".join(f'<platformCore:baseRef internalId="{i}"/>' for i in ids)
+    return result_answer(
+        "getSelectValue",
+        f"<platformCore:totalPages>{total_pages}</platformCore:totalPages>"
+        f"<platformCore:baseRefList>{refs}</platformCore:baseRefList>",
+    )
+
+
+async def test_select_values_reads_every_page_the_first_answer_names(
+    stub: tuple[Stub, str], session: aiohttp.ClientSession
+) -> None:
+    server, url = stub
+
+    async def page(request: web.Request, received: bytes) -> web.StreamResponse:
+        index = int(received.split(b"<platformMsgs:pageIndex>")[1].split(b"<")[0])
+        # Later pages claim more pages: only the first answer's count is believed.
+        body = select_value_answer(3 if index == 1 else 99, [f"{index}0", f"{index}1"])
+        return web.Response(status=200, body=body, content_type="text/xml")
+
+    server.respond = page
+    client = make_client(session, url)
+    assert await client.select_values("customer", "customForm") == {"10", "11", "20", "21", "30", "31"}
+    assert [h["SOAPAction"] for h in server.headers] == ['"getSelectValue"'] * 3
+
+
+async def test_select_values_stops_at_a_page_ceiling(
+    stub: tuple[Stub, str], session: aiohttp.ClientSession
+) -> None:
+    from bulk_o2c.transport.netsuite.soap_client import MAX_SELECT_PAGES
+
+    server, url = stub
+    server.respond = answer(200, select_value_answer(10**9, ["1"]))
+    client = make_client(session, url)
+    assert await client.select_values("customer", "customForm") == {"1"}
+    assert len(server.bodies) == MAX_SELECT_PAGES
