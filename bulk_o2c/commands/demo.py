@@ -24,14 +24,15 @@ from bulk_o2c.commands.exit_codes import EXIT_FAILURE, EXIT_OK
 from bulk_o2c.commands.ground_truth import differences, expected_outcome
 from bulk_o2c.commands.invocation import command_line, use_config
 from bulk_o2c.commands.run import StoppedAtOnce, print_outcome, print_stopped_at_once, run_with_progress
-from bulk_o2c.commands.sandboxes import new_jwt_key_pair, product_codes
+from bulk_o2c.commands.sandboxes import discount_codes, new_jwt_key_pair, product_codes
 from bulk_o2c.config import Settings
+from bulk_o2c.mapping import CustomFieldMapping, MappingSettings
 from bulk_o2c.pipeline.report import write_report
 from bulk_o2c.pipeline.run import checkpoint_path
 from bulk_o2c.sandbox.netsuite.config import NetSuiteSandboxConfig
 from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox
 from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
-from bulk_o2c.sandbox.salesforce.dataset import DatasetSpec
+from bulk_o2c.sandbox.salesforce.dataset import REGIONS, DatasetSpec
 from bulk_o2c.sandbox.salesforce.org_shape import OrgShape
 from bulk_o2c.sandbox.salesforce.server import SalesforceSandbox
 from bulk_o2c.store.store import open_store
@@ -48,6 +49,7 @@ class DemoOptions:
     # The NetSuite sandbox's allocation for this integration (None: it shares the account pool).
     integration_limit: int | None = None
     shape: OrgShape = field(default_factory=OrgShape)  # which optional features the org has
+    discount_share: float = 0.1  # odd order lines that are a discount of the line before
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +59,27 @@ class Sandboxes:
     private_key_pem: str
 
 
+# The sandbox org's Regions__c multi-select picklist and the demo account's list for it.
+DEMO_REGIONS = CustomFieldMapping(
+    source="Regions__c",
+    script_id="custentity_sf_regions",
+    kind="multiselect",
+    record="customer",
+    values={region: str(n) for n, region in enumerate(REGIONS, start=1)},
+)
+
+
 @asynccontextmanager
 async def sandboxes(options: DemoOptions, *, jwt_audience: str | None = None) -> AsyncIterator[Sandboxes]:
     """Both sandboxes on loopback; ``jwt_audience`` is a login URL the org accepts besides its own
     (a proxy's, when the client logs in through one)."""
     keys = new_jwt_key_pair()
-    spec = DatasetSpec(seed=options.seed, n_accounts=options.accounts, n_orders=options.orders)
-    items = product_codes(spec)
+    spec = DatasetSpec(
+        seed=options.seed,
+        n_accounts=options.accounts,
+        n_orders=options.orders,
+        discount_share=options.discount_share,
+    )
     sf_config = SalesforceSandboxConfig(
         dataset=spec,
         shape=options.shape,
@@ -72,7 +88,9 @@ async def sandboxes(options: DemoOptions, *, jwt_audience: str | None = None) ->
         page_latency_s=options.page_latency_s,
     )
     ns_config = NetSuiteSandboxConfig(
-        items=items,
+        items=product_codes(spec),
+        discount_items=discount_codes(spec),
+        multi_select_fields={DEMO_REGIONS.script_id: frozenset((DEMO_REGIONS.values or {}).values())},
         time_scale=options.time_scale,
         seed=options.seed,
         integration_limit=options.integration_limit,
@@ -82,7 +100,7 @@ async def sandboxes(options: DemoOptions, *, jwt_audience: str | None = None) ->
 
 
 def demo_settings(base: Settings, boxes: Sandboxes, state_dir: Path) -> Settings:
-    """``base`` aimed at the sandboxes, with their demo credentials."""
+    """``base`` aimed at the sandboxes, with their demo credentials and the org's mapping tables."""
     sf_config = boxes.salesforce.config
     credentials = boxes.netsuite.config.credentials
     salesforce = base.salesforce.model_copy(
@@ -105,7 +123,28 @@ def demo_settings(base: Settings, boxes: Sandboxes, state_dir: Path) -> Settings
         }
     )
     run = base.run.model_copy(update={"state_dir": state_dir})
-    return base.model_copy(update={"salesforce": salesforce, "netsuite": netsuite, "run": run})
+    return base.model_copy(
+        update={
+            "salesforce": salesforce,
+            "netsuite": netsuite,
+            "run": run,
+            "mapping": _demo_mapping(base.mapping, boxes),
+        }
+    )
+
+
+def _demo_mapping(mapping: MappingSettings, boxes: Sandboxes) -> MappingSettings:
+    """The sandbox org's currencies (when it is multi-currency), discount item and Regions__c
+    picklist, where the settings name none of their own."""
+    ns_config = boxes.netsuite.config
+    update: dict[str, object] = {}
+    if not mapping.currencies and boxes.salesforce.config.shape.multi_currency:
+        update["currencies"] = dict(ns_config.currencies)
+    if not mapping.discount_item_codes:
+        update["discount_item_codes"] = ns_config.discount_items
+    if not mapping.custom_fields:
+        update["custom_fields"] = (DEMO_REGIONS,)
+    return mapping.model_copy(update=update)
 
 
 async def _check_against_ground_truth(boxes: Sandboxes, settings: Settings) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bulk_o2c.mapping import MappingErrorCode, MappingSettings
 from bulk_o2c.pipeline.flows import ACCOUNT, ORDER
-from bulk_o2c.sandbox.salesforce.dataset import BadReason, Dataset
+from bulk_o2c.sandbox.salesforce.dataset import DISCOUNT_PRODUCT_CODE, BadReason, Dataset
 from bulk_o2c.store.settle import PARENT_FAILED
 
 
@@ -27,6 +27,8 @@ class ExpectedOutcome:
 
 def expected_outcome(dataset: Dataset, mapping: MappingSettings) -> ExpectedOutcome:
     dlq: dict[tuple[str, str], str] = {}
+    # Orders NetSuite refuses: only those the mapping lets through reach it.
+    refused: dict[tuple[str, str], str] = {}
     for bad in dataset.expected_bad():
         if bad.reason is BadReason.INVALID_COUNTRY:
             slot = dataset.slot_of(ACCOUNT, bad.record_id)
@@ -37,9 +39,16 @@ def expected_outcome(dataset: Dataset, mapping: MappingSettings) -> ExpectedOutc
         elif bad.reason is BadReason.BAD_ACCOUNT:
             # Parked before it is mapped: its own lines may be bad too, the customer decides first.
             dlq[(ORDER, bad.record_id)] = PARENT_FAILED
+        elif bad.reason is BadReason.DISCOUNT_FIRST:
+            assert bad.parent_id is not None
+            if DISCOUNT_PRODUCT_CODE in mapping.discount_item_codes:
+                dlq.setdefault((ORDER, bad.parent_id), MappingErrorCode.DISCOUNT_WITHOUT_ITEM)
+            else:  # sent as an ordinary item, the NetSuite sandbox refuses it (USER_ERROR)
+                refused[(ORDER, bad.parent_id)] = "USER_ERROR"
         else:
             assert bad.parent_id is not None
             dlq.setdefault((ORDER, bad.parent_id), MappingErrorCode.NEGATIVE_QUANTITY)
+    dlq = refused | dlq
     account_ids = (dataset.record_id(ACCOUNT, i) for i in range(dataset.count(ACCOUNT)))
     order_ids = (dataset.record_id(ORDER, i) for i in range(dataset.count(ORDER)))
     return ExpectedOutcome(

@@ -35,7 +35,7 @@ from bulk_o2c.sandbox.netsuite.config import LatencyModel, NetSuiteSandboxConfig
 from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox
 from bulk_o2c.sandbox.netsuite.server import serve as serve_netsuite
 from bulk_o2c.sandbox.salesforce.config import SalesforceSandboxConfig
-from bulk_o2c.sandbox.salesforce.dataset import Dataset, DatasetSpec
+from bulk_o2c.sandbox.salesforce.dataset import DISCOUNT_PRODUCT_CODE, Dataset, DatasetSpec
 from bulk_o2c.sandbox.salesforce.org_shape import OrgShape
 from bulk_o2c.sandbox.salesforce.server import SalesforceSandbox
 from bulk_o2c.sandbox.salesforce.server import serve as serve_salesforce
@@ -98,6 +98,8 @@ def run_netsuite_sandbox(
 
     def ready(sandbox: NetSuiteSandbox) -> None:
         secrets = "".join(f'  {name} = {{ file = "{path}" }}\n' for name, path in files.items())
+        # Its currencies, for the orders of a multi-currency org (the sandbox org is one).
+        currencies = ", ".join(f'{code} = "{internal_id}"' for code, internal_id in config.currencies.items())
         console.print(
             f"NetSuite sandbox for account {config.account_id} at {sandbox.base_url} "
             f"(pool {concurrency_limit}, {max_records} records per request, time scale {time_scale})\n"
@@ -106,6 +108,7 @@ def run_netsuite_sandbox(
             "when the sandbox stops):\n"
             f'  [netsuite]\n  account_id = "{config.account_id}"\n  soap_url = "{sandbox.soap_url()}"\n'
             f"{secrets}"
+            f"  [mapping]\n  currencies = {{ {currencies} }}\n"
             "Ctrl-C stops it.",
             highlight=False,
             markup=False,  # "[netsuite]" is TOML here, not a style
@@ -163,6 +166,11 @@ def product_codes(spec: DatasetSpec) -> frozenset[str]:
     their products' codes (an order line names its item by external id)."""
     products = Dataset(spec)
     return frozenset(str(products.product(i)["ProductCode"]) for i in range(spec.n_products))
+
+
+def discount_codes(spec: DatasetSpec) -> frozenset[str]:
+    """The discount items of a Salesforce sandbox's data set (none unless it has discounts)."""
+    return frozenset({DISCOUNT_PRODUCT_CODE}) if spec.discount_share else frozenset()
 
 
 def netsuite_sandbox_settings(

@@ -23,6 +23,9 @@ def mapped_columns(settings: MappingSettings) -> dict[str, tuple[str, ...]]:
         "Order": list(ORDER_COLUMNS),
         "OrderItem": [*ORDER_ITEM_BASE_COLUMNS, settings.item_external_id_column],
     }
+    for column in (settings.line_sort_column, settings.item_type_column):
+        if column is not None:
+            columns["OrderItem"].append(column)
     for field in settings.custom_fields:
         columns[_SOURCE_OBJECT[field.record]].append(field.source)
     return {sobject: tuple(dict.fromkeys(names)) for sobject, names in columns.items()}

@@ -7,6 +7,10 @@ Rules this module owns:
   datetime, placed in the account's time zone like every other date; ``select`` the list value's
   internal id, through the field's ``values`` table when it has one (a value not in it is
   MAPPING_UNKNOWN_VALUE).
+- ``multiselect`` takes Salesforce's multi-select picklist text (``A;B;C``): each value goes through
+  the ``values`` table like a ``select`` (one value not in it fails the record, naming that value),
+  in Salesforce's order, and a value whose internal id was already sent is not sent again (NetSuite
+  keeps a set). Blank values between separators are skipped; nothing left sends nothing.
 - Fields come out in configuration order, so the same settings always give the same payload.
 """
 
@@ -21,8 +25,18 @@ from bulk_o2c.mapping.rules import Row, decimal, local_datetime, look_up
 from bulk_o2c.mapping.settings import CustomFieldMapping
 from bulk_o2c.protocol.netsuite.records import CustomField
 
+_MULTISELECT_SEPARATOR = ";"
 
-def _value(mapping: CustomFieldMapping, raw: str, zone: ZoneInfo) -> str | bool | int | Decimal | datetime:
+
+def _list_value(mapping: CustomFieldMapping, value: str) -> str:
+    if mapping.values is None:
+        return value
+    return look_up(mapping.values, value, mapping.source, MappingErrorCode.UNKNOWN_VALUE)
+
+
+def _value(
+    mapping: CustomFieldMapping, raw: str, zone: ZoneInfo
+) -> str | bool | int | Decimal | datetime | tuple[str, ...]:
     field = mapping.source
     match mapping.kind:
         case "string":
@@ -44,9 +58,10 @@ def _value(mapping: CustomFieldMapping, raw: str, zone: ZoneInfo) -> str | bool 
         case "date":
             return local_datetime(raw, field, zone)
         case "select":
-            if mapping.values is None:
-                return raw
-            return look_up(mapping.values, raw, field, MappingErrorCode.UNKNOWN_VALUE)
+            return _list_value(mapping, raw)
+        case "multiselect":
+            values = (part.strip() for part in raw.split(_MULTISELECT_SEPARATOR))
+            return tuple(dict.fromkeys(_list_value(mapping, value) for value in values if value))
 
 
 def custom_fields(
@@ -57,5 +72,7 @@ def custom_fields(
         raw = row.get(mapping.source, "")
         if raw:
             value = _value(mapping, raw, zone)
+            if value == ():  # a multi-select of blanks only: nothing to send, like an empty value
+                continue
             fields.append(CustomField(mapping.script_id, mapping.kind, value))
     return tuple(fields)

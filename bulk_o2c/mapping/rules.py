@@ -22,6 +22,10 @@ Rules this module owns:
   UTC. The envelope sends the instant as UTC (``2025-03-01T08:00:00.000Z`` for Los Angeles).
   A Salesforce datetime is the same instant, expressed in the account's time zone. Text without a
   zone is refused rather than assumed to be UTC.
+- A transaction's amounts are sent in its own currency (the Order's ``CurrencyIsoCode``), never
+  converted: NetSuite owns the exchange rates. A single-currency org sends no currency at all; a
+  multi-currency org always sends it, so a code missing from ``mapping.currencies`` fails the
+  record (MAPPING_UNKNOWN_CURRENCY) rather than letting NetSuite read the amounts in another one.
 - Numbers are Salesforce's plain decimal notation, parsed as ``Decimal`` (never float, so 19.99 stays
   19.99); NaN, infinities, thousands separators and the like are MAPPING_INVALID_NUMBER.
 """
@@ -162,9 +166,13 @@ def look_up(table: Mapping[str, str], value: str, field: str, code: MappingError
 # --- numbers and dates ------------------------------------------------------------------------
 
 
+def is_number(value: str) -> bool:
+    return _NUMBER.fullmatch(value.strip()) is not None
+
+
 def decimal(value: str, field: str) -> Decimal:
     text = value.strip()
-    if not _NUMBER.fullmatch(text):
+    if not is_number(text):
         raise Rejected(MappingErrorCode.INVALID_NUMBER, f"{field} {quoted(value)} is not a number")
     return Decimal(text)
 
@@ -216,6 +224,25 @@ def salesforce_id(row: Row, column: str) -> str:
     if id18 is None:
         raise Rejected(MappingErrorCode.INVALID_ID, f"{column} {quoted(value)} is not a Salesforce record id")
     return id18
+
+
+def transaction_currency(row: Row, currencies: Mapping[str, str], multi_currency: bool) -> RecordRef | None:
+    """A transaction's currency: its row's ``CurrencyIsoCode`` in a multi-currency org, else none.
+
+    Its amounts are in that currency and are never converted, so in a multi-currency org the
+    currency must be sent: without it NetSuite would read them in the customer's currency.
+    """
+    if not multi_currency:
+        return None
+    code = required(row, CURRENCY_COLUMN)
+    internal_id = currencies.get(code)
+    if internal_id is None:
+        problem = (
+            f"CurrencyIsoCode {quoted(code)} is not in mapping.currencies; the amounts are in that "
+            "currency, so it cannot be sent without it: map it to the NetSuite currency's internal id"
+        )
+        raise Rejected(MappingErrorCode.UNKNOWN_CURRENCY, problem)
+    return RecordRef(internal_id=internal_id)
 
 
 def currency_ref(row: Row, currencies: Mapping[str, str]) -> RecordRef | None:

@@ -12,6 +12,12 @@ Rules this module owns:
   Time Zone); NetSuite reads every dateTime in it. It is checked with ``zoneinfo`` when the settings
   load; on a machine with no system time zone database (Windows, some slim containers) install the
   ``tzdata`` package, or every zone but UTC is refused with a clear error.
+- Order lines go in the order of ``line_sort_column`` (Salesforce's ``OrderItemNumber`` by default),
+  never in the order extraction happened to give: NetSuite applies a discount item to the line just
+  before it (or to the group a subtotal line closes). A discount line is one whose item code is in
+  ``discount_item_codes`` or whose ``item_type_column`` value is in ``discount_item_types``; a
+  subtotal line likewise with ``subtotal_item_codes`` / ``subtotal_item_types``. A code or type
+  cannot be both.
 - External id prefixes are distinct and made of characters an external id can carry, so a customer
   and a sales order (or another entity type sharing the entity id space) never collide.
 - A custom field's script id prefix must match the record it goes on (``custentity`` on customers,
@@ -41,6 +47,7 @@ _DEFAULT_ORDER_STATUS: dict[str, SalesOrderStatus] = {
 }
 _EXTERNAL_ID_PREFIX = r"^[A-Za-z0-9_\-]{1,20}$"
 _INTERNAL_ID = r"^-?[0-9]{1,18}$"
+_COLUMN = r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$"
 
 
 class _Frozen(BaseModel):
@@ -52,11 +59,11 @@ class CustomFieldMapping(_Frozen):
 
     ``source`` is a column of the record's Salesforce object (Account for ``customer``, Order for
     ``salesOrder``, OrderItem for ``salesOrderItem``). An empty source value sends nothing.
-    ``values`` (``select`` only) translates the Salesforce value to the list value's internal id;
-    without it the Salesforce value must already be that internal id.
+    ``values`` (``select`` and ``multiselect`` only) translates a Salesforce picklist value to the
+    list value's internal id; without it the Salesforce value must already be that internal id.
     """
 
-    source: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
+    source: str = Field(pattern=_COLUMN)
     script_id: str = Field(pattern=r"^cust(entity|body|col)[a-z0-9_]+$")
     kind: CustomFieldKind
     record: CustomFieldTarget
@@ -67,8 +74,8 @@ class CustomFieldMapping(_Frozen):
         prefix = _SCRIPT_ID_PREFIX[self.record]
         if not self.script_id.startswith(prefix):
             raise ValueError(f"a {self.record} custom field's script id starts with {prefix!r}")
-        if self.values is not None and self.kind != "select":
-            raise ValueError("a values table only applies to a select field")
+        if self.values is not None and self.kind not in ("select", "multiselect"):
+            raise ValueError("a values table only applies to a select or multiselect field")
         return self
 
 
@@ -90,6 +97,26 @@ class MappingSettings(_Frozen):
         "Product2.ProductCode", description="OrderItem column: item externalId"
     )
     item_record_type: str = Field("inventoryItem", pattern=r"^[a-z][A-Za-z]+$")
+    line_sort_column: str | None = Field(
+        "OrderItemNumber", pattern=_COLUMN, description="OrderItem column the lines are sent in order of"
+    )
+    discount_item_codes: frozenset[str] = Field(
+        frozenset(), description="item_external_id_column values of discount items"
+    )
+    item_type_column: str | None = Field(
+        None, pattern=_COLUMN, description="OrderItem column naming the item's type (e.g. Product2.Family)"
+    )
+    discount_item_types: frozenset[str] = Field(
+        frozenset({"Discount"}), description="item_type_column values of discount items"
+    )
+    discount_item_record_type: str = Field("discountItem", pattern=r"^[a-z][A-Za-z]+$")
+    subtotal_item_codes: frozenset[str] = Field(
+        frozenset(), description="item_external_id_column values of subtotal items"
+    )
+    subtotal_item_types: frozenset[str] = Field(
+        frozenset({"Subtotal"}), description="item_type_column values of subtotal items"
+    )
+    subtotal_item_record_type: str = Field("subtotalItem", pattern=r"^[a-z][A-Za-z]+$")
     price_level_id: str | None = Field("-1", pattern=_INTERNAL_ID, description="-1: Custom, rate applies")
     company_name_limit: int = Field(83, ge=1, le=83)
     custom_fields: tuple[CustomFieldMapping, ...] = ()
@@ -113,6 +140,15 @@ class MappingSettings(_Frozen):
             if len(code) != 3 or not code.isascii() or not code.isupper() or not internal_id.isdigit():
                 raise ValueError("currencies maps a 3-letter ISO code to a numeric internal id")
         return value
+
+    @model_validator(mode="after")
+    def _distinct_line_kinds(self) -> MappingSettings:
+        both = (self.discount_item_codes & self.subtotal_item_codes) | (
+            self.discount_item_types & self.subtotal_item_types
+        )
+        if both:
+            raise ValueError(f"{sorted(both)} cannot mark both discount and subtotal lines")
+        return self
 
     @model_validator(mode="after")
     def _distinct_prefixes(self) -> MappingSettings:

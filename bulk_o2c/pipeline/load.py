@@ -44,6 +44,7 @@ from bulk_o2c.pipeline.metrics import FlowCounters
 from bulk_o2c.pipeline.settler import Settler
 from bulk_o2c.pipeline.sink import RecordSink
 from bulk_o2c.protocol.netsuite.envelope import EncodedRecord
+from bulk_o2c.protocol.netsuite.record_advice import with_advice
 from bulk_o2c.protocol.salesforce.loop_guard import record_fingerprint
 from bulk_o2c.record_warnings import RecordWarning, WarningKind
 from bulk_o2c.store.chunks import Chunk, Completion, Settled
@@ -338,7 +339,7 @@ class FlowLoader:
                         item.encoded.external_id,
                         "retry" if result.retryable else "failed",
                         code=result.code or "UNKNOWN",
-                        message=result.message or "NetSuite gave no message",
+                        message=with_advice(result.code or "", result.message or "NetSuite gave no message"),
                         warnings=item.warnings,
                     )
                 )

@@ -37,6 +37,7 @@ import anyio
 from bulk_o2c.config import Settings
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.mapping import map_account, map_order
+from bulk_o2c.mapping.rules import CURRENCY_COLUMN
 from bulk_o2c.pipeline.discover import discover
 from bulk_o2c.pipeline.extract import extract_flow
 from bulk_o2c.pipeline.figures import ProcessRecorder
@@ -252,7 +253,10 @@ class _Steps:
             LoadSpec(ACCOUNT, lambda row, _: map_account(row, mapping), fields.customer_id),
             LoadSpec(
                 ORDER,
-                partial(map_order, settings=mapping),
+                # The discovery selects CurrencyIsoCode in multi-currency orgs only.
+                partial(
+                    map_order, settings=mapping, multi_currency=CURRENCY_COLUMN in self.plan.columns[ORDER]
+                ),
                 fields.sales_order_id,
                 parent_flow=ACCOUNT,
                 children_flow=ORDER_ITEM,

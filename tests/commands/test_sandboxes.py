@@ -28,6 +28,7 @@ from bulk_o2c.commands.sandboxes import (
 from bulk_o2c.config import RunSettings, SalesforceSettings, Settings, load_settings
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.pipeline.sink import SoapSink
+from bulk_o2c.sandbox.netsuite.config import DEMO_CURRENCIES
 from bulk_o2c.sandbox.salesforce.org_shape import OrgShape
 from bulk_o2c.transport.netsuite.writer import open_writer
 
@@ -177,6 +178,7 @@ async def test_a_standalone_netsuite_sandbox_prints_settings_that_work_and_remov
         assert not any(f.read_bytes() in banner for f in files)  # the secrets themselves never print
 
         settings = load_settings(config)
+        assert settings.mapping.currencies == dict(DEMO_CURRENCIES)  # an order's currency can be sent
         async with open_writer(settings.netsuite) as writer:
             await SoapSink(writer, settings.netsuite.endpoint_version).check()  # its credentials work
     assert not any(secrets.iterdir())

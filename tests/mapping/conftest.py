@@ -49,6 +49,7 @@ def _item(number: int, code: str = "SKU-1", quantity: str = "2", price: str = "1
     return {
         "Id": f"802A{number:011d}",
         "OrderId": ORDER_ID,
+        "OrderItemNumber": f"{number:010d}",
         "Product2Id": f"01tA{number:011d}",
         "Product2.ProductCode": code,
         "Quantity": quantity,

@@ -19,6 +19,17 @@ def test_the_columns_the_mapping_reads_include_the_configured_ones_once() -> Non
     columns = mapped_columns(settings)
     assert columns["Account"][-1] == "Tier__c"
     assert columns["Account"].count("Name") == 1
-    assert columns["OrderItem"][-2:] == ("Product2.StockKeepingUnit", "Discount__c")
+    assert columns["OrderItem"][-3:] == ("Product2.StockKeepingUnit", "OrderItemNumber", "Discount__c")
     assert "TotalAmount" not in columns["Order"]
     assert {"Id", "AccountId", "EffectiveDate", "Status"} <= set(columns["Order"])
+
+
+def test_the_line_order_and_item_type_columns_are_selected_when_set() -> None:
+    default = mapped_columns(MappingSettings())["OrderItem"]
+    assert "OrderItemNumber" in default
+    columns = mapped_columns(
+        MappingSettings(line_sort_column="SortOrder__c", item_type_column="Product2.Family")
+    )["OrderItem"]
+    assert {"SortOrder__c", "Product2.Family"} <= set(columns)
+    assert "OrderItemNumber" not in columns
+    assert "OrderItemNumber" not in mapped_columns(MappingSettings(line_sort_column=None))["OrderItem"]

@@ -126,7 +126,7 @@ def test_fields_go_to_the_record_they_are_configured_for(
         CustomFieldMapping(source="Website", script_id="custentity_web", kind="string", record="customer"),
     )
     item = make_item(1)
-    result = map_order(order, [item], settings)
+    result = map_order(order, [item], settings, multi_currency=False)
     assert isinstance(result.record, SalesOrder)
     assert result.record.custom_fields == (CustomField("custbody_sf_number", "string", order["OrderNumber"]),)
     assert result.record.lines[0].custom_fields == (
@@ -144,3 +144,63 @@ def test_fields_keep_the_configured_order(account: dict[str, str]) -> None:
         )
     )
     assert [f.script_id for f in account_fields(account, settings)] == names
+
+
+def regions(**overrides: object) -> CustomFieldMapping:
+    values: dict[str, object] = {
+        "source": "Regions__c",
+        "script_id": "custentity_regions",
+        "kind": "multiselect",
+        "record": "customer",
+        "values": {"EMEA": "3", "APAC": "1", "Americas": "2", "Europe": "3"},
+    }
+    values.update(overrides)
+    return CustomFieldMapping.model_validate(values)
+
+
+@pytest.mark.parametrize(
+    ("raw", "ids"),
+    [
+        ("APAC", ("1",)),
+        ("Americas;APAC;EMEA", ("2", "1", "3")),  # Salesforce's order, not the table's
+        ("EMEA;APAC;EMEA", ("3", "1")),  # a repeated value is sent once
+        ("EMEA;Europe", ("3",)),  # two picklist values for one list value: one reference
+        (" APAC ; ;Americas;", ("1", "2")),  # blanks between separators are not values
+    ],
+)
+def test_a_multiselect_field_sends_each_value_once_in_salesforce_order(
+    account: dict[str, str], raw: str, ids: tuple[str, ...]
+) -> None:
+    account["Regions__c"] = raw
+    assert account_fields(account, settings_with(regions())) == (
+        CustomField("custentity_regions", "multiselect", ids),
+    )
+
+
+def test_a_multiselect_value_not_in_the_table_fails_the_record_naming_it(account: dict[str, str]) -> None:
+    account["Regions__c"] = "APAC;Antarctica;EMEA"
+    result = map_account(account, settings_with(regions()))
+    assert result.failure is not None
+    assert result.failure.code == MappingErrorCode.UNKNOWN_VALUE
+    assert result.failure.message == "Regions__c 'Antarctica' is not in the mapping table"
+
+
+@pytest.mark.parametrize("raw", ["", ";", " ; "])
+def test_an_empty_multiselect_sends_no_field(account: dict[str, str], raw: str) -> None:
+    account["Regions__c"] = raw
+    assert account_fields(account, settings_with(regions())) == ()
+
+
+def test_a_multiselect_without_a_table_takes_internal_ids(order: dict[str, str], make_item: Item) -> None:
+    mapping = regions(script_id="custcol_regions", record="salesOrderItem", values=None)
+    item = make_item(1) | {"Regions__c": "7;5;7"}
+    result = map_order(order, [item], settings_with(mapping), multi_currency=False)
+    assert isinstance(result.record, SalesOrder), result.failure
+    assert result.record.lines[0].custom_fields == (
+        CustomField("custcol_regions", "multiselect", ("7", "5")),
+    )
+
+
+def test_a_values_table_is_refused_on_a_kind_without_list_values() -> None:
+    with pytest.raises(ValueError, match="select or multiselect"):
+        regions(kind="string")

@@ -111,6 +111,8 @@ async def test_a_single_currency_org_without_country_picklists_or_sync_status_fi
         assert written
         assert all(set(values) == {"NetSuite_Customer_ID__c"} for values in written.values())
         assert "CurrencyIsoCode" not in str(boxes.netsuite.records("customer")[0].fields)
+        # No currency at all: NetSuite takes the customer's.
+        assert all("currency" not in r.fields for r in boxes.netsuite.records("salesOrder"))
 
 
 async def test_a_multi_currency_org_with_country_picklists_sends_currencies(start: Start) -> None:

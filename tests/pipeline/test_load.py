@@ -16,6 +16,7 @@ from bulk_o2c.pipeline.load import FlowLoader, LoadSpec
 from bulk_o2c.pipeline.metrics import FlowCounters
 from bulk_o2c.pipeline.sink import RecordSink, SoapSink
 from bulk_o2c.protocol.netsuite.envelope import EncodedRecord, RecordEncoder
+from bulk_o2c.protocol.netsuite.record_advice import CURRENCY_NOT_ALLOWED_ADVICE
 from bulk_o2c.protocol.netsuite.records import Customer, NetSuiteRecord
 from bulk_o2c.sandbox.netsuite.outcomes import WriteOutcome as SandboxOutcome
 from bulk_o2c.store import CheckpointStore, Fingerprint, open_store
@@ -32,10 +33,16 @@ class ScriptedSink:
     """Saves every record (internal id = its position) unless ``refuse`` names its external id;
     ``on_request(n)`` runs as request ``n`` (from 1) is sent."""
 
-    def __init__(self, on_request: Callable[[int], None] = lambda n: None, refuse: set[str] | None = None):
+    def __init__(
+        self,
+        on_request: Callable[[int], None] = lambda n: None,
+        refuse: set[str] | None = None,
+        refusal: tuple[str, str] = ("INVALID_FLD_VALUE", "no"),
+    ):
         self._encoder = RecordEncoder("2023_2")
         self._on_request = on_request
         self._refuse = refuse or set()
+        self._refusal = refusal
         self.requests = 0
 
     async def check(self) -> None:
@@ -49,7 +56,7 @@ class ScriptedSink:
         self._on_request(self.requests)
         await anyio.sleep(0.01)  # on the wire
         return [
-            RecordResult(r.external_id, r.record_type, False, None, "INVALID_FLD_VALUE", "no", (), 1)
+            RecordResult(r.external_id, r.record_type, False, None, *self._refusal, (), 1)
             if r.external_id in self._refuse
             else RecordResult(r.external_id, r.record_type, True, str(n), None, None, (), 1)
             for n, r in enumerate(records)
@@ -202,6 +209,17 @@ async def test_a_reopened_older_run_sends_nothing_a_later_run_has_loaded(
     assert (again.skipped, again.loaded, sink.requests) == (1, 1, 1)
     known = await store.outcomes.cross_reference("Account", ACCOUNT_IDS[1:3])
     assert (known[ACCOUNT_IDS[1]].run_id, known[ACCOUNT_IDS[2]].run_id) == (later, run_id)
+
+
+async def test_a_refusal_netsuites_setup_must_fix_says_what_to_do_in_the_dlq(
+    store: CheckpointStore, run_id: str
+) -> None:
+    refusal = ("INVALID_KEY_OR_REF", "Invalid currency reference key 4 for entity 12.")
+    sink = ScriptedSink(refuse={"SF_" + ACCOUNT_IDS[3]}, refusal=refusal)
+    await load(store, run_id, sink, anyio.Event())
+    [entry] = await store.dlq.entries(limit=10)
+    assert (entry.sf_id, entry.code) == (ACCOUNT_IDS[3], "INVALID_KEY_OR_REF")
+    assert entry.message == f"{refusal[1]} -> {CURRENCY_NOT_ALLOWED_ADVICE}"
 
 
 async def test_a_reordered_answer_loads_each_record_with_its_own_internal_id(

@@ -13,7 +13,7 @@ from bulk_o2c.protocol.salesforce.describe import FieldInfo, OrgSchema, SObjectS
 
 ACCOUNT = ("Id", "Name", "BillingStreet", "BillingCity", "BillingState", "BillingPostalCode", "Phone")
 ORDER = ("Id", "AccountId", "EffectiveDate", "Status", "PoNumber", "Description")
-ORDER_ITEM = ("Id", "OrderId", "Quantity", "UnitPrice")
+ORDER_ITEM = ("Id", "OrderId", "Quantity", "UnitPrice", "OrderItemNumber")
 WRITE_BACK = {"NetSuite_Customer_ID__c", "NetSuite_Sales_Order_ID__c", "NetSuite_Sync_Status__c"}
 
 
@@ -65,7 +65,7 @@ def test_a_full_org_selects_the_code_the_currency_and_the_ids_already_written_ba
         "NetSuite_Customer_ID__c",
     )
     assert plan.columns["Order"] == (*ORDER, "CurrencyIsoCode", "NetSuite_Sales_Order_ID__c")
-    assert plan.columns["OrderItem"] == (*ORDER_ITEM, "Product2.ProductCode")
+    assert plan.columns["OrderItem"] == (*ORDER_ITEM[:4], "Product2.ProductCode", "OrderItemNumber")
     assert plan.fallbacks == ()
     assert plan.writeback.sync_status == "NetSuite_Sync_Status__c"
 

@@ -11,13 +11,15 @@ import orjson
 import pytest
 from pydantic import SecretStr
 
-from bulk_o2c.commands.demo import DemoOptions, Sandboxes, demo_settings, sandboxes
+from bulk_o2c.commands.demo import DEMO_REGIONS, DemoOptions, Sandboxes, demo_settings, sandboxes
 from bulk_o2c.commands.ground_truth import ExpectedOutcome
 from bulk_o2c.config import Settings, load_settings
 from bulk_o2c.errors import BulkO2CError, ConfigError, StateDirLockedError
+from bulk_o2c.mapping import MappingErrorCode
 from bulk_o2c.pipeline.metrics import RunMetrics
 from bulk_o2c.pipeline.run import SettingsChangedError, choose_run, run_pipeline
 from bulk_o2c.sandbox.netsuite.soap_request import FieldValue
+from bulk_o2c.sandbox.salesforce.dataset import DISCOUNT_PRODUCT_CODE
 from bulk_o2c.store.store import open_store
 from tests.support.runs import ACCOUNTS, expected
 from tests.support.shared_files import soap_validator
@@ -57,13 +59,38 @@ async def test_a_run_loads_every_good_record_once_and_files_every_bad_one(
     assert await _dlq(settings) == want.dlq
     assert {r.write_count for r in boxes.netsuite.records("customer")} == {1}
     # Every order references a customer that was loaded, by external id, and lines keep their items.
+    discounts = 0
     for order in boxes.netsuite.records("salesOrder"):
         entity = order.fields["entity"]
         assert _text_at(entity, "type") == "customer"
         assert _text_at(entity, "externalId") in want.customers
+        # A multi-currency org: the order's own currency, and its rates in it.
+        order_slot = boxes.salesforce.dataset.slot_of("Order", order.external_id.removeprefix("SF_ORD_"))
+        assert order_slot is not None
+        currency_code = boxes.salesforce.dataset.order(order_slot)["CurrencyIsoCode"]
+        assert currency_code is not None
+        assert order.fields["currency"] == {"internalId": settings.mapping.currencies[currency_code]}
         lines = order.fields["itemList"]
         assert isinstance(lines, list)
-        assert all(_text_at(line, "item", "externalId").startswith("SKU-") for line in lines)
+        items = [(_text_at(line, "item", "externalId"), _text_at(line, "item", "type")) for line in lines]
+        # Every discount comes right after the item line it discounts, as a discount item.
+        for (code, item_type), before in zip(items, [("", ""), *items], strict=False):
+            if code == DISCOUNT_PRODUCT_CODE:
+                discounts += 1
+                assert (item_type, before[0][:4]) == ("discountItem", "SKU-")
+            else:
+                assert (code[:4], item_type) == ("SKU-", "inventoryItem")
+    assert discounts > 0
+    assert MappingErrorCode.DISCOUNT_WITHOUT_ITEM in want.dlq.values()
+    # Regions__c ("EMEA;APAC") lands as references to the list's values, in Salesforce's order.
+    regions, dataset = DEMO_REGIONS.values or {}, boxes.salesforce.dataset
+    for customer in boxes.netsuite.records("customer"):
+        slot = dataset.slot_of("Account", customer.external_id.removeprefix("SF_ACCT_"))
+        assert slot is not None
+        picked = (dataset.account(slot)["Regions__c"] or "").split(";")
+        refs: list[FieldValue] = [{"internalId": regions[region]} for region in picked if region]
+        expected_fields = [{"scriptId": DEMO_REGIONS.script_id, "value": refs}] if refs else None
+        assert customer.fields.get("customFieldList") == expected_fields
 
 
 async def test_write_back_puts_the_netsuite_ids_on_the_salesforce_records(

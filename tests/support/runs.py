@@ -91,6 +91,7 @@ def write_config(
         },
         "netsuite": {"account_id": ns.account_id, "soap_url": ns.soap_url},
         "run": {"state_dir": str(settings.run.state_dir)},
+        "mapping": settings.mapping.model_dump(mode="json", exclude_defaults=True),
     }
     for section, values in (extra or {}).items():
         sections.setdefault(section, {}).update(values)
@@ -115,5 +116,7 @@ def _toml(value: object) -> str:
     if isinstance(value, int | float):
         return str(value)
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items() if v is not None) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
     return json.dumps(str(value))  # a TOML basic string is a JSON string

@@ -11,8 +11,9 @@ Rules this module owns:
   serve every retry, chunk split and endpoint version; only the ``tokenPassport`` header is new on
   each attempt.
 - Elements follow the xsd:sequence order of the 2023_2 schemas (Customer, CustomerAddressbook,
-  Address, SalesOrder, SalesOrderItem, CustomFieldList); ``None`` fields and empty sublists are not
-  sent, so upsert keeps NetSuite's value. Sublists that are sent replace the whole list
+  Address, SalesOrder, SalesOrderItem, CustomFieldList); a multiselect custom field is a
+  ``MultiSelectCustomFieldRef`` with one ``value`` reference per list value. ``None`` fields and
+  empty sublists are not sent, so upsert keeps NetSuite's value. Sublists that are sent replace the whole list
   (``replaceAll="true"``).
 - The upserted record carries ``externalId`` (required, non-empty) and never ``internalId``: upsert
   keys on record type + externalId and refuses internalId.
@@ -78,6 +79,7 @@ _CUSTOM_FIELD_TYPES = {
     "double": "DoubleCustomFieldRef",
     "date": "DateCustomFieldRef",
     "select": "SelectCustomFieldRef",
+    "multiselect": "MultiSelectCustomFieldRef",
 }
 
 
@@ -216,6 +218,10 @@ class _Fragment:
         kind, value = field.kind, field.value
         if kind == "select" and isinstance(value, str):
             return f'<platformCore:value internalId="{_key(value, path)}"/>'
+        if kind == "multiselect" and isinstance(value, tuple):
+            if not value:  # the schema needs at least one value; "none" is not sending the field
+                raise RecordEncodingError(f"{path}: a multiselect custom field needs at least one value")
+            return "".join(f'<platformCore:value internalId="{_key(v, path)}"/>' for v in value)
         if kind == "string" and isinstance(value, str):
             text = self.text(value, path, "")
         elif kind == "boolean" and isinstance(value, bool):
@@ -265,7 +271,9 @@ class _Fragment:
         parts = self.parts
         parts.append("<tranSales:item>")
         self.ref("tranSales", "item", line.item, path)
-        parts.append(f"<tranSales:quantity>{_decimal(line.quantity, path + 'quantity')}</tranSales:quantity>")
+        if line.quantity is not None:
+            quantity = _decimal(line.quantity, path + "quantity")
+            parts.append(f"<tranSales:quantity>{quantity}</tranSales:quantity>")
         self.elements("tranSales", (("description", line.description),), path)
         self.ref("tranSales", "price", line.price, path)
         if line.rate is not None:

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-CustomFieldKind = Literal["string", "boolean", "long", "double", "date", "select"]
+CustomFieldKind = Literal["string", "boolean", "long", "double", "date", "select", "multiselect"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +28,13 @@ class RecordRef:
 class CustomField:
     """A body or line custom field (``custentity_...``, ``custbody_...``, ``custcol_...``).
 
-    ``select`` values are internal ids of the list value; ``date`` values are datetimes.
+    ``select`` values are internal ids of the list value, ``multiselect`` values a tuple of them (in
+    the order NetSuite should keep, no repeats); ``date`` values are datetimes.
     """
 
     script_id: str
     kind: CustomFieldKind
-    value: str | bool | int | Decimal | datetime
+    value: str | bool | int | Decimal | datetime | tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,7 @@ class Customer:
 @dataclass(frozen=True, slots=True)
 class SalesOrderLine:
     item: RecordRef
-    quantity: Decimal
+    quantity: Decimal | None = None  # None for a discount item, which has no quantity
     rate: Decimal | None = None
     price: RecordRef | None = None  # price level; internal id -1 is "Custom" (rate applies)
     description: str | None = None

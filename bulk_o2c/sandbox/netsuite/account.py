@@ -43,7 +43,7 @@ class Account:
         self._config = config
         self._plan = plan
         # Sorted, so catalogue internal ids do not depend on set order.
-        self.add_items(sorted(config.items))
+        self.add_items(sorted(config.items | config.discount_items))
 
     def add_items(self, external_ids: Iterable[str]) -> None:
         for external_id in external_ids:

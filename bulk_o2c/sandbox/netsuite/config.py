@@ -61,6 +61,12 @@ class SandboxCredentials:
 # resemble a real account and to keep Oracle's advice meaningful (~50 entities or ~20 transactions
 # per request cost about the same): 100 customers take 2.25 s, 100 orders of 3 lines 6.75 s.
 _DEFAULT_RECORD_SECONDS: Mapping[str, float] = MappingProxyType({"customer": 0.02, "salesOrder": 0.05})
+# The demo account's currencies, numbered as a US account numbers its first ones; USD is the base
+# currency of its only subsidiary.
+DEMO_CURRENCIES: Mapping[str, str] = MappingProxyType(
+    {"USD": "1", "GBP": "2", "CAD": "3", "EUR": "4", "JPY": "5", "AUD": "6"}
+)
+BASE_CURRENCY_ID = "1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +105,16 @@ class NetSuiteSandboxConfig:
     timestamp_window_s: float = 300.0
     # External ids of the item catalogue that sales order lines may reference.
     items: frozenset[str] = frozenset()
+    # External ids of the catalogue's discount items (catalogue items too): NetSuite applies one to
+    # the line just before it.
+    discount_items: frozenset[str] = frozenset()
     # Internal ids the demo account has: its only subsidiary and its only custom entry form.
     subsidiary_ids: frozenset[str] = frozenset({"1"})
     custom_form_ids: frozenset[str] = frozenset({"1"})
+    # ISO code -> internal id of every currency the account has (Multiple Currencies enabled).
+    currencies: Mapping[str, str] = field(default_factory=lambda: DEMO_CURRENCIES)
+    # Multi-select custom fields the account has: script id -> internal ids of its list's values.
+    multi_select_fields: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
     price_level_ids: frozenset[str] = frozenset({"1"})
     # Governance: see the module's rules.
     reserved_by_others: int = 0

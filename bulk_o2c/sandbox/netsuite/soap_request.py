@@ -15,7 +15,9 @@ Rules this module owns:
   ``getSelectValue`` a ``fieldDescription`` (``recordType``, ``field``) and a ``pageIndex`` from 1.
 - Record fields become plain values: text for a leaf, a dict of attributes for a reference
   (``{"internalId": "1"}``), a list for any ``...List`` sublist, a dict for any other complex
-  element. ``xsi:type`` annotations inside a record are dropped; they add nothing to the value.
+  element. ``xsi:type`` annotations inside a record are dropped; they add nothing to the value,
+  except that a ``MultiSelectCustomFieldRef``'s ``value`` is always a list of references (one
+  reference or many). A child repeated anywhere else becomes a list too, so no value is lost.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ Fields: TypeAlias = "dict[str, FieldValue]"
 _NETSUITE_NS = re.compile(r"^urn:(?:types\.)?[a-z]+_(\d{4}_\d)\.[a-z]+\.webservices\.netsuite\.com$", re.I)
 _VERSION_TEXT = re.compile(rb"urn:(?:types\.)?[a-z]+_(\d{4}_\d)\.[a-z]+\.webservices\.netsuite\.com", re.I)
 _XSI_TYPE = f"{{{XSI}}}type"
+_MULTI_SELECT = "MultiSelectCustomFieldRef"
 _PASSPORT_FIELDS = ("account", "consumerKey", "token", "nonce", "timestamp", "signature")
 
 
@@ -156,8 +159,13 @@ def _value(element: etree._Element) -> FieldValue:
         return attributes
     if element.tag.endswith("List"):
         return [_value(child) for child in element]
+    grouped: dict[str, list[FieldValue]] = {}
     for child in element:
-        attributes[_local(child.tag)] = _value(child)
+        grouped.setdefault(_local(child.tag), []).append(_value(child))
+    multi_select = (attrib.get(_XSI_TYPE) or "").endswith(_MULTI_SELECT)
+    for name, values in grouped.items():
+        many = len(values) > 1 or (multi_select and name == "value")
+        attributes[name] = values if many else values[0]
     return attributes
 
 

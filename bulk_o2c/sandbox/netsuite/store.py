@@ -73,6 +73,11 @@ class RecordStore:
         table = self._tables.get(record_type)
         return table is not None and internal_id.isdigit() and 1 <= int(internal_id) <= len(table.blobs)
 
+    def external_id(self, record_type: str, internal_id: str) -> str | None:
+        if not self.has_internal_id(record_type, internal_id):
+            return None
+        return self._tables[record_type].external_ids[int(internal_id) - 1]
+
     def fields(self, record_type: str, external_id: str) -> Fields | None:
         table = self._tables.get(record_type)
         position = None if table is None else table.by_key.get(_key(external_id))

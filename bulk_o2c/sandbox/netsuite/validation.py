@@ -10,7 +10,18 @@ Rules this module owns (codes from Oracle's error-code table, reference netsuite
 - Sales order: the entity must be an existing customer and every line item a catalogue item
   (``INVALID_KEY_OR_REF`` "Invalid entity|item reference key X."); a quantity must be a number,
   not negative (``INVALID_FLD_VALUE``); a new order needs at least one line (``VALID_LINE_ITEM_REQD``).
+  A discount item applies to the line just before it, so a discount line must follow an item line
+  that is not a discount: first, or after another discount, it is ``USER_ERROR`` (the sandbox's
+  own wording, ``DISCOUNT_FIRST_MESSAGE``; NetSuite would apply it to the wrong lines).
 - Both: ``subsidiary`` and ``customForm`` must name internal ids the account has (``INVALID_KEY_OR_REF``).
+- A ``currency`` must be one the account has (``INVALID_KEY_OR_REF``). A sales order's currency
+  must also be one its customer may trade in: the customer's primary currency or one of its
+  ``currencyList``, else the subsidiary's base currency when the customer names none; otherwise
+  ``INVALID_KEY_OR_REF`` "Invalid currency reference key 4 for entity 12." (NetSuite's wording for
+  a customer without that currency).
+- A multi-select custom field the account has (on the record or on a line) must hold a list of
+  references to values of its list: another value is ``INVALID_KEY_OR_REF`` "Invalid custbody_x
+  reference key 9.", a value that is not a list of references ``INVALID_FLD_VALUE``.
 - Required fields are judged on the record as it would be after the write, so an update may omit
   what the stored record already has.
 """
@@ -20,7 +31,7 @@ from __future__ import annotations
 import math
 
 from bulk_o2c.protocol.netsuite.countries import SOAP_COUNTRY_ENUM
-from bulk_o2c.sandbox.netsuite.config import NetSuiteSandboxConfig
+from bulk_o2c.sandbox.netsuite.config import BASE_CURRENCY_ID, NetSuiteSandboxConfig
 from bulk_o2c.sandbox.netsuite.outcomes import StatusDetail
 from bulk_o2c.sandbox.netsuite.soap_request import Fields, FieldValue, IncomingRecord
 from bulk_o2c.sandbox.netsuite.store import RecordStore
@@ -28,6 +39,7 @@ from bulk_o2c.sandbox.netsuite.store import RecordStore
 COMPANY_NAME_MAX = 83
 ITEM_RECORD_TYPE = "item"
 NO_LINES_MESSAGE = "You must have at least one valid line item for this transaction."
+DISCOUNT_FIRST_MESSAGE = "The discount item on line {line} does not follow an item line it can apply to."
 
 
 def _invalid_value(value: str, field_name: str) -> StatusDetail:
@@ -70,6 +82,70 @@ def _check_known_ids(fields: Fields, config: NetSuiteSandboxConfig) -> StatusDet
     return None
 
 
+def _check_multi_selects(fields: Fields, config: NetSuiteSandboxConfig) -> StatusDetail | None:
+    for custom_field in _sublist(fields, "customFieldList"):
+        script_id = custom_field.get("scriptId")
+        if not isinstance(script_id, str) or script_id not in config.multi_select_fields:
+            continue
+        known = config.multi_select_fields[script_id]
+        values = custom_field.get("value")
+        if not isinstance(values, list) or not all(isinstance(value, dict) for value in values):
+            return _invalid_value("", script_id)
+        for value in values:
+            internal_id, external_id = _reference(value)
+            if internal_id not in known:
+                return _invalid_reference(script_id, _ref_key(internal_id, external_id))
+    return None
+
+
+def _check_currency(fields: Fields, config: NetSuiteSandboxConfig) -> StatusDetail | None:
+    if "currency" not in fields:
+        return None
+    internal_id, external_id = _reference(fields["currency"])
+    if internal_id not in config.currencies.values():
+        return _invalid_reference("currency", _ref_key(internal_id, external_id))
+    return None
+
+
+def _customer_currencies(customer: Fields) -> set[str]:
+    """The currencies a customer may trade in: its primary one and its currency sublist."""
+    references = [
+        customer.get("currency"),
+        *(entry.get("currency") for entry in _sublist(customer, "currencyList")),
+    ]
+    allowed = set()
+    for reference in references:
+        internal_id = None if reference is None else _reference(reference)[0]
+        if internal_id is not None:
+            allowed.add(internal_id)
+    return allowed or {BASE_CURRENCY_ID}
+
+
+def _customer(store: RecordStore, entity: FieldValue) -> tuple[str, Fields] | None:
+    """The referenced customer's internal id and fields, or None when there is no such customer."""
+    internal_id, external_id = _reference(entity)
+    if internal_id is None:
+        internal_id = store.internal_id("customer", external_id or "")
+    external_id = None if internal_id is None else store.external_id("customer", internal_id)
+    fields = None if external_id is None else store.fields("customer", external_id)
+    return None if internal_id is None or fields is None else (internal_id, fields)
+
+
+def _check_order_currency(
+    fields: Fields, stored: Fields | None, customer: tuple[str, Fields], config: NetSuiteSandboxConfig
+) -> StatusDetail | None:
+    problem = _check_currency(fields, config)
+    currency = fields.get("currency", None if stored is None else stored.get("currency"))
+    if problem is not None or currency is None:
+        return problem
+    internal_id, fields_of_customer = customer
+    currency_id = _reference(currency)[0]
+    if currency_id not in _customer_currencies(fields_of_customer):
+        message = f"Invalid currency reference key {currency_id} for entity {internal_id}."
+        return StatusDetail("INVALID_KEY_OR_REF", message)
+    return None
+
+
 def _text(fields: Fields, name: str) -> str:
     value = fields.get(name)
     return value if isinstance(value, str) else ""
@@ -99,7 +175,11 @@ def _check_customer(
             country = address["country"]
             if not isinstance(country, str) or country.strip() not in SOAP_COUNTRY_ENUM:
                 return _invalid_value(country if isinstance(country, str) else "", "country")
-    return _check_known_ids(fields, config)
+    return (
+        _check_currency(fields, config)
+        or _check_known_ids(fields, config)
+        or _check_multi_selects(fields, config)
+    )
 
 
 def _references_existing(store: RecordStore, record_type: str, value: FieldValue) -> bool:
@@ -109,7 +189,14 @@ def _references_existing(store: RecordStore, record_type: str, value: FieldValue
     return bool(external_id) and store.internal_id(record_type, external_id or "") is not None
 
 
-def _check_line(line: Fields, store: RecordStore) -> StatusDetail | None:
+def _is_discount(item: FieldValue, store: RecordStore, discounts: set[str]) -> bool:
+    internal_id, external_id = _reference(item)
+    if internal_id is not None:
+        external_id = store.external_id(ITEM_RECORD_TYPE, internal_id)
+    return external_id is not None and external_id.casefold() in discounts
+
+
+def _check_line(line: Fields, store: RecordStore, config: NetSuiteSandboxConfig) -> StatusDetail | None:
     if "item" not in line:
         return _missing("Item")
     if not _references_existing(store, ITEM_RECORD_TYPE, line["item"]):
@@ -122,7 +209,7 @@ def _check_line(line: Fields, store: RecordStore) -> StatusDetail | None:
             number = math.nan
         if not math.isfinite(number) or number < 0:
             return _invalid_value(quantity, "quantity")
-    return None
+    return _check_multi_selects(line, config)
 
 
 def _check_sales_order(
@@ -131,16 +218,27 @@ def _check_sales_order(
     entity = fields.get("entity", None if stored is None else stored.get("entity"))
     if entity is None:
         return _missing("Customer")
-    if not _references_existing(store, "customer", entity):
+    customer = _customer(store, entity)
+    if customer is None:
         return _invalid_reference("entity", _ref_key(*_reference(entity)))
     lines = _sublist(fields, "itemList")
     if stored is None and not lines:
         return StatusDetail("VALID_LINE_ITEM_REQD", NO_LINES_MESSAGE)
-    for line in lines:
-        problem = _check_line(line, store)
+    discounts = {external_id.casefold() for external_id in config.discount_items}
+    after_item = False
+    for number, line in enumerate(lines, start=1):
+        problem = _check_line(line, store, config)
         if problem is not None:
             return problem
-    return _check_known_ids(fields, config)
+        discount = _is_discount(line["item"], store, discounts)
+        if discount and not after_item:
+            return StatusDetail("USER_ERROR", DISCOUNT_FIRST_MESSAGE.format(line=number))
+        after_item = not discount
+    return (
+        _check_order_currency(fields, stored, customer, config)
+        or _check_known_ids(fields, config)
+        or _check_multi_selects(fields, config)
+    )
 
 
 def validate(

@@ -14,11 +14,21 @@ Rules this module owns:
     (BAD_ACCOUNT); every other order references a good account (none are bad when no account is);
   * OrderItem: each line independently, with probability ``bad_share``, has a negative Quantity
     (NEGATIVE_QUANTITY); the set is fixed by the seed and listed by ``expected_bad()``.
+  * with ``discount_share`` above 0, an order's first line is, with probability ``bad_share``, a
+    discount (DISCOUNT_FIRST): it has no line before it to apply to.
   Which accounts and orders are bad is decided by a seeded affine permutation of the positions, so
   "is row i bad" is O(1) and the bad set can be listed without scanning the good rows.
 - Hazards that are not errors but that a client must survive: names longer than 83 characters,
   non-ASCII and CJK names, XML-special characters, a NUL byte, multi-line streets, descriptions that
   contain every column delimiter, quotes and line breaks, null (empty) optional fields.
+- Discounts (``discount_share`` above 0, off by default): the product after the ``n_products``
+  catalogue products is the discount item ``DISCOUNT_PRODUCT_CODE``; each odd line (second, fourth...)
+  is, with probability ``discount_share``, one of it: quantity 1, a negative UnitPrice. It follows
+  the line it discounts, which is never a discount itself. Its draws come after a line's own, so
+  the other lines are the same with or without discounts.
+- OrderItemNumber is the org-wide auto-number of a line, in the order lines were added: an order's
+  lines in that order are its lines in the order Salesforce shows them.
+- Accounts carry a multi-select picklist, ``Regions__c`` (``REGIONS``, ``;``-separated, or null).
 - SystemModstamp: Accounts, Products and Orders spread over ``modstamp_start..modstamp_end``; an
   OrderItem's is up to ``LINE_AGE_S`` older than its Order's (never before ``modstamp_start``),
   never newer, because TotalAmount rolls the lines up and editing a line moves the order too.
@@ -115,6 +125,11 @@ class BadReason(enum.StrEnum):
     INVALID_COUNTRY = "invalid_country"
     BAD_ACCOUNT = "bad_account"
     NEGATIVE_QUANTITY = "negative_quantity"
+    DISCOUNT_FIRST = "discount_first"
+
+
+DISCOUNT_PRODUCT_CODE = "DISCOUNT"
+REGIONS = ("EMEA", "APAC", "Americas", "LATAM")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +153,7 @@ class DatasetSpec:
     lines_per_order: tuple[int, int] = (1, 5)
     bad_share: float = 0.02
     n_products: int = 50
+    discount_share: float = 0.0
     modstamp_start: datetime = field(default_factory=lambda: _utc(2024))
     modstamp_end: datetime = field(default_factory=lambda: _utc(2025))
 
@@ -149,8 +165,8 @@ class DatasetSpec:
             raise ValueError("orders need at least one account")
         if not 1 <= low <= high <= 1000:
             raise ValueError("lines_per_order is a range (low, high) with 1 <= low <= high <= 1000")
-        if not 0.0 <= self.bad_share <= 1.0:
-            raise ValueError("bad_share is a share between 0 and 1")
+        if not 0.0 <= self.bad_share <= 1.0 or not 0.0 <= self.discount_share <= 1.0:
+            raise ValueError("bad_share and discount_share are shares between 0 and 1")
         if self.modstamp_end <= self.modstamp_start:
             raise ValueError("modstamp_end must come after modstamp_start")
 
@@ -235,7 +251,7 @@ class Dataset:
         spec = self.spec
         return {
             ACCOUNT.name: spec.n_accounts,
-            PRODUCT2.name: spec.n_products,
+            PRODUCT2.name: spec.n_products + (1 if spec.discount_share else 0),
             ORDER.name: spec.n_orders,
             ORDER_ITEM.name: spec.n_orders * self.max_lines,
         }[sobject]
@@ -335,6 +351,7 @@ class Dataset:
             if draws.below(5) == 0
             else f"https://www.{adjective}-{noun}-{i}.example.com".lower(),
             "CurrencyIsoCode": currency,
+            "Regions__c": self._regions(draws),
             "NetSuite_Customer_ID__c": None,
             "NetSuite_Sync_Status__c": None,
             **self._audit(ACCOUNT.name, i),
@@ -360,6 +377,12 @@ class Dataset:
         return {"IsPersonAccount": "true", "FirstName": first, "LastName": last, "Name": f"{first} {last}"}
 
     @staticmethod
+    def _regions(draws: _Draws) -> str | None:
+        # A bit mask over REGIONS: none (null) to all four, in the picklist's order.
+        mask = draws.below(1 << len(REGIONS))
+        return ";".join(region for bit, region in enumerate(REGIONS) if mask >> bit & 1) or None
+
+    @staticmethod
     def _account_name(draws: _Draws, i: int, adjective: str, noun: str) -> str:
         kind = draws.below(100)
         if kind < 4:
@@ -376,6 +399,14 @@ class Dataset:
 
     def product(self, i: int) -> Row:
         draws = _Draws(self._product_key ^ i)
+        if i == self.spec.n_products:  # only there with discounts (slot_count)
+            return {
+                "Id": make_id(PRODUCT2.key_prefix, i + 1),
+                "Name": "Discount",
+                "ProductCode": DISCOUNT_PRODUCT_CODE,
+                "IsActive": "true",
+                **self._audit(PRODUCT2.name, i),
+            }
         return {
             "Id": make_id(PRODUCT2.key_prefix, i + 1),
             "Name": f"{_ADJECTIVES[draws.below(len(_ADJECTIVES))]} {_NOUNS[draws.below(len(_NOUNS))]} {i}",
@@ -393,10 +424,16 @@ class Dataset:
     def _line(self, order: int, line: int) -> tuple[int, int, int]:
         """(product position, quantity, unit price in cents) of one order line."""
         draws = _Draws(self._line_key ^ (order * self.max_lines + line))
-        product = draws.below(self.spec.n_products)
-        negative = draws.unit() < self.spec.bad_share
+        spec = self.spec
+        product = draws.below(spec.n_products)
+        negative = draws.unit() < spec.bad_share
         quantity = -(1 + draws.below(5)) if negative else 1 + draws.below(20)
-        return product, quantity, 100 + draws.below(50_000)
+        cents = 100 + draws.below(50_000)
+        # Odd lines follow an even one, never a discount; the first line is one only as bad data.
+        share = spec.discount_share if line % 2 else spec.bad_share if line == 0 else 0.0
+        if spec.discount_share and draws.unit() < share:
+            return spec.n_products, 1, -(100 + draws.below(5_000))
+        return product, quantity, cents
 
     def order(self, i: int) -> Row:
         draws = _Draws(self._order_key ^ i)
@@ -424,6 +461,8 @@ class Dataset:
         return {
             "Id": make_id(ORDER_ITEM.key_prefix, slot + 1),
             "OrderId": make_id(ORDER.key_prefix, order + 1),
+            # An auto-number (OrderItem's Name field): unique in the org, in the order lines were added.
+            "OrderItemNumber": f"{slot + 1:010d}",
             "Product2Id": make_id(PRODUCT2.key_prefix, product + 1),
             "Quantity": f"{quantity}.0",
             "UnitPrice": _money(cents),
@@ -440,12 +479,17 @@ class Dataset:
         if sobject == ORDER.name:
             return BadReason.BAD_ACCOUNT if self._order_order.forward(slot) < self.n_bad_orders else None
         if sobject == ORDER_ITEM.name:
-            order, line = divmod(slot, self.max_lines)
-            return BadReason.NEGATIVE_QUANTITY if self._line(order, line)[1] < 0 else None
+            return self._line_bad_reason(*divmod(slot, self.max_lines))
         return None
 
+    def _line_bad_reason(self, order: int, line: int) -> BadReason | None:
+        product, quantity, _ = self._line(order, line)
+        if line == 0 and product == self.spec.n_products:
+            return BadReason.DISCOUNT_FIRST
+        return BadReason.NEGATIVE_QUANTITY if quantity < 0 else None
+
     def expected_bad(self) -> Iterator[BadRecord]:
-        """Every deliberately bad record: accounts, then orders, then order lines."""
+        """Every deliberately bad record: accounts, then orders, then order lines (in line order)."""
         for rank in range(self.n_bad_accounts):
             i = self._account_order.inverse(rank)
             yield BadRecord(ACCOUNT.name, make_id(ACCOUNT.key_prefix, i + 1), BadReason.INVALID_COUNTRY)
@@ -459,10 +503,11 @@ class Dataset:
             )
         for order in range(self.spec.n_orders):
             for line in range(self.lines_of(order)):
-                if self._line(order, line)[1] < 0:
+                reason = self._line_bad_reason(order, line)
+                if reason is not None:
                     yield BadRecord(
                         ORDER_ITEM.name,
                         make_id(ORDER_ITEM.key_prefix, order * self.max_lines + line + 1),
-                        BadReason.NEGATIVE_QUANTITY,
+                        reason,
                         parent_id=make_id(ORDER.key_prefix, order + 1),
                     )

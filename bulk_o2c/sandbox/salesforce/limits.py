@@ -26,6 +26,7 @@ class ApiUsage:
 # The daily Bulk quotas ``/limits`` reports besides the API requests (Salesforce's defaults).
 BULK_QUERY_JOBS_MAX = 10_000
 BULK_BATCHES_MAX = 15_000
+BULK_QUERY_STORAGE_MB_MAX = 1_048_576  # 1 TB of query results per rolling 24 h
 NEARLY_EXHAUSTED_SHARE = 0.01
 
 
@@ -40,5 +41,6 @@ def limits_body(usage: ApiUsage, nearly_exhausted: bool) -> dict[str, dict[str, 
     return {
         "DailyApiRequests": {"Max": usage.limit, "Remaining": max(0, usage.limit - usage.used)},
         "DailyBulkV2QueryJobs": quota(BULK_QUERY_JOBS_MAX),
+        "DailyBulkV2QueryFileStorageMB": quota(BULK_QUERY_STORAGE_MB_MAX),
         "DailyBulkApiBatches": quota(BULK_BATCHES_MAX),
     }

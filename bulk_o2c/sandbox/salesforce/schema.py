@@ -61,6 +61,7 @@ ACCOUNT = SObject(
         "IsPersonAccount",
         "FirstName",
         "LastName",
+        "Regions__c",
         "NetSuite_Customer_ID__c",
         "NetSuite_Sync_Status__c",
         *_AUDIT,
@@ -98,7 +99,7 @@ ORDER = SObject(
 ORDER_ITEM = SObject(
     name="OrderItem",
     key_prefix="802",
-    fields=("Id", "OrderId", "Product2Id", "Quantity", "UnitPrice", *_AUDIT),
+    fields=("Id", "OrderId", "OrderItemNumber", "Product2Id", "Quantity", "UnitPrice", *_AUDIT),
     relationships=MappingProxyType(
         {"Order": Relationship("Order", "OrderId"), "Product2": Relationship("Product2", "Product2Id")}
     ),

@@ -90,6 +90,7 @@ def full_customer(text: str = "Acme Corp") -> Customer:
             CustomField("custentity_score", "double", Decimal("12.5")),
             CustomField("custentity_since", "date", datetime(2025, 3, 1, 9, 30, tzinfo=UTC)),
             CustomField("custentity_tier", "select", "3"),
+            CustomField("custentity_regions", "multiselect", ("3", "1")),
         ),
     )
 
@@ -116,7 +117,10 @@ def full_sales_order(text: str = "Imported") -> SalesOrder:
                 rate=Decimal("19.99"),
                 price=RecordRef(internal_id="-1"),
                 description=text,
-                custom_fields=(CustomField("custcol_note", "string", text),),
+                custom_fields=(
+                    CustomField("custcol_note", "string", text),
+                    CustomField("custcol_regions", "multiselect", ("7",)),
+                ),
             )
             for i in range(3)
         ),
@@ -124,6 +128,24 @@ def full_sales_order(text: str = "Imported") -> SalesOrder:
             CustomField("custbody_sf_id", "string", "8015g00000XyZab"),
             CustomField("custbody_rush", "boolean", False),
             CustomField("custbody_channel", "select", "12"),
+            CustomField("custbody_tags", "multiselect", ("12", "4", "9")),
+        ),
+    )
+
+
+def discounted_sales_order() -> SalesOrder:
+    return SalesOrder(
+        external_id="SO-0003",
+        entity=RecordRef(external_id="CUST-0001"),
+        lines=(
+            SalesOrderLine(
+                item=RecordRef(external_id="SKU-1", type="inventoryItem"),
+                quantity=Decimal("2"),
+                rate=Decimal("10.00"),
+                price=RecordRef(internal_id="-1"),
+            ),
+            SalesOrderLine(item=RecordRef(external_id="SUBTOTAL", type="subtotalItem")),
+            SalesOrderLine(item=RecordRef(external_id="DISC-10", type="discountItem"), rate=Decimal("-5.00")),
         ),
     )
 
@@ -160,6 +182,7 @@ SHAPES: dict[str, Callable[[], list[NetSuiteRecord]]] = {
     ],
     "sales-order-minimal": lambda: [minimal_sales_order()],
     "sales-order-full": lambda: [full_sales_order(HOSTILE)],
+    "sales-order-discounted": lambda: [discounted_sales_order()],
     "mixed": lambda: [full_customer(), minimal_customer(), full_sales_order(), minimal_sales_order()],
 }
 
@@ -476,10 +499,15 @@ def test_custom_field_shapes() -> None:
         ("platformCore:DoubleCustomFieldRef", "custentity_score", "12.5"),
         ("platformCore:DateCustomFieldRef", "custentity_since", "2025-03-01T09:30:00.000Z"),
         ("platformCore:SelectCustomFieldRef", "custentity_tier", ""),
+        ("platformCore:MultiSelectCustomFieldRef", "custentity_regions", ""),
     ]
     select_value = fields[5].find(f"{core}value")
     assert select_value is not None
     assert dict(select_value.items()) == {"internalId": "3"}
+    assert [dict(v.items()) for v in fields[6].findall(f"{core}value")] == [
+        {"internalId": "3"},
+        {"internalId": "1"},
+    ]
 
 
 @pytest.mark.parametrize(
@@ -493,6 +521,9 @@ def test_custom_field_shapes() -> None:
         CustomField("custentity_x", "double", "1.5"),
         CustomField("custentity_x", "date", "2025-03-01"),
         CustomField("custentity_x", "select", 3),
+        CustomField("custentity_x", "select", ("3",)),
+        CustomField("custentity_x", "multiselect", "3"),
+        CustomField("custentity_x", "multiselect", ()),
         CustomField("custentity_x", "percent", "5"),  # type: ignore[arg-type]
     ],
 )
@@ -623,3 +654,23 @@ def test_get_select_value_is_schema_valid_and_pages_from_one() -> None:
         build_get_select_value(
             passport(), version="2025_2", record_type="customer", field="customForm", page_index=0
         )
+
+
+def test_discount_and_subtotal_lines_go_without_quantity_or_price_level() -> None:
+    ns = namespaces("2025_2")
+    sales = f"{{{ns.sales}}}"
+    (record,) = records_of(parse(build([discounted_sales_order()])))
+    lines = record.findall(f"{sales}itemList/{sales}item")
+    shapes = [
+        (
+            dict(line.find(f"{sales}item").items()),  # type: ignore[union-attr]
+            [etree.QName(child).localname for child in line],
+            line.findtext(f"{sales}rate"),
+        )
+        for line in lines
+    ]
+    assert shapes == [
+        ({"externalId": "SKU-1", "type": "inventoryItem"}, ["item", "quantity", "price", "rate"], "10.00"),
+        ({"externalId": "SUBTOTAL", "type": "subtotalItem"}, ["item"], None),
+        ({"externalId": "DISC-10", "type": "discountItem"}, ["item", "rate"], "-5.00"),
+    ]

@@ -109,3 +109,37 @@ def test_an_incomplete_passport_is_refused(wire: SimpleNamespace) -> None:
     with pytest.raises(RequestRejected) as refused:
         parse_upsert_request(wire.envelope(wire.customer("C-1"), header), wire.VERSION)
     assert "consumerKey" in refused.value.fault.message
+
+
+def _custom_field(xsi_type: str, values: str) -> str:
+    return (
+        '<platformMsgs:record xsi:type="listRel:Customer" externalId="C-1"><listRel:customFieldList>'
+        f'<platformCore:customField scriptId="custentity_x" xsi:type="platformCore:{xsi_type}">'
+        f"{values}</platformCore:customField></listRel:customFieldList></platformMsgs:record>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("xsi_type", "values", "parsed"),
+    [
+        (
+            "MultiSelectCustomFieldRef",
+            '<platformCore:value internalId="3"/><platformCore:value internalId="1"/>',
+            [{"internalId": "3"}, {"internalId": "1"}],
+        ),
+        # One reference is still a list: the field's type, not the count, decides the shape.
+        ("MultiSelectCustomFieldRef", '<platformCore:value internalId="3"/>', [{"internalId": "3"}]),
+        ("SelectCustomFieldRef", '<platformCore:value internalId="3"/>', {"internalId": "3"}),
+        # A repeated child is never collapsed to its last value.
+        (
+            "SelectCustomFieldRef",
+            '<platformCore:value internalId="3"/><platformCore:value internalId="4"/>',
+            [{"internalId": "3"}, {"internalId": "4"}],
+        ),
+    ],
+)
+def test_multi_select_values_are_a_list_of_references(
+    wire: SimpleNamespace, xsi_type: str, values: str, parsed: object
+) -> None:
+    [record] = parse_upsert_request(wire.envelope(_custom_field(xsi_type, values), ""), wire.VERSION).records
+    assert record.fields["customFieldList"] == [{"scriptId": "custentity_x", "value": parsed}]

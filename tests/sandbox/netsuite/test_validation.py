@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bulk_o2c.sandbox.netsuite import NetSuiteSandbox
@@ -168,3 +169,124 @@ async def test_items_can_be_added_to_the_catalogue(
 @pytest.mark.parametrize("country", ["_unitedKingdom", "_germany", "_canada"])
 async def test_enum_countries_are_accepted(client: Any, wire: SimpleNamespace, country: str) -> None:
     assert (await client.upsert(wire.customer("C-1", country=country))).outcomes()[0]["isSuccess"] == "true"
+
+
+def _multi_select(script_id: str, *internal_ids: str, prefix: str = "tranSales") -> str:
+    values = "".join(f'<platformCore:value internalId="{i}"/>' for i in internal_ids)
+    return (
+        f"<{prefix}:customFieldList>"
+        f'<platformCore:customField scriptId="{script_id}" xsi:type="platformCore:MultiSelectCustomFieldRef">'
+        f"{values}</platformCore:customField></{prefix}:customFieldList>"
+    )
+
+
+async def test_multi_select_references_are_checked_and_stored(
+    make_config: Any, wire: SimpleNamespace
+) -> None:
+    config = make_config(
+        multi_select_fields={
+            "custbody_tags": frozenset({"1", "2", "3"}),
+            "custentity_regions": frozenset({"7"}),
+        }
+    )
+    async with NetSuiteSandbox(config) as sandbox, aiohttp.ClientSession() as session:
+        client = wire.SoapClient(sandbox, session)
+        good_customer = wire.customer(
+            "CUST-1", extra=_multi_select("custentity_regions", "7", prefix="listRel")
+        )
+        bad_customer = wire.customer(
+            "CUST-2", extra=_multi_select("custentity_regions", "8", prefix="listRel")
+        )
+        good = wire.sales_order("SO-1", extra=_multi_select("custbody_tags", "3", "1"))
+        bad = wire.sales_order("SO-2", extra=_multi_select("custbody_tags", "2", "9"))
+        # The same field sent as a single select is not a list of references.
+        single = wire.sales_order(
+            "SO-3",
+            extra='<tranSales:customFieldList><platformCore:customField scriptId="custbody_tags"'
+            ' xsi:type="platformCore:SelectCustomFieldRef"><platformCore:value internalId="1"/>'
+            "</platformCore:customField></tranSales:customFieldList>",
+        )
+        rows = (await client.upsert(good_customer, bad_customer, good, bad, single)).outcomes()
+        assert [(r["isSuccess"], r["code"], r["message"]) for r in rows] == [
+            ("true", None, None),
+            ("false", "INVALID_KEY_OR_REF", "Invalid custentity_regions reference key 8."),
+            ("true", None, None),
+            ("false", "INVALID_KEY_OR_REF", "Invalid custbody_tags reference key 9."),
+            (
+                "false",
+                "INVALID_FLD_VALUE",
+                "You have entered an Invalid Field Value  for the following field: custbody_tags",
+            ),
+        ]
+        [order] = sandbox.records("salesOrder")
+        assert order.fields["customFieldList"] == [
+            {"scriptId": "custbody_tags", "value": [{"internalId": "3"}, {"internalId": "1"}]}
+        ]
+
+
+async def test_a_discount_line_must_follow_an_item_line(make_config: Any, wire: SimpleNamespace) -> None:
+    config = make_config(discount_items=frozenset({"DISC-10"}))
+    async with NetSuiteSandbox(config) as sandbox, aiohttp.ClientSession() as session:
+        client = wire.SoapClient(sandbox, session)
+        await client.upsert(wire.customer("CUST-1"))
+        orders = {
+            "SO-ok": (("SKU-1", "1"), ("disc-10", "1"), ("SKU-2", "1"), ("DISC-10", "1")),
+            "SO-first": (("DISC-10", "1"), ("SKU-1", "1")),
+            "SO-twice": (("SKU-1", "1"), ("DISC-10", "1"), ("DISC-10", "1")),
+        }
+        rows = (
+            await client.upsert(*(wire.sales_order(e, lines=lines) for e, lines in orders.items()))
+        ).outcomes()
+        assert [(r["externalId"], r["code"], r["message"]) for r in rows] == [
+            ("SO-ok", None, None),
+            (
+                "SO-first",
+                "USER_ERROR",
+                "The discount item on line 1 does not follow an item line it can apply to.",
+            ),
+            (
+                "SO-twice",
+                "USER_ERROR",
+                "The discount item on line 3 does not follow an item line it can apply to.",
+            ),
+        ]
+        # By internal id too: the catalogue numbers DISC-10 first (sorted external ids).
+        by_internal_id = wire.sales_order("SO-id", lines=(("DISC-10", "1"),)).replace(
+            'externalId="DISC-10" type="inventoryItem"', 'internalId="1"'
+        )
+        [row] = (await client.upsert(by_internal_id)).outcomes()
+        assert row["code"] == "USER_ERROR"
+
+
+async def test_an_order_currency_must_be_one_its_customer_trades_in(
+    client: Any, sandbox: NetSuiteSandbox, wire: SimpleNamespace
+) -> None:
+    currency = '<listRel:currency internalId="{}"/>'.format
+    await client.upsert(
+        wire.customer("CUST-EUR", extra=currency("4")),  # EUR primary
+        wire.customer("CUST-BASE"),  # no currency: the subsidiary's base currency (USD, 1)
+        wire.customer(
+            "CUST-MULTI",
+            extra=currency("1") + '<listRel:currencyList replaceAll="true"><listRel:currency>'
+            '<listRel:currency internalId="5"/></listRel:currency></listRel:currencyList>',
+        ),
+    )
+    order_currency = '<tranSales:currency internalId="{}"/>'.format
+    cases = {
+        ("CUST-EUR", "4"): None,
+        ("CUST-EUR", "1"): "Invalid currency reference key 1 for entity 1.",
+        ("CUST-BASE", "1"): None,
+        ("CUST-BASE", "4"): "Invalid currency reference key 4 for entity 2.",
+        ("CUST-MULTI", "5"): None,
+        ("CUST-MULTI", "2"): "Invalid currency reference key 2 for entity 3.",
+        ("CUST-EUR", "77"): "Invalid currency reference key 77.",  # not a currency of the account
+    }
+    records = [
+        wire.sales_order(f"SO-{n}", customer, extra=order_currency(currency_id))
+        for n, (customer, currency_id) in enumerate(cases)
+    ]
+    rows = (await client.upsert(*records)).outcomes()
+    assert [row["message"] for row in rows] == list(cases.values())
+    assert {row["code"] for row in rows if row["message"]} == {"INVALID_KEY_OR_REF"}
+    refused = (await client.upsert(wire.customer("CUST-X", extra=currency("99")))).outcomes()
+    assert refused[0]["message"] == "Invalid currency reference key 99."

@@ -90,10 +90,12 @@ async def test_limits_report_the_daily_quotas_nearly_exhausted_when_asked(start_
     status, body, _ = await plenty.call("GET", "/limits")
     assert status == 200
     assert body["DailyBulkV2QueryJobs"] == {"Max": 10_000, "Remaining": 10_000}
+    assert body["DailyBulkV2QueryFileStorageMB"] == {"Max": 1_048_576, "Remaining": 1_048_576}
     assert body["DailyApiRequests"]["Max"] - body["DailyApiRequests"]["Remaining"] <= 2
 
     scarce = await start_org(shape=OrgShape(nearly_exhausted_limits=True))
     status, body, _ = await scarce.call("GET", "/limits")
     assert body["DailyBulkV2QueryJobs"] == {"Max": 10_000, "Remaining": 100}
     assert body["DailyBulkApiBatches"] == {"Max": 15_000, "Remaining": 150}
+    assert body["DailyBulkV2QueryFileStorageMB"] == {"Max": 1_048_576, "Remaining": 10_485}
     assert body["DailyApiRequests"]["Remaining"] <= body["DailyApiRequests"]["Max"] // 100
