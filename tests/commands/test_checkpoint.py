@@ -292,8 +292,7 @@ async def test_resume_with_another_mapping_is_refused_until_accepted(
     stop = anyio.Event()
     stop.set()
     stopped = await run_pipeline(settings, stop=stop)
-    config, env = write_config(settings, boxes, tmp_path)
-    config.write_text(config.read_text() + '[mapping]\ntime_zone = "Asia/Tokyo"\n')
+    config, env = write_config(settings, boxes, tmp_path, extra={"mapping": {"time_zone": "Asia/Tokyo"}})
     command = bulk_o2c("--config", str(config), "resume", stopped.run.run_id)
 
     code, output = await run(command, env)
