@@ -113,6 +113,8 @@ Outside the tree, on purpose: these never reach the user as they are.
     _BatchError                              sandbox/salesforce/ingest_jobs   a job failed as a whole
 
 The sandbox's are the emulated servers' refusals, answered on the wire as the real service would.
+A built-in error (``ValueError``, ``TypeError``) from protocol code is a caller breaking its
+contract, a bug; config's are pydantic validators, which ``load_settings`` turns into ``ConfigError``.
 """
 
 from __future__ import annotations
