@@ -23,6 +23,12 @@ def test_a_config_error_is_one_line_and_exit_1(tmp_path: object) -> None:
     assert "Traceback" not in result.output
 
 
+def test_a_remote_http_sandbox_url_is_one_line_and_exit_1() -> None:
+    result = CliRunner().invoke(app, ["load-customers", "5", "--sandbox", "http://sandbox.example.com"])
+    assert result.exit_code == 1
+    assert "error: refusing 'http://sandbox.example.com'" in result.output
+
+
 def test_status_and_dlq_list_need_no_secret(tmp_path: Path) -> None:
     cfg = tmp_path / "bulk-o2c.toml"
     cfg.write_text(

@@ -25,9 +25,9 @@ from bulk_o2c.bench.sweep import BenchResult, BenchRow, Recommendation, Setting
 from bulk_o2c.config import Settings, load_settings
 from bulk_o2c.console import new_console
 from bulk_o2c.pipeline.metrics import RunMetrics
-from bulk_o2c.pipeline.report import summary_table
 from bulk_o2c.pipeline.run import checkpoint_path
 from bulk_o2c.progress import render_table
+from bulk_o2c.report_table import summary_table
 from bulk_o2c.store.extraction import ExtractionProgress
 from bulk_o2c.store.fingerprint import fingerprint
 from bulk_o2c.store.runs import RunInfo

@@ -19,9 +19,10 @@ from bulk_o2c.commands.invocation import command_line
 from bulk_o2c.config import Settings
 from bulk_o2c.console import styled
 from bulk_o2c.pipeline.metrics import RunMetrics
-from bulk_o2c.pipeline.report import report_document, summary_table, warnings_total, write_report
+from bulk_o2c.pipeline.report import report_document, warnings_total, write_report
 from bulk_o2c.pipeline.run import RunResult, run_pipeline
 from bulk_o2c.progress import show_progress
+from bulk_o2c.report_table import summary_table
 from bulk_o2c.store.store import open_store
 
 

@@ -138,8 +138,17 @@ def _serve_until_stopped(server: Coroutine[Any, Any, None]) -> None:
         asyncio.run(main())
 
 
+def sandbox_endpoint(base_url: str) -> str:
+    """A sandbox URL given on the command line, checked as every endpoint is: a refused one is a
+    ``ConfigError`` (one line, exit 1), not a traceback."""
+    try:
+        return check_endpoint(base_url)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 async def describe_netsuite_sandbox(base_url: str) -> SandboxAccount:
-    url = check_endpoint(base_url) + "/sandbox/account"
+    url = sandbox_endpoint(base_url) + "/sandbox/account"
     try:
         async with aiohttp.ClientSession() as session, session.get(url) as response:
             response.raise_for_status()
@@ -181,7 +190,7 @@ def netsuite_sandbox_settings(
     return base.model_copy(
         update={
             "account_id": account.account_id,
-            "soap_url": check_endpoint(base_url) + f"/services/NetSuitePort_{base.endpoint_version}",
+            "soap_url": sandbox_endpoint(base_url) + f"/services/NetSuitePort_{base.endpoint_version}",
             "consumer_key": SecretStr(credentials.consumer_key),
             "consumer_secret": SecretStr(credentials.consumer_secret),
             "token_id": SecretStr(credentials.token_id),
@@ -275,10 +284,7 @@ def salesforce_sandbox_settings(base: Settings, base_url: str, private_key_path:
         private_key = private_key_path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read the sandbox key {private_key_path}: {exc.strerror}") from None
-    try:
-        login_url = check_endpoint(base_url)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    login_url = sandbox_endpoint(base_url)
     org = SalesforceSandboxConfig()
     salesforce = base.salesforce.model_copy(
         update={

@@ -1,9 +1,10 @@
 """The end-of-run report: counts per flow, and the requests, time and pace of every process of the run.
 
-The JSON beside the human table is the same data, for schedulers and dashboards. Everything comes
-from the checkpoint, not from the live counters, so a resumed run reports the whole run, not the
-part since the last restart: counts from the records, requests and seconds from each process's
-recorded figures, added up (a process killed with SIGKILL counts up to its last record).
+The JSON beside the human table (``bulk_o2c.report_table``) is the same data, for schedulers and
+dashboards. Everything comes from the checkpoint, not from the live counters, so a resumed run
+reports the whole run, not the part since the last restart: counts from the records, requests and
+seconds from each process's recorded figures, added up (a process killed with SIGKILL counts up to
+its last record).
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ from typing import Any
 import orjson
 
 from bulk_o2c.pipeline.figures import FlowFigures, RunFigures
-from bulk_o2c.pipeline.flows import SENT_WITH
 from bulk_o2c.store.store import RunSummary
-from bulk_o2c.tables import FiguresTable, figure, identifier
 
 REPORTS_DIR = "reports"
 
@@ -106,48 +105,6 @@ def write_report(document: dict[str, Any], state_dir: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
     return path
-
-
-def summary_table(document: dict[str, Any]) -> FiguresTable:
-    figures = ("extracted", "loaded", "failed", "skipped", "parked", "written back", "rec/s")
-    table = FiguresTable(
-        (identifier("flow"), *map(figure, figures)),
-        title=f"run {document['run_id']} ({document['status']})",
-        show_edge=False,
-    )
-    for flow in document["flows"]:
-        name = flow["flow"]
-        if name in SENT_WITH:  # loaded inside the records of another flow: nothing of its own
-            table.add_row(name, f"{flow['extracted']:,}", *["-"] * 6)
-            continue
-        table.add_row(
-            name,
-            f"{flow['extracted']:,}",
-            f"{flow['loaded']:,}",
-            f"{flow['failed']:,}",
-            f"{flow['skipped']:,}",
-            f"{flow['parked']:,}",
-            f"{flow['written_back']:,}",
-            f"{flow['records_per_s']:,.0f}",
-        )
-    netsuite = document["netsuite"]
-    faults = f"; faults {netsuite['faults']}" if netsuite["faults"] else ""
-    table.caption = (
-        f"{document['wall_seconds']:.1f} s{_over_processes(document)}; "
-        f"NetSuite: {netsuite['requests']} requests, "
-        f"mean {netsuite['mean_request_s'] * 1000:.0f} ms, peak concurrency {netsuite['peak_concurrency']}"
-        f"{faults}; checkpoint writes {document['checkpoint']['share_of_wall']:.1%} of the time; "
-        f"DLQ open: {document['dlq_open']}"
-    )
-    warned = {flow["flow"]: flow["warnings"] for flow in document["flows"] if flow["warnings"]}
-    if warned:
-        table.caption += f"\nwarnings: {warning_counts(warned)}"
-    return table
-
-
-def _over_processes(document: dict[str, Any]) -> str:
-    processes = int(document.get("processes", 1))
-    return f" over {processes} processes" if processes > 1 else ""
 
 
 def warnings_total(document: dict[str, Any]) -> int:

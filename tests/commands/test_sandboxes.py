@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from bulk_o2c.cli import app
 from bulk_o2c.commands.extract import extract_to_staging
 from bulk_o2c.commands.sandboxes import (
+    describe_netsuite_sandbox,
     new_jwt_key_pair,
     salesforce_sandbox_settings,
     write_private_key,
@@ -78,6 +79,11 @@ def test_settings_refuse_a_missing_key_or_a_remote_http_url(tmp_path: Path) -> N
     key = write_private_key(tmp_path, "the-key")
     with pytest.raises(ConfigError, match="only https, or http to a loopback address"):
         salesforce_sandbox_settings(Settings(), "http://sandbox.example.com", key)
+
+
+async def test_a_remote_http_netsuite_sandbox_is_a_config_error_before_any_request() -> None:
+    with pytest.raises(ConfigError, match="only https, or http to a loopback address"):
+        await describe_netsuite_sandbox("http://sandbox.example.com")
 
 
 SANDBOX = textwrap.dedent(

@@ -1,13 +1,7 @@
 """SOAP faults as typed errors, and what to do with a record NetSuite did not save.
 
-    SoapFault (BulkO2CError)            the whole request was rejected
-    ├── ConcurrencyFault                ConcurrencyLimitError: the account pool is full; back off
-    ├── RecordCountFault                RequestTooLargeError: too many records; split the chunk
-    ├── RequestSizeFault                RequestTooLargeError: too many bytes; split the chunk
-    ├── SessionFault                    SessionExpiredError: replay once with fresh credentials
-    ├── TransientFault                  TransientError: NetSuite hiccup; retry with backoff
-    └── PermanentFault                  PermanentError: credentials, permissions, version, bad XML
-    MalformedResponseError (TransientError)   the body could not be read as a SOAP response
+The fault classes, their branches and what the retry policy does with each are catalogued in
+bulk_o2c/errors.py, with every other error.
 
 Rules this module owns:
 - A fault is classified by its specific code first (``WS_REQUEST_BLOCKED`` means concurrency whatever
