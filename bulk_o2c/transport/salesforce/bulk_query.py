@@ -370,7 +370,7 @@ class _Job:
         # Ask for our page size; a continuation link that already names one is left alone.
         params = None if "maxRecords=" in url else {"maxRecords": str(self._page_size)}
         answer = await self._http.request_json("GET", url, params=params)
-        return parse_result_pages(answer, api_version=self._http.api_version)
+        return parse_result_pages(answer, api_version=self._http.api_version, job_id=self.id)
 
     async def _fetch(self, url: str, params: dict[str, str] | None, *, follow_locator: bool) -> _Body:
         async def consume(resp: aiohttp.ClientResponse, body: AsyncIterator[bytes]) -> _Body:
