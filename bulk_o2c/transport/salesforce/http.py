@@ -153,7 +153,7 @@ class SalesforceHttp:
         else:
             await attempt()
 
-    def stream(
+    def _stream(
         self,
         method: str,
         path_or_url: str,
@@ -165,7 +165,7 @@ class SalesforceHttp:
         """One attempt (plus the 401 replay) at a CSV download, the body left to read from the response.
 
         gzip is asked for (unless ``accept_gzip`` is off) and undone by aiohttp unless ``decompress``
-        is off. Use ``download`` to have failures retried and the body read within its bounds.
+        is off. Private: the body is unbounded here; ``download`` reads it within its bounds.
         """
         headers = {"Accept": "text/csv", "Accept-Encoding": self._csv_encoding}
         return self._send(
@@ -192,7 +192,7 @@ class SalesforceHttp:
         from the response); a failure anywhere, body included, retries both."""
 
         async def attempt() -> T:
-            async with self.stream(
+            async with self._stream(
                 "GET", path_or_url, params=params, expected=expected, decompress=decompress
             ) as resp:
                 chunks = body_chunks(

@@ -237,8 +237,11 @@ async def test_upload_csv_stream_is_sent_once(
 async def test_stream_asks_for_gzip_csv(http: SalesforceHttp, mocked: aioresponses) -> None:
     url = f"{API}/jobs/query/750A/results?maxRecords=10"
     mocked.get(url, body=b"Id\n1\n", content_type="text/csv")
-    async with http.stream("GET", "jobs/query/750A/results", params={"maxRecords": "10"}) as resp:
-        assert await resp.read() == b"Id\n1\n"
+
+    async def consume(resp: aiohttp.ClientResponse, body: AsyncIterator[bytes]) -> bytes:
+        return b"".join([chunk async for chunk in body])
+
+    assert await http.download("jobs/query/750A/results", consume, params={"maxRecords": "10"}) == b"Id\n1\n"
     headers = mocked.requests[("GET", URL(url))][0].kwargs["headers"]
     assert headers["Accept-Encoding"] == "gzip"
     assert headers["Accept"] == "text/csv"
