@@ -13,6 +13,8 @@ Rules this module owns:
   attempt, so a connection reset half-way through a results page re-fetches that page. A download
   may ask for the body as it travelled (``decompress=False``): the caller then owns undoing the
   ``Content-Encoding`` it reads from the response.
+- A JSON answer that does not parse is a ``SalesforceProtocolError`` naming the request, never a
+  decoder's traceback.
 - Every body, error answers included, is read within ``body_limits`` (transport/body.py): its size
   after decompression and the time it takes to arrive. Going over either is transient, so the
   request is retried, then the run stops where resume asks for it again.
@@ -44,6 +46,7 @@ from bulk_o2c.errors import ConfigError, TransientError
 from bulk_o2c.protocol.salesforce.errors import (
     FreshTokenRefusedError,
     InvalidSessionError,
+    SalesforceProtocolError,
     api_error,
     parse_limit_info,
 )
@@ -131,7 +134,15 @@ class SalesforceHttp:
                     raw = await read_body(resp, self._limits, what=f"{method} {resp.url.path}")
                 except _NETWORK_ERRORS as exc:
                     raise network_failure(exc, f"{method} {path}") from None
-            return orjson.loads(raw) if raw.strip() else None
+                status = resp.status
+            try:
+                return orjson.loads(raw) if raw.strip() else None
+            except orjson.JSONDecodeError:
+                # A proxy's or portal's page, or a body cut short: a wire fault, not a traceback.
+                raise SalesforceProtocolError(
+                    f"{method} {path}: Salesforce answered HTTP {status} with a body that is not JSON",
+                    status=status,
+                ) from None
 
         return await self.retry.call(attempt)
 

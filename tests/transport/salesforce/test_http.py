@@ -21,6 +21,7 @@ from bulk_o2c.protocol.salesforce.errors import (
     DailyApiLimitError,
     FreshTokenRefusedError,
     InvalidSessionError,
+    SalesforceProtocolError,
     ServerBusyError,
     SessionNotUsableError,
 )
@@ -255,6 +256,15 @@ def test_urls(http: SalesforceHttp) -> None:
     assert str(http.url_for(f"{INSTANCE}/services/x", INSTANCE)) == f"{INSTANCE}/services/x"
     with pytest.raises(ConfigError, match="refusing to send"):
         http.url_for("https://evil.example/services/x", INSTANCE)
+
+
+@pytest.mark.parametrize("body", [b"<html>Sign in to the proxy</html>", b'{"id": "750A", "sta'])
+async def test_a_json_answer_that_does_not_parse_is_a_protocol_error(
+    http: SalesforceHttp, mocked: aioresponses, body: bytes
+) -> None:
+    mocked.get(f"{API}/jobs/query/750A", status=200, body=body)
+    with pytest.raises(SalesforceProtocolError, match=r"GET jobs/query/750A: .* HTTP 200 .* not JSON"):
+        await http.request_json("GET", "jobs/query/750A")
 
 
 async def test_missing_instance_url(session: aiohttp.ClientSession, mocked: aioresponses) -> None:
