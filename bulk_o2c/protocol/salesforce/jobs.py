@@ -21,6 +21,8 @@ Rules this module owns:
   and continuation must name the job it lists (``.../jobs/query/<job id>/...``): one naming another
   job would stage that job's rows as this one's.
 - Job ids are alphanumeric: anything else would build another URL (the ``jobs/query//750`` 404).
+  A JobInfo asked for by id must be about that job: another job's state and counts would be taken
+  for it.
 """
 
 from __future__ import annotations
@@ -166,13 +168,18 @@ def page_record_count(header_value: str | None) -> int | None:
     return count
 
 
-def parse_job_info(data: Any) -> JobInfo:
+def parse_job_info(data: Any, *, asked: str | None = None) -> JobInfo:
+    """A query JobInfo; ``asked``: the job the request named, which the answer must be about."""
     if not isinstance(data, dict):
         raise SalesforceProtocolError("a JobInfo answer is not a JSON object", status=200)
     job_id = data.get("id")
     state = data.get("state")
     if not isinstance(job_id, str) or not _JOB_ID_RE.match(job_id):
         raise SalesforceProtocolError("a JobInfo answer has no usable id", status=200)
+    if asked is not None and job_id != asked:
+        raise SalesforceProtocolError(
+            f"asked about query job {asked}, the answer is about {job_id}", status=200
+        )
     try:
         job_state = JobState(str(state))
     except ValueError:

@@ -151,7 +151,7 @@ async def extract(
     if resume is not None:
         resume = Resume(*resume)
         job = _Job(http, resume.job_id, page_size)
-        saved = parse_job_info(await http.request_json("GET", job_path(resume.job_id)))
+        saved = parse_job_info(await http.request_json("GET", job_path(resume.job_id)), asked=resume.job_id)
         info = await job.wait(saved, polling, stop)
         if info is None:
             return
@@ -248,7 +248,7 @@ class _Job:
         came while the job ran, and it has been aborted."""
 
         async def fetch() -> JobInfo:
-            return parse_job_info(await self._http.request_json("GET", job_path(self.id)))
+            return parse_job_info(await self._http.request_json("GET", job_path(self.id)), asked=self.id)
 
         try:
             found = await poll_until(

@@ -267,6 +267,21 @@ async def test_result_files_short_of_the_jobs_count_are_not_taken(http: Salesfor
         await run(http, rows_for(["a", "b"]))
 
 
+async def test_a_job_info_about_another_job_is_not_taken_for_this_one(
+    http: SalesforceHttp, mocked: Mock
+) -> None:
+    mocked.post(f"{API}/jobs/ingest", payload=info(1, "Open"))
+    mocked.put(job_url(1, "/batches"), status=201)
+    mocked.patch(job_url(1), payload=info(1, "UploadComplete"))
+    mocked.get(job_url(1), payload=info(2, "JobComplete", numberRecordsProcessed=1))
+    mocked.patch(job_url(1), payload=info(1, "Aborted"))
+
+    with pytest.raises(SalesforceProtocolError, match=f"the answer is about {job_id(2)}"):
+        await run(http, rows_for(["a"]))
+    assert not mocked.requests.get(("GET", URL(job_url(2, "/successfulResults/"))))
+    assert state_changes(mocked, 1) == [{"state": "UploadComplete"}, {"state": "Aborted"}]
+
+
 async def test_each_budgeted_upload_gets_its_own_job(http: SalesforceHttp, mocked: Mock) -> None:
     keys = [f"k{n}" for n in range(5)]
     for number, part in enumerate((keys[0:2], keys[2:4], keys[4:]), start=1):
