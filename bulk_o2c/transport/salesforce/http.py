@@ -16,7 +16,8 @@ Rules this module owns:
 - A JSON answer that does not parse is a ``SalesforceProtocolError`` naming the request, never a
   decoder's traceback.
 - Every body, error answers included, is read within ``body_limits`` (transport/body.py): its size
-  after decompression and the time it takes to arrive. Going over either is transient, so the
+  after decompression and the time it takes to arrive; the wait for an answer's headers is held to
+  the same time. Going over either is transient, so the
   request is retried, then the run stops where resume asks for it again.
 - The latest ``Sforce-Limit-Info`` (used/max, not remaining) of any response is kept for reports,
   and every request sent is counted (``requests``).
@@ -50,7 +51,7 @@ from bulk_o2c.protocol.salesforce.errors import (
     api_error,
     parse_limit_info,
 )
-from bulk_o2c.transport.body import MIB, READ_BYTES, BodyLimits, body_chunks, read_body
+from bulk_o2c.transport.body import MIB, READ_BYTES, BodyLimits, answer_within, body_chunks, read_body
 from bulk_o2c.transport.endpoint_guard import ENDPOINT_GUARD
 from bulk_o2c.transport.retry import RetryPolicy
 from bulk_o2c.transport.tokens import AccessToken, TokenManager
@@ -291,15 +292,16 @@ class SalesforceHttp:
         url = self.url_for(path_or_url, token.instance_url)
         self.requests += 1
         try:
-            resp = await self._session.request(
-                method,
-                url,
-                params=params,
-                data=body,
-                headers={**headers, "Authorization": f"Bearer {token.value}"},
-                auto_decompress=decompress,
-                middlewares=ENDPOINT_GUARD,
-            )
+            async with answer_within(self._limits, what=f"{method} {url.path}"):
+                resp = await self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=body,
+                    headers={**headers, "Authorization": f"Bearer {token.value}"},
+                    auto_decompress=decompress,
+                    middlewares=ENDPOINT_GUARD,
+                )
         except _NETWORK_ERRORS as exc:
             raise network_failure(exc, f"{method} {url.path}") from None
         self._note_limits(resp)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import gzip
 import logging
 import time
@@ -365,6 +366,31 @@ async def test_a_trickling_page_hits_the_total_time_bound() -> None:
         with anyio.fail_after(5), pytest.raises(BodyTimeoutError, match=r"salesforce\.body_timeout_s"):
             await http.download("jobs/query/750A/results", _keep, decompress=False)
     assert 0.6 <= time.monotonic() - started < 3.0  # two attempts of 0.3 s each
+
+
+async def test_an_answer_that_never_starts_hits_the_total_time_bound() -> None:
+    # Status line and headers withheld (or trickled): the session's wait per read never trips.
+    release = asyncio.Event()
+
+    async def silent(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_get("/services/data/v62.0/limits", silent)
+    limits = BodyLimits(MIB, max_seconds=0.3, time_setting="salesforce.body_timeout_s")
+    async with serving(app) as base, client_session() as session:
+        http = _loopback_http(session, base, limits)
+        try:
+            with (
+                anyio.fail_after(5),
+                pytest.raises(
+                    BodyTimeoutError, match=r"no answer within 0\.3 s \(salesforce\.body_timeout_s\)"
+                ),
+            ):
+                await http.request_json("GET", "limits")
+        finally:
+            release.set()
 
 
 async def test_a_redirect_is_followed_only_to_https_or_loopback() -> None:
