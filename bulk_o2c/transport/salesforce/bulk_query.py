@@ -151,7 +151,7 @@ async def extract(
     if resume is not None:
         resume = Resume(*resume)
         job = _Job(http, resume.job_id, page_size)
-        saved = parse_job_info(await http.request_json("GET", job_path(resume.job_id)))
+        saved = parse_job_info(await http.request_json("GET", job_path(resume.job_id)), asked=resume.job_id)
         info = await job.wait(saved, polling, stop)
         if info is None:
             return
@@ -248,7 +248,7 @@ class _Job:
         came while the job ran, and it has been aborted."""
 
         async def fetch() -> JobInfo:
-            return parse_job_info(await self._http.request_json("GET", job_path(self.id)))
+            return parse_job_info(await self._http.request_json("GET", job_path(self.id)), asked=self.id)
 
         try:
             found = await poll_until(
@@ -370,7 +370,7 @@ class _Job:
         # Ask for our page size; a continuation link that already names one is left alone.
         params = None if "maxRecords=" in url else {"maxRecords": str(self._page_size)}
         answer = await self._http.request_json("GET", url, params=params)
-        return parse_result_pages(answer, api_version=self._http.api_version)
+        return parse_result_pages(answer, api_version=self._http.api_version, job_id=self.id)
 
     async def _fetch(self, url: str, params: dict[str, str] | None, *, follow_locator: bool) -> _Body:
         async def consume(resp: aiohttp.ClientResponse, body: AsyncIterator[bytes]) -> _Body:

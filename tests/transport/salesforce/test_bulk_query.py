@@ -152,6 +152,18 @@ async def test_failed_or_aborted_job(
     assert len(requests_to(mocked, "DELETE", JOB_URL)) == 1
 
 
+async def test_a_job_info_about_another_job_is_not_taken_for_this_one(
+    http: SalesforceHttp, mocked: aioresponses
+) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("UploadComplete"))
+    mocked.get(JOB_URL, payload={**job("JobComplete", 5), "id": "750R0000000ZZZZ"})
+    mocked.patch(JOB_URL, payload=job("Aborted"))
+    mocked.delete(JOB_URL, status=204)
+    with pytest.raises(SalesforceProtocolError, match="the answer is about 750R0000000ZZZZ"):
+        await collect(extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10)))
+    assert not requests_to(mocked, "GET", RESULTS)
+
+
 async def test_row_count_mismatch_is_an_error(http: SalesforceHttp, mocked: aioresponses) -> None:
     mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 6))
     three_pages(mocked)
