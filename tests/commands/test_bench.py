@@ -21,6 +21,7 @@ from bulk_o2c.commands.bench import (
 )
 from bulk_o2c.config import NetSuiteSettings
 from bulk_o2c.errors import ConfigError
+from bulk_o2c.pipeline.load import FlowLoader
 from bulk_o2c.sandbox.netsuite.config import NetSuiteSandboxConfig
 from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox
 
@@ -69,6 +70,31 @@ async def test_a_tiny_sweep_measures_each_setting_and_recommends_one_without_fau
     assert "pool 2" in result.target
     assert len(stored) == 400
     assert all(r.external_id.startswith(PREFIX) for r in stored)
+
+
+async def test_each_setting_is_loaded_by_the_runs_flow_loader(
+    sandbox: NetSuiteSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workers: list[int] = []
+    run = FlowLoader.run
+
+    async def observed(loader: FlowLoader) -> None:
+        workers.append(loader._workers)
+        await run(loader)
+
+    monkeypatch.setattr(FlowLoader, "run", observed)
+    result = await run_bench(
+        NetSuiteSettings(),
+        target_sandbox_url=sandbox.base_url,
+        concurrencies=[1, 2],
+        chunk_sizes=[10],
+        records_per_setting=40,
+        real_account=False,
+        record_cap=0,
+        prefix=PREFIX,
+    )
+    assert workers == [1, 2]  # one loader per setting, a worker per slot as in a run
+    assert [r.saved for r in result.rows] == [40, 40]
 
 
 async def test_without_the_flag_the_configured_account_is_never_contacted(sandbox: NetSuiteSandbox) -> None:

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from bulk_o2c.cli import app
 from bulk_o2c.commands.extract import extract_to_staging
 from bulk_o2c.commands.sandboxes import (
+    describe_netsuite_sandbox,
     new_jwt_key_pair,
     salesforce_sandbox_settings,
     write_private_key,
@@ -28,7 +29,8 @@ from bulk_o2c.commands.sandboxes import (
 from bulk_o2c.config import RunSettings, SalesforceSettings, Settings, load_settings
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.pipeline.sink import SoapSink
-from bulk_o2c.sandbox.netsuite.config import DEMO_CURRENCIES
+from bulk_o2c.sandbox.netsuite.config import DEMO_CURRENCIES, NetSuiteSandboxConfig
+from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox
 from bulk_o2c.sandbox.salesforce.org_shape import OrgShape
 from bulk_o2c.transport.netsuite.writer import open_writer
 
@@ -208,3 +210,27 @@ def test_the_sandbox_command_presents_the_org_shape_its_flags_choose(monkeypatch
     ]
     CliRunner().invoke(app, ["sandbox", "salesforce"])
     assert chosen[-1] == OrgShape()
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[NetSuiteSandbox]:
+    async with NetSuiteSandbox(NetSuiteSandboxConfig(concurrency_limit=3, time_scale=0.01)) as running:
+        yield running
+
+
+async def test_describe_reads_the_running_sandbox(sandbox: NetSuiteSandbox) -> None:
+    account = await describe_netsuite_sandbox(sandbox.base_url)
+    assert account.concurrency_limit == 3
+    assert account.request_seconds(100) == pytest.approx(sandbox.config.request_seconds({"customer": 100}))
+    assert account.ceiling(3, 100) == pytest.approx(300 / sandbox.config.request_seconds({"customer": 100}))
+
+
+async def test_describe_refuses_a_port_where_no_sandbox_listens() -> None:
+    with pytest.raises(ConfigError, match="no NetSuite sandbox"):
+        await describe_netsuite_sandbox("http://127.0.0.1:9")
+
+
+async def test_the_ceiling_is_bounded_by_the_accounts_pool_and_record_cap(sandbox: NetSuiteSandbox) -> None:
+    account = await describe_netsuite_sandbox(sandbox.base_url)  # pool 3, 100 records per request
+    assert account.effective(10, 500) == (3, 100)
+    assert account.ceiling(10, 500) == account.ceiling(3, 100)
