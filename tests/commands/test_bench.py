@@ -47,20 +47,27 @@ def account_settings(sandbox: NetSuiteSandbox) -> NetSuiteSettings:
     )
 
 
+async def sweep_sandbox(
+    sandbox: NetSuiteSandbox, concurrencies: list[int], *, chunk_size: int, records: int
+) -> BenchResult:
+    return await run_bench(
+        NetSuiteSettings(),
+        target_sandbox_url=sandbox.base_url,
+        concurrencies=concurrencies,
+        chunk_sizes=[chunk_size],
+        records_per_setting=records,
+        real_account=False,
+        record_cap=0,  # a cap only matters on a real account
+        prefix=PREFIX,
+    )
+
+
 async def test_a_tiny_sweep_measures_each_setting_and_recommends_one_without_faults() -> None:
-    # Requests of 150 ms: long enough that the client's few milliseconds keep it above 80 % efficiency.
-    config = NetSuiteSandboxConfig(concurrency_limit=2, time_scale=0.2)
+    # Requests of 375 ms: long enough that the client's own time (a few milliseconds a chunk, and up
+    # to the settler's linger of 0.1 s for the last commit, as in a run) keeps it above 80 %.
+    config = NetSuiteSandboxConfig(concurrency_limit=2, time_scale=0.5)
     async with NetSuiteSandbox(config) as sandbox:
-        result = await run_bench(
-            NetSuiteSettings(),
-            target_sandbox_url=sandbox.base_url,
-            concurrencies=[2, 4],
-            chunk_sizes=[25],
-            records_per_setting=200,
-            real_account=False,
-            record_cap=0,  # a cap only matters on a real account
-            prefix=PREFIX,
-        )
+        result = await sweep_sandbox(sandbox, [2, 4], chunk_size=25, records=200)
         stored = sandbox.records("customer")
     assert [r.setting for r in result.rows] == [Setting(2, 25), Setting(4, 25)]
     assert [r.saved for r in result.rows] == [200, 200]
@@ -83,16 +90,7 @@ async def test_each_setting_is_loaded_by_the_runs_flow_loader(
         await run(loader)
 
     monkeypatch.setattr(FlowLoader, "run", observed)
-    result = await run_bench(
-        NetSuiteSettings(),
-        target_sandbox_url=sandbox.base_url,
-        concurrencies=[1, 2],
-        chunk_sizes=[10],
-        records_per_setting=40,
-        real_account=False,
-        record_cap=0,
-        prefix=PREFIX,
-    )
+    result = await sweep_sandbox(sandbox, [1, 2], chunk_size=10, records=40)
     assert workers == [1, 2]  # one loader per setting, a worker per slot as in a run
     assert [r.saved for r in result.rows] == [40, 40]
 
