@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 from rich.console import Console
 
+from bulk_o2c.bench.sandbox_account import SandboxAccount
 from bulk_o2c.config import NetSuiteSettings, Settings, check_endpoint
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.sandbox.netsuite.config import LatencyModel, NetSuiteSandboxConfig, SandboxCredentials
@@ -46,29 +47,6 @@ from bulk_o2c.transport.body import BodyLimits, read_body
 from bulk_o2c.transport.endpoint_guard import ENDPOINT_GUARD
 
 SALESFORCE_KEY_FILE = "salesforce-sandbox-jwt.pem"
-
-
-@dataclass(frozen=True, slots=True)
-class SandboxAccount:
-    account_id: str
-    concurrency_limit: int
-    max_records: int
-    time_scale: float
-    latency: LatencyModel
-
-    def request_seconds(self, chunk: int, record_type: str = "customer", lines_per_record: int = 0) -> float:
-        return self.time_scale * self.latency.account_seconds({record_type: chunk}, chunk * lines_per_record)
-
-    def effective(self, concurrency: int, chunk: int) -> tuple[int, int]:
-        """What the account lets a client use: its pool and its record cap bound both."""
-        return min(concurrency, self.concurrency_limit), min(chunk, self.max_records)
-
-    def ceiling(self, concurrency: int, chunk: int, record_type: str = "customer", lines: int = 0) -> float:
-        """Records/s the latency model allows: ``concurrency x chunk / request time``, both bounded
-        by what the account allows."""
-        concurrency, chunk = self.effective(concurrency, chunk)
-        seconds = self.request_seconds(chunk, record_type, lines)
-        return concurrency * chunk / seconds if seconds > 0 else float("inf")
 
 
 def run_netsuite_sandbox(

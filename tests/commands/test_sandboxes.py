@@ -30,7 +30,8 @@ from bulk_o2c.commands.sandboxes import (
 from bulk_o2c.config import RunSettings, SalesforceSettings, Settings, load_settings
 from bulk_o2c.errors import BodyTooLargeError, ConfigError
 from bulk_o2c.pipeline.sink import SoapSink
-from bulk_o2c.sandbox.netsuite.config import DEMO_CURRENCIES
+from bulk_o2c.sandbox.netsuite.config import DEMO_CURRENCIES, NetSuiteSandboxConfig
+from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox
 from bulk_o2c.sandbox.salesforce.org_shape import OrgShape
 from bulk_o2c.transport.netsuite.writer import open_writer
 from tests.support.loopback import serving
@@ -237,3 +238,27 @@ async def test_an_endless_account_answer_is_not_read_past_its_bound() -> None:
         with anyio.fail_after(5):
             await streamed.finished.wait()
     assert streamed.sent < 16 * MIB
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[NetSuiteSandbox]:
+    async with NetSuiteSandbox(NetSuiteSandboxConfig(concurrency_limit=3, time_scale=0.01)) as running:
+        yield running
+
+
+async def test_describe_reads_the_running_sandbox(sandbox: NetSuiteSandbox) -> None:
+    account = await describe_netsuite_sandbox(sandbox.base_url)
+    assert account.concurrency_limit == 3
+    assert account.request_seconds(100) == pytest.approx(sandbox.config.request_seconds({"customer": 100}))
+    assert account.ceiling(3, 100) == pytest.approx(300 / sandbox.config.request_seconds({"customer": 100}))
+
+
+async def test_describe_refuses_a_port_where_no_sandbox_listens() -> None:
+    with pytest.raises(ConfigError, match="no NetSuite sandbox"):
+        await describe_netsuite_sandbox("http://127.0.0.1:9")
+
+
+async def test_the_ceiling_is_bounded_by_the_accounts_pool_and_record_cap(sandbox: NetSuiteSandbox) -> None:
+    account = await describe_netsuite_sandbox(sandbox.base_url)  # pool 3, 100 records per request
+    assert account.effective(10, 500) == (3, 100)
+    assert account.ceiling(10, 500) == account.ceiling(3, 100)
