@@ -35,6 +35,7 @@ from bulk_o2c.protocol.salesforce.soql import DeltaWindow, HighWaterMark, select
 from bulk_o2c.store.extraction import EncodedPage, ExtractionProgress, encode_page
 from bulk_o2c.store.runs import RunInfo
 from bulk_o2c.store.store import CheckpointStore
+from bulk_o2c.tasks import task_group
 from bulk_o2c.transport.salesforce.bulk_query import Page, Resume, extract
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
 from bulk_o2c.transport.salesforce.polling import Polling
@@ -148,24 +149,20 @@ async def _read_job(
                 failure = exc
 
     send, receive = anyio.create_memory_object_stream[tuple[Page, EncodedPage]]()
-    async with anyio.create_task_group() as tg, receive:
+    async with task_group() as tg, receive:
         tg.start_soon(encode, send)
-        try:
-            async for page, encoded in receive:
-                if job_id != page.job_id:
-                    await store.extraction.set_job(run_id, spec.flow, page.job_id)
-                    job_id = page.job_id
-                counters.extracted += await store.extraction.stage_encoded(
-                    run_id, spec.flow, encoded, after=after, next_locator=page.next_locator
-                )
-                after = page.next_locator
-                if stop is not None and stop.is_set() and after is not None:
-                    log.info("%s extraction stopped after %d rows", spec.flow, counters.extracted)
-                    tg.cancel_scope.cancel()
-                    return
-        except Exception as exc:  # raised as itself, not in the task group's ExceptionGroup
-            failure = exc
-            tg.cancel_scope.cancel()
+        async for page, encoded in receive:
+            if job_id != page.job_id:
+                await store.extraction.set_job(run_id, spec.flow, page.job_id)
+                job_id = page.job_id
+            counters.extracted += await store.extraction.stage_encoded(
+                run_id, spec.flow, encoded, after=after, next_locator=page.next_locator
+            )
+            after = page.next_locator
+            if stop is not None and stop.is_set() and after is not None:
+                log.info("%s extraction stopped after %d rows", spec.flow, counters.extracted)
+                tg.cancel_scope.cancel()
+                return
     if failure is not None:
         raise failure
     if stop is not None and stop.is_set() and (job_id is None or after is not None):

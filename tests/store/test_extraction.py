@@ -167,14 +167,14 @@ async def test_a_page_that_cannot_be_read_raises_before_its_transaction_opens(
     header, rows = as_page(accounts(3, start=2))
     body = _csv(header, rows)
     transactions = store.write_transactions()
+    if broken == "gzip cut short":
+        page = CsvPage([gzip.compress(body)[:-12]], gzip=True)
+    elif broken == "row count":
+        page = CsvPage([body], announced=4)
+    else:
+        page = CsvPage([body, b"lonely\n" * 2000])  # past the first chunk the header is read from
 
     with pytest.raises((CsvFormatError, RowCountMismatchError), match=error):
-        if broken == "gzip cut short":
-            page = CsvPage([gzip.compress(body)[:-12]], gzip=True)
-        elif broken == "row count":
-            page = CsvPage([body], announced=4)
-        else:
-            page = CsvPage([body, b"lonely\n" * 2000])  # past the first chunk the header is read from
         await store.extraction.stage_page(begun, "Account", header, page, after="L1", next_locator=None)
 
     # Refused while it was read: no transaction was opened for it, so none had to be rolled back.

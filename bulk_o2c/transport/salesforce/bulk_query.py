@@ -86,6 +86,7 @@ from bulk_o2c.protocol.salesforce.jobs import (
     results_path,
 )
 from bulk_o2c.protocol.salesforce.result_walk import ResultWalk
+from bulk_o2c.tasks import task_group
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
 from bulk_o2c.transport.salesforce.polling import Polling, poll_until
 
@@ -180,21 +181,15 @@ async def extract(
             return
         walk = ResultWalk(info.id, info.number_records_processed)
         resume_at = None
-    failure: Exception | None = None
-    async with anyio.create_task_group() as downloads:
+    async with task_group() as downloads:
         bodies = (
             job.parallel_pages(downloads, max_parallel, walk)
             if resume is None and parallel_pages and job.can_list_pages
             else job.locator_pages(resume_at, walk)
         )
-        try:
-            async with aclosing(_pages(job, info, walk, bodies, delimiter)) as pages:
-                yield pages
-        except Exception as exc:  # raised as itself below, not in the task group's ExceptionGroup
-            failure = exc
+        async with aclosing(_pages(job, info, walk, bodies, delimiter)) as pages:
+            yield pages
         downloads.cancel_scope.cancel()  # pages the block left unread
-    if failure is not None:
-        raise failure
 
 
 async def _no_pages() -> AsyncGenerator[Page, None]:
