@@ -6,11 +6,11 @@
 For each latency model a NetSuite sandbox runs in its own process (``bulk_o2c.bench.sandbox_process``,
 so its CPU is never the client's) with a pool of 20 and 100 records per request. For each
 concurrency the client loads ``8 x concurrency x 100`` synthetic customers in chunks of 100 through
-the product's write path (``bulk-o2c bench``'s ``measure``: a fresh writer, its limiter and HTTP
-pool), and the figure is the efficiency ``records/s / ceiling``. Records/s is saved records over
-the honest wall clock of the whole load, ramp-up and drain included: eight requests per slot make
-those a small share without hiding them. The client's own CPU per record in the same loop is
-recorded too.
+the run's loader (``bulk-o2c bench``'s ``measure``: a ``FlowLoader`` with a throwaway checkpoint, a
+fresh writer, its limiter and HTTP pool), and the figure is the efficiency ``records/s / ceiling``.
+Records/s is saved records over the honest wall clock of the whole load, ramp-up and drain
+included: eight requests per slot make those a small share without hiding them. The client's own
+CPU per record in the same loop is recorded too.
 
 Latency models (seconds per upsertList of N customers = base + N x per customer):
 - default: the sandbox's own model, 0.25 + 100 x 0.02 = 2.25 s per request;

@@ -239,8 +239,8 @@ def load_customers(
     ] = None,
 ) -> None:
     """Load N synthetic customers and print records/s, peak concurrency and the ceiling."""
-    from bulk_o2c.commands.load_customers import load_customers as run_load
     from bulk_o2c.commands.sandboxes import describe_netsuite_sandbox, netsuite_sandbox_settings
+    from bulk_o2c.pipeline.synthetic_load import load_customers as run_load
 
     overrides: dict[str, Any] = {}
     if concurrency is not None:

@@ -70,16 +70,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 RANK = {name: rank for rank, (name, _) in enumerate(LAYERS)}
 
-# Upward imports known and being removed, (importer, imported module): each names the work.
-KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
-    {
-        # The bench drives the load-customers command's loader and sandboxes; issue 17 item 4 (branch
-        # s17-loader) puts bench and load-customers on the run's FlowLoader and drops these.
-        ("bulk_o2c.bench.sweep", "bulk_o2c.commands.load_customers"),
-        ("bulk_o2c.bench.sweep", "bulk_o2c.commands.sandboxes"),
-    }
-)
-
 # Protocol code is pure: no I/O libraries (the layer rule keeps the rest of bulk_o2c out).
 PROTOCOL_FORBIDDEN = ("aiohttp", "aiosqlite", "anyio", "asyncio", "backoff")
 # The sandbox may share plain data with the client, never its codec.
@@ -177,7 +167,7 @@ def upward_imports() -> list[str]:
     found = []
     for module in modules():
         for target, line in sorted(dependencies(module, type_only=True)):
-            if RANK[layer(target)] > RANK[layer(module)] and (module, target) not in KNOWN_UPWARD:
+            if RANK[layer(target)] > RANK[layer(module)]:
                 found.append(f"{module}:{line} ({layer(module)}) imports {target} ({layer(target)})")
     return found
 
@@ -210,12 +200,6 @@ def test_every_module_has_a_layer() -> None:
 
 def test_no_module_imports_a_layer_above_its_own() -> None:
     assert upward_imports() == []
-
-
-def test_every_known_upward_import_still_exists() -> None:
-    """An exception outlives its fix only as long as nobody notices: this notices."""
-    for module, target in KNOWN_UPWARD:
-        assert target in {t for t, _ in dependencies(module, type_only=True)}, (module, target)
 
 
 def test_no_modules_import_each_other_in_a_circle() -> None:

@@ -2,7 +2,8 @@
 
 Rules this module owns:
 
-- Each setting gets a fresh writer (its own HTTP session, limiter and metrics) and its own external
+- Each setting is a load as a run makes it (``pipeline.synthetic_load``: the run's ``FlowLoader``),
+  with a fresh writer (its own HTTP session, limiter and metrics) and its own external
   ids, ``{prefix}{concurrency}x{chunk}_C000000001``..., so settings never update each other's
   records: every setting pays for creating records, as a first load does.
 - Settings run one after another, never overlapping, so each has the target to itself.
@@ -20,10 +21,10 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bulk_o2c.commands.load_customers import load_customers
-from bulk_o2c.commands.sandboxes import SandboxAccount
+from bulk_o2c.bench.sandbox_account import SandboxAccount
 from bulk_o2c.config import NetSuiteSettings
 from bulk_o2c.errors import ConcurrencyLimitError
+from bulk_o2c.pipeline.synthetic_load import load_customers
 from bulk_o2c.protocol.netsuite.faults import fault_from
 
 # Below this share of its ceiling a setting was held back by the client, not by the account.

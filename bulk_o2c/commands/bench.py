@@ -27,9 +27,10 @@ from rich.text import Text
 
 from bulk_o2c.bench.output import bench_table, write_csv, write_json
 from bulk_o2c.bench.plot import ensure_plot_available, write_plot
+from bulk_o2c.bench.sandbox_account import SandboxAccount
 from bulk_o2c.bench.sandbox_process import NetSuiteSpec, SandboxSpec, sandbox_process
 from bulk_o2c.bench.sweep import BenchResult, BenchRow, Setting, recommend, sweep
-from bulk_o2c.commands.sandboxes import SandboxAccount, describe_netsuite_sandbox, netsuite_sandbox_settings
+from bulk_o2c.commands.sandboxes import describe_netsuite_sandbox, netsuite_sandbox_settings
 from bulk_o2c.config import NetSuiteSettings
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.pipeline.sink import SoapSink

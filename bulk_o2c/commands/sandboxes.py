@@ -2,7 +2,9 @@
 
 A sandbox started by ``bulk-o2c sandbox netsuite`` describes its account at ``/sandbox/account``
 (account id, pool, record cap, latency model); the client reads that instead of assuming it, so
-the ceiling printed by the load and bench commands is the one the running sandbox enforces.
+the ceiling printed by the load and bench commands is the one the running sandbox enforces. The
+URL is the operator's and may be anything: the answer is read within a small bound, a redirect is
+held to the endpoint rule, and an answer that does not describe an account is one clear error.
 
 ``bulk-o2c sandbox salesforce`` makes a fresh RSA key pair at each start: the org trusts the public
 half for JWT-bearer logins, and the private half is written to a file only its owner can read (mode
@@ -24,11 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 from rich.console import Console
 
+from bulk_o2c.bench.sandbox_account import SandboxAccount
 from bulk_o2c.config import NetSuiteSettings, Settings, check_endpoint
 from bulk_o2c.errors import ConfigError
 from bulk_o2c.sandbox.netsuite.config import LatencyModel, NetSuiteSandboxConfig, SandboxCredentials
@@ -39,31 +43,10 @@ from bulk_o2c.sandbox.salesforce.dataset import DISCOUNT_PRODUCT_CODE, Dataset, 
 from bulk_o2c.sandbox.salesforce.org_shape import OrgShape
 from bulk_o2c.sandbox.salesforce.server import SalesforceSandbox
 from bulk_o2c.sandbox.salesforce.server import serve as serve_salesforce
+from bulk_o2c.transport.body import BodyLimits, read_body
+from bulk_o2c.transport.endpoint_guard import ENDPOINT_GUARD
 
 SALESFORCE_KEY_FILE = "salesforce-sandbox-jwt.pem"
-
-
-@dataclass(frozen=True, slots=True)
-class SandboxAccount:
-    account_id: str
-    concurrency_limit: int
-    max_records: int
-    time_scale: float
-    latency: LatencyModel
-
-    def request_seconds(self, chunk: int, record_type: str = "customer", lines_per_record: int = 0) -> float:
-        return self.time_scale * self.latency.account_seconds({record_type: chunk}, chunk * lines_per_record)
-
-    def effective(self, concurrency: int, chunk: int) -> tuple[int, int]:
-        """What the account lets a client use: its pool and its record cap bound both."""
-        return min(concurrency, self.concurrency_limit), min(chunk, self.max_records)
-
-    def ceiling(self, concurrency: int, chunk: int, record_type: str = "customer", lines: int = 0) -> float:
-        """Records/s the latency model allows: ``concurrency x chunk / request time``, both bounded
-        by what the account allows."""
-        concurrency, chunk = self.effective(concurrency, chunk)
-        seconds = self.request_seconds(chunk, record_type, lines)
-        return concurrency * chunk / seconds if seconds > 0 else float("inf")
 
 
 def run_netsuite_sandbox(
@@ -147,27 +130,40 @@ def sandbox_endpoint(base_url: str) -> str:
         raise ConfigError(str(exc)) from None
 
 
+# An account description is a few hundred bytes; the bound only keeps a wrong URL from costing much.
+_ACCOUNT_ANSWER_LIMITS = BodyLimits(64 * 1024, 30.0)
+
+
 async def describe_netsuite_sandbox(base_url: str) -> SandboxAccount:
     url = sandbox_endpoint(base_url) + "/sandbox/account"
     try:
-        async with aiohttp.ClientSession() as session, session.get(url) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(url, middlewares=ENDPOINT_GUARD) as response,
+        ):
             response.raise_for_status()
-            doc = await response.json()
-    except aiohttp.ClientError as exc:
+            body = await read_body(response, _ACCOUNT_ANSWER_LIMITS, what="GET /sandbox/account")
+    except (aiohttp.ClientError, TimeoutError) as exc:
         raise ConfigError(f"no NetSuite sandbox answers at {base_url}: {exc}") from None
-    latency = doc["latency"]
-    return SandboxAccount(
-        account_id=doc["account_id"],
-        concurrency_limit=int(doc["concurrency_limit"]),
-        max_records=int(doc["max_records"]),
-        time_scale=float(doc["time_scale"]),
-        latency=LatencyModel(
-            base_s=float(latency["base_s"]),
-            record_s={k: float(v) for k, v in latency["record_s"].items()},
-            other_record_s=float(latency["other_record_s"]),
-            sales_order_line_s=float(latency["sales_order_line_s"]),
-        ),
-    )
+    try:
+        doc = orjson.loads(body)
+        latency = doc["latency"]
+        return SandboxAccount(
+            account_id=str(doc["account_id"]),
+            concurrency_limit=int(doc["concurrency_limit"]),
+            max_records=int(doc["max_records"]),
+            time_scale=float(doc["time_scale"]),
+            latency=LatencyModel(
+                base_s=float(latency["base_s"]),
+                record_s={str(k): float(v) for k, v in latency["record_s"].items()},
+                other_record_s=float(latency["other_record_s"]),
+                sales_order_line_s=float(latency["sales_order_line_s"]),
+            ),
+        )
+    except (orjson.JSONDecodeError, LookupError, TypeError, ValueError, AttributeError):
+        raise ConfigError(
+            f"{base_url} answers, but not as a bulk-o2c NetSuite sandbox describing its account"
+        ) from None
 
 
 def product_codes(spec: DatasetSpec) -> frozenset[str]:

@@ -5,7 +5,9 @@ Rules this stage owns:
   the same window even if the high-water mark or the clock moved since, and never computes another
   (a reopened older run's would be empty: later runs moved the mark past its start).
 - A page's rows and the locator of the page after it commit in one transaction
-  (``stage_page``): a kill between pages loses nothing and stages nothing twice.
+  (``stage_encoded``): a kill between pages loses nothing and stages nothing twice. The page is
+  read, checked and encoded before that transaction opens (``encode_page``), the next page while
+  this one is inserted; a page that fails is raised after every page before it is staged.
 - A resumed extraction continues the saved job from the saved locator; one killed before its
   first page starts a new job (the orphan expires on its own after seven days).
 - A job whose results cannot be trusted is forgotten with the rows staged from it (``restart``),
@@ -21,20 +23,21 @@ Rules this stage owns:
 from __future__ import annotations
 
 import logging
-from contextlib import aclosing
 from datetime import datetime, timedelta
 
 import anyio
+from anyio.streams.memory import MemoryObjectSendStream
 
 from bulk_o2c.config import SalesforceSettings, Settings
 from bulk_o2c.pipeline.flows import ExtractSpec
 from bulk_o2c.pipeline.metrics import FlowCounters
 from bulk_o2c.protocol.salesforce.result_walk import ShortReadError, UntrustedResultsError
 from bulk_o2c.protocol.salesforce.soql import DeltaWindow, HighWaterMark, select
-from bulk_o2c.store.extraction import ExtractionProgress
+from bulk_o2c.store.extraction import EncodedPage, ExtractionProgress, encode_page
 from bulk_o2c.store.runs import RunInfo
 from bulk_o2c.store.store import CheckpointStore
-from bulk_o2c.transport.salesforce.bulk_query import Resume, extract
+from bulk_o2c.tasks import task_group
+from bulk_o2c.transport.salesforce.bulk_query import Page, Resume, extract
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
 from bulk_o2c.transport.salesforce.polling import Polling
 
@@ -132,27 +135,41 @@ async def _read_job(
     # The saved locator is the one the next page was asked with: None for a job's first page, even
     # when that page came from a parallel result link that carries a locator of its own.
     after = resume.locator if resume is not None else None
-    # Closed here, whatever ends the loop: a generator left to the garbage collector is closed
-    # while the pages it downloads are still being cancelled ("already running").
-    async with aclosing(pages):
-        async for page in pages:
+    failure: Exception | None = None
+
+    async def encode(send: MemoryObjectSendStream[tuple[Page, EncodedPage]]) -> None:
+        """Read and encode the pages ahead, one page ahead of staging, so that parsing a page and
+        inserting the one before it use both cores. A page that fails ends the stream and is
+        raised once every page before it is staged."""
+        nonlocal failure
+        async with send:
+            try:
+                async with pages as each:
+                    async for page in each:
+                        encoded = await anyio.to_thread.run_sync(
+                            encode_page, page.header, page.rows, spec.parent_column
+                        )
+                        await send.send((page, encoded))
+            except Exception as exc:  # raised below, once the pages before it are staged
+                failure = exc
+
+    send, receive = anyio.create_memory_object_stream[tuple[Page, EncodedPage]]()
+    async with task_group() as tg, receive:
+        tg.start_soon(encode, send)
+        async for page, encoded in receive:
             if job_id != page.job_id:
                 await store.extraction.set_job(run_id, spec.flow, page.job_id)
                 job_id = page.job_id
-            await store.extraction.stage_page(
-                run_id,
-                spec.flow,
-                page.header,
-                page.rows,
-                after=after,
-                next_locator=page.next_locator,
-                parent_column=spec.parent_column,
+            counters.extracted += await store.extraction.stage_encoded(
+                run_id, spec.flow, encoded, after=after, next_locator=page.next_locator
             )
             after = page.next_locator
-            counters.extracted += len(page.rows)
             if stop is not None and stop.is_set() and after is not None:
                 log.info("%s extraction stopped after %d rows", spec.flow, counters.extracted)
+                tg.cancel_scope.cancel()
                 return
+    if failure is not None:
+        raise failure
     if stop is not None and stop.is_set() and (job_id is None or after is not None):
         return  # stopped while the job ran (it was aborted): no page said where the results end
     if job_id is None:

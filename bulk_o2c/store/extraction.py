@@ -17,9 +17,9 @@ Rules this module owns:
   of an extraction not done has been loaded: the load reads a flow once its extraction is done.
 - A row is staged as a JSON array of its values; the column names are kept once, as the
   extraction's ``header``, and every page of an extraction must have the same ones.
-- A page's rows are encoded to JSON in batches on a worker thread, one batch ahead of SQLite, and
-  SQLite takes each batch apart itself: the database thread runs no Python per row, so parsing the
-  page and inserting it use both cores.
+- A page's rows are encoded to JSON batches on a worker thread, and SQLite takes each batch apart
+  itself: the database thread runs no Python per row. The pipeline encodes the next page while
+  this one is inserted (pipeline/extract.py), so parsing and inserting use both cores.
 - Rows are staged in page order with a sequence number per flow (``seq``), which is the order the
   records are loaded in and the order of an order's lines. A record staged again in the same run
   (it can reappear in a re-read page window) keeps the newest row and goes back to ``staged``.
@@ -27,9 +27,8 @@ Rules this module owns:
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import anyio.to_thread
@@ -60,15 +59,34 @@ class _Batch:
     count: int
 
 
-def _json_batches(rows: Iterable[Sequence[str]], size: int) -> Iterator[_Batch]:
+@dataclass(frozen=True, slots=True)
+class EncodedPage:
+    """A page read to the end and checked (CSV, gzip, its counts and the job's totals), its rows
+    encoded as JSON batches: all that staging it has left to do is SQL."""
+
+    columns: str  # the header as a JSON array
+    id_path: str
+    parent_path: str | None
+    batches: tuple[_Batch, ...]
+
+    @property
+    def rows(self) -> int:
+        return sum(batch.count for batch in self.batches)
+
+
+def encode_page(
+    header: Sequence[str], rows: Iterable[Sequence[str]], parent_column: str | None
+) -> EncodedPage:
+    """Read ``rows`` to the end and encode them (CPU only: run it on a worker thread). Every error a
+    page can hold (malformed CSV or gzip, a row count that does not add up, a missing id column)
+    raises here, before any transaction is opened for it."""
+    id_path = _column_path(header, _ID_COLUMN)
+    parent_path = None if parent_column is None else _column_path(header, parent_column)
     remaining = iter(rows)
-    while batch := list(itertools.islice(remaining, size)):
-        yield _Batch(orjson.dumps(batch), len(batch))
-
-
-async def _encode_next(batches: Iterator[_Batch]) -> _Batch | None:
-    """The next batch, made on a worker thread: reading the rows may parse a whole CSV page."""
-    return await anyio.to_thread.run_sync(next, batches, None)
+    batches = []
+    while batch := list(itertools.islice(remaining, STAGE_BATCH_ROWS)):
+        batches.append(_Batch(orjson.dumps(batch), len(batch)))
+    return EncodedPage(orjson.dumps(list(header)).decode(), id_path, parent_path, tuple(batches))
 
 
 def _column_path(header: Sequence[str], column: str) -> str:
@@ -136,41 +154,37 @@ class Extraction:
         """Stage one page read with locator ``after``: ``rows`` hold values in ``header``'s order;
         ``parent_column`` names the parent's id column (``AccountId`` for orders, ``OrderId`` for
         order items). Returns the rows staged."""
-        columns = orjson.dumps(list(header)).decode()
-        id_path = _column_path(header, _ID_COLUMN)
-        parent_path = None if parent_column is None else _column_path(header, parent_column)
-        batches = _json_batches(rows, STAGE_BATCH_ROWS)
-        pending = asyncio.ensure_future(_encode_next(batches))
-        try:
-            async with self._db.transaction() as tx:
-                cursor = await tx.execute(
-                    "SELECT rows_staged, header FROM extractions "
-                    "WHERE run_id = ? AND flow = ? AND done = 0 AND locator IS ? AND job_id IS NOT NULL",
-                    (run_id, flow, after),
+        page = await anyio.to_thread.run_sync(encode_page, header, rows, parent_column)
+        return await self.stage_encoded(run_id, flow, page, after=after, next_locator=next_locator)
+
+    async def stage_encoded(
+        self, run_id: str, flow: str, page: EncodedPage, *, after: str | None, next_locator: str | None
+    ) -> int:
+        """Stage a page ``encode_page`` made, read with locator ``after``. Returns the rows staged."""
+        async with self._db.transaction() as tx:
+            cursor = await tx.execute(
+                "SELECT rows_staged, header FROM extractions "
+                "WHERE run_id = ? AND flow = ? AND done = 0 AND locator IS ? AND job_id IS NOT NULL",
+                (run_id, flow, after),
+            )
+            found = await cursor.fetchone()
+            if found is None:
+                raise CheckpointConflictError(
+                    f"{flow}: the page does not follow the saved locator (already staged, or not begun)"
                 )
-                found = await cursor.fetchone()
-                if found is None:
-                    raise CheckpointConflictError(
-                        f"{flow}: the page does not follow the saved locator (already staged, or not begun)"
-                    )
-                first_seq = seq = int(found[0])
-                if found[1] not in (None, columns):
-                    raise CheckpointConflictError(
-                        f"{flow}: the page's columns {list(header)} differ from the pages staged before"
-                    )
-                while (batch := await pending) is not None:
-                    # The next batch is encoded on a worker thread while SQLite inserts this one.
-                    pending = asyncio.ensure_future(_encode_next(batches))
-                    await tx.execute(_STAGE_ROWS, (run_id, flow, id_path, parent_path, seq, batch.json))
-                    seq += batch.count
-                await tx.execute(
-                    "UPDATE extractions SET locator = ?, done = ?, pages_staged = pages_staged + 1, "
-                    "rows_staged = rows_staged + ?, header = ? WHERE run_id = ? AND flow = ?",
-                    (next_locator, int(next_locator is None), seq - first_seq, columns, run_id, flow),
+            first_seq = seq = int(found[0])
+            if found[1] not in (None, page.columns):
+                raise CheckpointConflictError(
+                    f"{flow}: the page's columns {page.columns} differ from the pages staged before"
                 )
-        finally:
-            pending.cancel()
-            await asyncio.gather(pending, return_exceptions=True)
+            for batch in page.batches:
+                await tx.execute(_STAGE_ROWS, (run_id, flow, page.id_path, page.parent_path, seq, batch.json))
+                seq += batch.count
+            await tx.execute(
+                "UPDATE extractions SET locator = ?, done = ?, pages_staged = pages_staged + 1, "
+                "rows_staged = rows_staged + ?, header = ? WHERE run_id = ? AND flow = ?",
+                (next_locator, int(next_locator is None), seq - first_seq, page.columns, run_id, flow),
+            )
         return seq - first_seq
 
     async def restart(self, run_id: str, flow: str, job_id: str) -> None:

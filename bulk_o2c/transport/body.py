@@ -14,6 +14,7 @@ Rules this module owns:
   costs at most the bound plus one step of reading or inflating, whatever it would inflate to.
 - Reading a body takes at most ``max_seconds`` from its first read (``BodyTimeoutError``): the
   session's timeout is per wait for bytes, which a server trickling a byte at a time never trips.
+  The wait for the status line and headers before it is bounded the same way (``answer_within``).
 - Messages name the request by method or operation and path, never its query or headers.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
@@ -73,6 +75,20 @@ async def body_chunks(
         yield chunk
 
 
+@asynccontextmanager
+async def answer_within(limits: BodyLimits, *, what: str) -> AsyncIterator[None]:
+    """The block (sending a request, up to its answer's headers) takes at most ``max_seconds``."""
+    try:
+        async with asyncio.timeout(limits.max_seconds) as scope:
+            yield
+    except TimeoutError:
+        if not scope.expired():
+            raise  # the session's own timeouts: the caller's connection failure
+        raise BodyTimeoutError(
+            f"{what}: no answer within {limits.max_seconds:g} s{_time_hint(limits)}; it was dropped"
+        ) from None
+
+
 async def read_body(
     resp: aiohttp.ClientResponse, limits: BodyLimits, *, what: str, encoded: bool = False
 ) -> bytes:
@@ -91,10 +107,14 @@ async def _read(
         if not scope.expired():
             raise  # the session's wait-per-read timeout: the caller's connection failure
         resp.close()
-        hint = f" ({limits.time_setting})" if limits.time_setting else ""
         raise BodyTimeoutError(
-            f"{what}: the answer was still arriving after {limits.max_seconds:g} s{hint} and was dropped"
+            f"{what}: the answer was still arriving after {limits.max_seconds:g} s{_time_hint(limits)} "
+            "and was dropped"
         ) from None
+
+
+def _time_hint(limits: BodyLimits) -> str:
+    return f" ({limits.time_setting})" if limits.time_setting else ""
 
 
 class _InflatedSize:

@@ -21,6 +21,7 @@ from bulk_o2c.commands.bench import (
 )
 from bulk_o2c.config import NetSuiteSettings
 from bulk_o2c.errors import ConfigError
+from bulk_o2c.pipeline.load import FlowLoader
 from bulk_o2c.sandbox.netsuite.config import NetSuiteSandboxConfig
 from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox
 
@@ -46,20 +47,27 @@ def account_settings(sandbox: NetSuiteSandbox) -> NetSuiteSettings:
     )
 
 
+async def sweep_sandbox(
+    sandbox: NetSuiteSandbox, concurrencies: list[int], *, chunk_size: int, records: int
+) -> BenchResult:
+    return await run_bench(
+        NetSuiteSettings(),
+        target_sandbox_url=sandbox.base_url,
+        concurrencies=concurrencies,
+        chunk_sizes=[chunk_size],
+        records_per_setting=records,
+        real_account=False,
+        record_cap=0,  # a cap only matters on a real account
+        prefix=PREFIX,
+    )
+
+
 async def test_a_tiny_sweep_measures_each_setting_and_recommends_one_without_faults() -> None:
-    # Requests of 150 ms: long enough that the client's few milliseconds keep it above 80 % efficiency.
-    config = NetSuiteSandboxConfig(concurrency_limit=2, time_scale=0.2)
+    # Requests of 375 ms: long enough that the client's own time (a few milliseconds a chunk, and up
+    # to the settler's linger of 0.1 s for the last commit, as in a run) keeps it above 80 %.
+    config = NetSuiteSandboxConfig(concurrency_limit=2, time_scale=0.5)
     async with NetSuiteSandbox(config) as sandbox:
-        result = await run_bench(
-            NetSuiteSettings(),
-            target_sandbox_url=sandbox.base_url,
-            concurrencies=[2, 4],
-            chunk_sizes=[25],
-            records_per_setting=200,
-            real_account=False,
-            record_cap=0,  # a cap only matters on a real account
-            prefix=PREFIX,
-        )
+        result = await sweep_sandbox(sandbox, [2, 4], chunk_size=25, records=200)
         stored = sandbox.records("customer")
     assert [r.setting for r in result.rows] == [Setting(2, 25), Setting(4, 25)]
     assert [r.saved for r in result.rows] == [200, 200]
@@ -69,6 +77,22 @@ async def test_a_tiny_sweep_measures_each_setting_and_recommends_one_without_fau
     assert "pool 2" in result.target
     assert len(stored) == 400
     assert all(r.external_id.startswith(PREFIX) for r in stored)
+
+
+async def test_each_setting_is_loaded_by_the_runs_flow_loader(
+    sandbox: NetSuiteSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workers: list[int] = []
+    run = FlowLoader.run
+
+    async def observed(loader: FlowLoader) -> None:
+        workers.append(loader._workers)
+        await run(loader)
+
+    monkeypatch.setattr(FlowLoader, "run", observed)
+    result = await sweep_sandbox(sandbox, [1, 2], chunk_size=10, records=40)
+    assert workers == [1, 2]  # one loader per setting, a worker per slot as in a run
+    assert [r.saved for r in result.rows] == [40, 40]
 
 
 async def test_without_the_flag_the_configured_account_is_never_contacted(sandbox: NetSuiteSandbox) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import signal
@@ -27,11 +28,14 @@ from bulk_o2c.commands.sandboxes import (
     write_private_key,
 )
 from bulk_o2c.config import RunSettings, SalesforceSettings, Settings, load_settings
-from bulk_o2c.errors import ConfigError
+from bulk_o2c.errors import BodyTooLargeError, ConfigError
 from bulk_o2c.pipeline.sink import SoapSink
-from bulk_o2c.sandbox.netsuite.config import DEMO_CURRENCIES
+from bulk_o2c.sandbox.netsuite.config import DEMO_CURRENCIES, NetSuiteSandboxConfig
+from bulk_o2c.sandbox.netsuite.server import NetSuiteSandbox
 from bulk_o2c.sandbox.salesforce.org_shape import OrgShape
 from bulk_o2c.transport.netsuite.writer import open_writer
+from tests.support.loopback import serving
+from tests.support.loopback_http import MIB, fixed, routes, streaming
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -214,3 +218,47 @@ def test_the_sandbox_command_presents_the_org_shape_its_flags_choose(monkeypatch
     ]
     CliRunner().invoke(app, ["sandbox", "salesforce"])
     assert chosen[-1] == OrgShape()
+
+
+# -- describing a running NetSuite sandbox at a URL the operator gave ------------------------------
+
+
+@pytest.mark.parametrize("answer", [b"{}", b'{"latency": 3}', b"<html>not json</html>", b"[]"])
+async def test_an_answer_that_is_not_a_sandbox_account_is_one_clear_error(answer: bytes) -> None:
+    async with serving(routes(**{"sandbox/account": fixed(answer)})) as url:
+        with pytest.raises(ConfigError, match="not as a bulk-o2c NetSuite sandbox"):
+            await describe_netsuite_sandbox(url)
+
+
+async def test_an_endless_account_answer_is_not_read_past_its_bound() -> None:
+    handler, streamed = streaming(itertools.repeat(b"x" * 65536))
+    async with serving(routes(**{"sandbox/account": handler})) as url:
+        with anyio.fail_after(10), pytest.raises(BodyTooLargeError):
+            await describe_netsuite_sandbox(url)
+        with anyio.fail_after(5):
+            await streamed.finished.wait()
+    assert streamed.sent < 16 * MIB
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[NetSuiteSandbox]:
+    async with NetSuiteSandbox(NetSuiteSandboxConfig(concurrency_limit=3, time_scale=0.01)) as running:
+        yield running
+
+
+async def test_describe_reads_the_running_sandbox(sandbox: NetSuiteSandbox) -> None:
+    account = await describe_netsuite_sandbox(sandbox.base_url)
+    assert account.concurrency_limit == 3
+    assert account.request_seconds(100) == pytest.approx(sandbox.config.request_seconds({"customer": 100}))
+    assert account.ceiling(3, 100) == pytest.approx(300 / sandbox.config.request_seconds({"customer": 100}))
+
+
+async def test_describe_refuses_a_port_where_no_sandbox_listens() -> None:
+    with pytest.raises(ConfigError, match="no NetSuite sandbox"):
+        await describe_netsuite_sandbox("http://127.0.0.1:9")
+
+
+async def test_the_ceiling_is_bounded_by_the_accounts_pool_and_record_cap(sandbox: NetSuiteSandbox) -> None:
+    account = await describe_netsuite_sandbox(sandbox.base_url)  # pool 3, 100 records per request
+    assert account.effective(10, 500) == (3, 100)
+    assert account.ceiling(10, 500) == account.ceiling(3, 100)

@@ -7,23 +7,29 @@ counts are never inflated, and the run (at once or when continued) lands every r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import cast
 
 import anyio
 import pytest
 
+import bulk_o2c.pipeline.extract as extract_module
 from bulk_o2c.commands.demo import Sandboxes
 from bulk_o2c.config import Settings
 from bulk_o2c.pipeline.discover import discover
 from bulk_o2c.pipeline.extract import SHORT_READ_JOBS, extract_flow
-from bulk_o2c.pipeline.flows import ACCOUNT, FLOWS, extract_specs
+from bulk_o2c.pipeline.flows import ACCOUNT, FLOWS, ExtractSpec, extract_specs
 from bulk_o2c.pipeline.metrics import FlowCounters
 from bulk_o2c.pipeline.run import run_pipeline
+from bulk_o2c.protocol.salesforce.csv_stream import CsvPage, RowCountMismatchError
 from bulk_o2c.protocol.salesforce.result_walk import ResultLoopError, ShortReadError
 from bulk_o2c.sandbox.salesforce.faults import Fault
 from bulk_o2c.store.fingerprint import fingerprint
 from bulk_o2c.store.store import open_store
+from bulk_o2c.transport.salesforce.bulk_query import Page
 from bulk_o2c.transport.salesforce.connect import connect_salesforce
+from bulk_o2c.transport.salesforce.http import SalesforceHttp
 from tests.support.runs import ACCOUNTS, expected, latest_extraction
 
 
@@ -119,3 +125,38 @@ async def test_a_stop_while_the_job_runs_aborts_it_and_leaves_the_extraction_to_
 
     assert (await run_pipeline(settings)).completed
     _assert_landed_once(boxes, settings)
+
+
+async def test_a_page_that_fails_while_the_one_before_is_staged_fails_after_it_as_itself(
+    boxes: Sandboxes, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Page 2 is read (and refused) on a worker thread while page 1 is inserted: page 1 still commits.
+    def page(locator: str | None, following: str, body: bytes, announced: int) -> Page:
+        rows = CsvPage([b"Id,Name\n" + body], announced=announced)
+        return Page("750X", locator, following, ("Id", "Name"), rows, rows_before=0)
+
+    served = [page(None, "L2", b"001A,a\n001B,b\n", 2), page("L2", "L3", b"001C,c\n", 2)]
+
+    @asynccontextmanager
+    async def pages(*args: object, **kwargs: object) -> AsyncIterator[AsyncIterator[Page]]:
+        async def each() -> AsyncIterator[Page]:
+            for one in served:
+                yield one
+            raise AssertionError("no page is asked for after the one that failed")
+
+        yield each()
+
+    monkeypatch.setattr(extract_module, "extract", pages)
+    spec = ExtractSpec(ACCOUNT, None, "SystemModstamp", ("Id", "Name"))
+    async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
+        run = await store.runs.start(fingerprint(settings))
+        with pytest.raises(RowCountMismatchError, match="announced 2 rows but held 1"):
+            await extract_flow(store, cast(SalesforceHttp, None), settings, run, spec, FlowCounters(ACCOUNT))
+        progress = await store.extraction.progress(run.run_id, ACCOUNT)
+    assert progress is not None
+    assert (progress.job_id, progress.locator, progress.pages_staged, progress.rows_staged) == (
+        "750X",
+        "L2",
+        1,
+        2,
+    )

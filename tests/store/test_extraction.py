@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import gzip
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import cast
 
 import pytest
 
-from bulk_o2c.protocol.salesforce.csv_stream import RowCountMismatchError
+from bulk_o2c.protocol.salesforce.csv_stream import CsvFormatError, CsvPage, RowCountMismatchError
 from bulk_o2c.store import CheckpointConflictError, CheckpointStore, extraction
 from bulk_o2c.store.extraction import ExtractionProgress
 from tests.store.conftest import Rows, as_page
@@ -145,6 +146,42 @@ async def test_a_last_page_whose_read_fails_commits_neither_its_rows_nor_the_end
     assert progress is not None
     assert (progress.locator, progress.rows_staged, progress.done) == ("L1", 2, False)
     assert len(await store.staging.ready(begun, "Account")) == 2
+
+
+def _csv(header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
+    return "".join(",".join(values) + "\n" for values in [list(header), *rows]).encode()
+
+
+@pytest.mark.parametrize(
+    ("broken", "error"),
+    [
+        ("gzip cut short", "ends inside its gzip stream"),
+        ("row count", "announced 4 rows but held 3"),
+        ("csv", "record 4 has 1 values"),
+    ],
+)
+async def test_a_page_that_cannot_be_read_raises_before_its_transaction_opens(
+    store: CheckpointStore, begun: str, accounts: Callable[..., Rows], broken: str, error: str
+) -> None:
+    await store.extraction.stage_page(begun, "Account", *as_page(accounts(2)), after=None, next_locator="L1")
+    header, rows = as_page(accounts(3, start=2))
+    body = _csv(header, rows)
+    transactions = store.write_transactions()
+    if broken == "gzip cut short":
+        page = CsvPage([gzip.compress(body)[:-12]], gzip=True)
+    elif broken == "row count":
+        page = CsvPage([body], announced=4)
+    else:
+        page = CsvPage([body, b"lonely\n" * 2000])  # past the first chunk the header is read from
+
+    with pytest.raises((CsvFormatError, RowCountMismatchError), match=error):
+        await store.extraction.stage_page(begun, "Account", header, page, after="L1", next_locator=None)
+
+    # Refused while it was read: no transaction was opened for it, so none had to be rolled back.
+    assert store.write_transactions() == transactions
+    progress = await store.extraction.progress(begun, "Account")
+    assert progress is not None
+    assert (progress.locator, progress.rows_staged, progress.done) == ("L1", 2, False)
 
 
 async def test_restart_forgets_the_job_and_its_rows_so_the_next_job_counts_from_zero(

@@ -9,7 +9,8 @@ at the proxy (the login URL, or the SOAP URL) and cannot tell it from the server
 Rules this module owns:
 
 - One proxy per upstream. Requests are sorted into kinds (``classify``): NetSuite ``upsertList``,
-  Bulk 2.0 query results and resultPages, and the ingest PATCH ``UploadComplete``; any other request
+  Bulk 2.0 query results and resultPages, the ingest PATCH ``UploadComplete`` and an ingest job's
+  ``successfulResults``; any other request
   is only forwarded. A mischief belongs to the kinds ``MISCHIEF_KINDS`` names.
 - ``arm(mischief, times)`` applies it to the next ``times`` requests it can apply to (a loop needs a
   page that has a next one, truncating needs the last page, ...); requests it cannot apply to are
@@ -65,6 +66,7 @@ class Kind(StrEnum):
     QUERY_RESULTS = "Bulk 2.0 query results page"
     RESULT_PAGES = "Bulk 2.0 resultPages listing"
     UPLOAD_COMPLETE = "Bulk 2.0 ingest PATCH UploadComplete"
+    INGEST_SUCCESSES = "Bulk 2.0 ingest successfulResults"
 
 
 class Mischief(StrEnum):
@@ -81,6 +83,7 @@ class Mischief(StrEnum):
     TRICKLE = "a page sent a few bytes at a time"
     REDIRECT_OFF_BOX = "302 to plain http on a host that is not this machine"
     LOSE_ANSWER = "the request done upstream, its answer replaced by 502"
+    TRUNCATE_SUCCESSES = "successfulResults short of its last row"
 
 
 MISCHIEF_KINDS: Mapping[Mischief, frozenset[Kind]] = {
@@ -97,6 +100,7 @@ MISCHIEF_KINDS: Mapping[Mischief, frozenset[Kind]] = {
     Mischief.TRICKLE: frozenset({Kind.QUERY_RESULTS}),
     Mischief.REDIRECT_OFF_BOX: frozenset({Kind.QUERY_RESULTS}),
     Mischief.LOSE_ANSWER: frozenset({Kind.UPLOAD_COMPLETE}),
+    Mischief.TRUNCATE_SUCCESSES: frozenset({Kind.INGEST_SUCCESSES}),
 }
 # Decided before the request is forwarded: the server never sees it.
 _INSTEAD_OF_SERVER = frozenset({Mischief.REDIRECT_OFF_BOX, Mischief.NO_RESULT_PAGES})
@@ -118,6 +122,8 @@ def classify(method: str, path: str, headers: Mapping[str, str], body: bytes) ->
         return Kind.QUERY_RESULTS
     if family == "query" and method == "GET" and rest == ["resultPages"]:
         return Kind.RESULT_PAGES
+    if family == "ingest" and method == "GET" and rest == ["successfulResults"]:
+        return Kind.INGEST_SUCCESSES
     if family == "ingest" and method == "PATCH" and not rest:
         try:
             wanted = orjson.loads(body).get("state")
@@ -399,6 +405,8 @@ class HostileProxy:
             page, rows = truncate_csv(inflate(answer.body, encoding))
             headers["Sforce-NumberOfRecords"] = str(rows)
             return _send(200, headers, deflate(page, encoding))
+        if mischief is Mischief.TRUNCATE_SUCCESSES:
+            return _send(200, headers, deflate(truncate_csv(inflate(answer.body, encoding))[0], encoding))
         if mischief is Mischief.LOCATOR_LOOP:
             own = request.query.get("locator")
             if not own or answer.headers.get("Sforce-Locator", "null") == "null":

@@ -82,7 +82,8 @@ def _refs(body: bytes) -> list[tuple[str | None, str | None]]:
         ),
         ("PATCH", "/services/data/v62.0/jobs/ingest/750y", {}, b'{"state":"Aborted"}', None),
         ("PATCH", "/services/data/v62.0/jobs/ingest/750y", {}, b"not json", None),
-        ("GET", "/services/data/v62.0/jobs/ingest/750y/successfulResults", {}, b"", None),
+        ("GET", "/services/data/v62.0/jobs/ingest/750y/successfulResults/", {}, b"", Kind.INGEST_SUCCESSES),
+        ("GET", "/services/data/v62.0/jobs/ingest/750y/failedResults/", {}, b"", None),
         ("POST", "/services/oauth2/token", {}, b"", None),
     ],
 )

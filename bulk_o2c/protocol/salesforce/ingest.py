@@ -120,7 +120,8 @@ class IngestJobInfo:
     error_message: str | None = None
 
     @classmethod
-    def from_json(cls, payload: object) -> IngestJobInfo:
+    def from_json(cls, payload: object, *, asked: str | None = None) -> IngestJobInfo:
+        """``asked``: the job the request named, which the answer must be about."""
         if not isinstance(payload, Mapping):
             raise SalesforceProtocolError(
                 f"ingest JobInfo is not a JSON object: {type(payload).__name__}", status=200
@@ -128,6 +129,10 @@ class IngestJobInfo:
         job_id = payload.get("id")
         if not isinstance(job_id, str) or _SALESFORCE_ID.fullmatch(job_id) is None:
             raise SalesforceProtocolError(f"ingest JobInfo has no valid id: {job_id!r}", status=200)
+        if asked is not None and job_id != asked:
+            raise SalesforceProtocolError(
+                f"asked about ingest job {asked}, the answer is about {job_id}", status=200
+            )
         raw_state = payload.get("state")
         try:
             state = JobState(str(raw_state))

@@ -13,6 +13,11 @@ Rules this module owns (reference: salesforce-bulk2.md sections 2.4, 3.2, 7.5):
   A row that no result CSV mentions is ``Failed`` with the job's ``errorMessage`` when the job
   Failed or was Aborted (the job-level failure is its only known cause), and ``Unprocessed`` when
   the job completed: it was not seen to be written, and an upsert is safe to send again.
+- A completed job's result rows must add up to its own counts before any outcome is taken: the
+  ``successfulResults`` and ``failedResults`` rows to ``numberRecordsProcessed``, the failed ones to
+  ``numberRecordsFailed``. Result files cut short (a dropped connection, a proxy) would otherwise
+  file the rows they lost as unprocessed; a mismatch is a ``SalesforceProtocolError``, so the job's
+  write-back is not settled and is sent again (an upsert by Id is idempotent).
 - ``sf__Error`` is ``CODE:message`` with an optional ``:field1,field2 --`` tail naming the fields
   (``REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --``). The message
   may itself contain colons. A text that does not start with a code keeps the whole text as the
@@ -165,6 +170,8 @@ class OutcomeJoin:
     def __init__(self, external_ids: Iterable[str]) -> None:
         self._expected = frozenset(external_ids)
         self._outcomes: dict[str, RowOutcome] = {}
+        self._processed = 0  # result rows that say the row was processed, failed ones included
+        self._failed = 0
 
     def add(self, external_id: str, outcome: RowOutcome) -> None:
         if external_id not in self._expected:
@@ -176,11 +183,22 @@ class OutcomeJoin:
                 f"external id {external_id!r} has two result rows; the outcome is ambiguous", status=200
             )
         self._outcomes[external_id] = outcome
+        if not isinstance(outcome, Unprocessed):
+            self._processed += 1
+            self._failed += isinstance(outcome, Failed)
 
     def finish(self, job: IngestJobInfo) -> dict[str, RowOutcome]:
         """Every uploaded row's outcome, the silent ones decided by the job's final state."""
         if not job.state.is_terminal:
             raise ValueError(f"job {job.id} is still {job.state}; its results are not final")
+        listed = (self._processed, self._failed)
+        if job.state is JobState.JOB_COMPLETE and listed != (job.records_processed, job.records_failed):
+            raise SalesforceProtocolError(
+                f"ingest job {job.id}: its results list {self._processed} processed rows ({self._failed} "
+                f"failed) but the job processed {job.records_processed} ({job.records_failed} failed); "
+                "its outcomes are not taken",
+                status=200,
+            )
         silent = self._expected.difference(self._outcomes)
         if silent:
             fallback = _fallback(job)

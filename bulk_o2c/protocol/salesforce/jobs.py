@@ -17,8 +17,12 @@ Rules this module owns:
   list is ``resultPages`` or ``resultChunks``, each entry's link ``resultUrl`` or ``resultLink``,
   the continuation ``nextRecordsUrl`` or ``nextRecordUrl`` (possibly null), plus ``done``. A link
   starting with ``/services/`` is a path on the instance; any other relative link is relative to
-  ``/services/data/vXX.X/``; an absolute URL is kept (the transport checks its host).
+  ``/services/data/vXX.X/``; an absolute URL is kept (the transport checks its host). Every link
+  and continuation must name the job it lists (``.../jobs/query/<job id>/...``): one naming another
+  job would stage that job's rows as this one's.
 - Job ids are alphanumeric: anything else would build another URL (the ``jobs/query//750`` 404).
+  A JobInfo asked for by id must be about that job: another job's state and counts would be taken
+  for it.
 """
 
 from __future__ import annotations
@@ -164,13 +168,18 @@ def page_record_count(header_value: str | None) -> int | None:
     return count
 
 
-def parse_job_info(data: Any) -> JobInfo:
+def parse_job_info(data: Any, *, asked: str | None = None) -> JobInfo:
+    """A query JobInfo; ``asked``: the job the request named, which the answer must be about."""
     if not isinstance(data, dict):
         raise SalesforceProtocolError("a JobInfo answer is not a JSON object", status=200)
     job_id = data.get("id")
     state = data.get("state")
     if not isinstance(job_id, str) or not _JOB_ID_RE.match(job_id):
         raise SalesforceProtocolError("a JobInfo answer has no usable id", status=200)
+    if asked is not None and job_id != asked:
+        raise SalesforceProtocolError(
+            f"asked about query job {asked}, the answer is about {job_id}", status=200
+        )
     try:
         job_state = JobState(str(state))
     except ValueError:
@@ -240,7 +249,7 @@ def resolve_link(link: str, api_version: str) -> str:
     return f"/services/data/v{api_version}/{link.lstrip('/')}"
 
 
-def parse_result_pages(data: Any, *, api_version: str) -> ResultPagesBatch:
+def parse_result_pages(data: Any, *, api_version: str, job_id: str) -> ResultPagesBatch:
     if not isinstance(data, dict):
         raise SalesforceProtocolError("a resultPages answer is not a JSON object", status=200)
     entries = data.get("resultPages", data.get("resultChunks"))
@@ -251,14 +260,24 @@ def parse_result_pages(data: Any, *, api_version: str) -> ResultPagesBatch:
         link = entry.get("resultUrl", entry.get("resultLink")) if isinstance(entry, dict) else None
         if not isinstance(link, str):
             raise SalesforceProtocolError("a result page has no resultUrl or resultLink", status=200)
-        url = resolve_link(link, api_version)
+        url = _own_link(resolve_link(link, api_version), job_id)
         pages.append(ResultPageLink(url=url, locator=_locator_of(url)))
     next_url = data.get("nextRecordsUrl", data.get("nextRecordUrl"))
     done = data.get("done") is True or not isinstance(next_url, str) or not next_url.strip()
     return ResultPagesBatch(
         pages=tuple(pages),
-        next_url=None if done else resolve_link(str(next_url), api_version),
+        next_url=None if done else _own_link(resolve_link(str(next_url), api_version), job_id),
     )
+
+
+def _own_link(url: str, job_id: str) -> str:
+    segments = urlsplit(url).path.split("/")
+    own = any(segments[i : i + 3] == ["jobs", "query", job_id] for i in range(len(segments)))
+    if not own:
+        raise SalesforceProtocolError(
+            f"a resultPages link of query job {job_id} names another job or place: {url[:200]!r}", status=200
+        )
+    return url
 
 
 def _locator_of(url: str) -> str | None:

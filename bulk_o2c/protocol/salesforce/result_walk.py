@@ -7,6 +7,10 @@ Rules this module owns:
   before is a loop (``ResultLoopError``): a server that sends a locator or link back would be
   followed forever (in a probe, 200 rows became 4.95 million before the org's daily API limit
   stopped the run).
+- A walk that knows the job's total follows at most two places per row still to read, plus two
+  (a page link and a listing for each page, each page holding a row, and one empty page): a
+  server that sends a new locator or link with every empty page is a loop too, which no repeat
+  and no row count would find (``ResultLoopError``).
 - Rows are counted against the job's ``numberRecordsProcessed`` as a page is read, at the end of
   the read and not after it: a page that takes the count past it (``ResultOverrunError``) or a
   last page that leaves it short (``ShortReadError``) raises from inside the read, so a caller that
@@ -53,6 +57,7 @@ class ResultWalk:
         self.expected_rows = expected_rows
         self.rows = rows_before  # counted so far (from the resume point on when it was not known)
         self._followed: set[tuple[str, str]] = set()
+        self._places = None if expected_rows is None else 2 * (max(expected_rows - rows_before, 0) + 1)
 
     def follow(self, kind: str, where: str) -> None:
         """About to follow ``where`` (a ``kind``: locator, listing, page link); a repeat is a loop."""
@@ -60,6 +65,12 @@ class ResultWalk:
             raise ResultLoopError(
                 f"query job {self.job_id}: {kind} {where[:200]!r} came back after {self.rows} rows; "
                 "following it again would loop forever",
+                job_id=self.job_id,
+            )
+        if self._places is not None and len(self._followed) >= self._places:
+            raise ResultLoopError(
+                f"query job {self.job_id}: {kind} {where[:200]!r} would be place {len(self._followed) + 1} "
+                f"followed for {self.rows} rows of {self.expected_rows}; the pages go on without their rows",
                 job_id=self.job_id,
             )
         self._followed.add((kind, where))

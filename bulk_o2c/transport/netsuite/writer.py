@@ -18,23 +18,18 @@ Rules this module owns:
   one (credentials, role, account, a wrong URL), which is the setup's fault, not the records'.
 * Records NetSuite reports as worth another try (``RecordDisposition.RETRY``) are resent, only
   they, in follow-up requests with backoff, up to the policy's attempt limit.
-* ``write_all`` runs twice as many chunks at once as the limiter may ever allow, so every slot stays
-  busy while some chunks sleep in backoff; the limiter alone bounds the requests, and memory is
-  bounded by the chunks in hand.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
 from typing import Protocol
 
 import aiohttp
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream
 
 from bulk_o2c.config import NetSuiteSettings
 from bulk_o2c.errors import BulkO2CError, RequestTooLargeError
@@ -67,22 +62,6 @@ class RecordResult:
     # retries ran out, or refused the request as a whole (credentials, role, URL). The record is
     # to be sent again once that is over or fixed (the pipeline stages it again for resume).
     retryable: bool = False
-
-
-@dataclass(slots=True)
-class WriteTotals:
-    chunks: int = 0
-    saved: int = 0
-    failed: int = 0
-
-    def add(self, results: Sequence[RecordResult]) -> None:
-        self.chunks += 1
-        saved = sum(1 for r in results if r.ok)
-        self.saved += saved
-        self.failed += len(results) - saved
-
-
-ChunkSink = Callable[[list[RecordResult]], Awaitable[None]]
 
 
 class UpsertListClient(Protocol):
@@ -212,43 +191,6 @@ class NetSuiteWriter:
             await self._retry.repeat(send_pending)
             chunk.give_up_pending()
         return chunk.finished()
-
-    async def write_all(
-        self,
-        records: Iterable[EncodedRecord],
-        chunk_size: int,
-        on_chunk: ChunkSink | None = None,
-    ) -> WriteTotals:
-        """Write every record, chunk by chunk, as many chunks at once as keep the limiter busy.
-
-        ``on_chunk`` receives each chunk's results (in input order) as soon as the chunk is done;
-        chunks may finish out of order.
-        """
-        if chunk_size < 1:
-            raise ValueError("chunk_size must be at least 1")
-        totals = WriteTotals()
-        send, receive = anyio.create_memory_object_stream[list[EncodedRecord]]()
-
-        async def feed() -> None:
-            async with send:
-                iterator = iter(records)
-                while chunk := list(islice(iterator, chunk_size)):
-                    await send.send(chunk)
-
-        async def work(chunks: MemoryObjectReceiveStream[list[EncodedRecord]]) -> None:
-            async with chunks:
-                async for chunk in chunks:
-                    results = await self.write_chunk(chunk)
-                    totals.add(results)
-                    if on_chunk is not None:
-                        await on_chunk(results)
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(feed)
-            for _ in range(2 * self.client.limiter.max_limit):
-                tg.start_soon(work, receive.clone())
-            receive.close()
-        return totals
 
     async def _send(self, chunk: _Chunk, indices: list[int]) -> None:
         cap = self._records_cap

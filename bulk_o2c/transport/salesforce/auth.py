@@ -48,7 +48,7 @@ from bulk_o2c.protocol.salesforce.oauth import (
     parse_token_response,
     refresh_token_form,
 )
-from bulk_o2c.transport.body import read_body
+from bulk_o2c.transport.body import answer_within, read_body
 from bulk_o2c.transport.endpoint_guard import ENDPOINT_GUARD
 from bulk_o2c.transport.retry import RetryPolicy
 from bulk_o2c.transport.salesforce.http import body_limits, network_failure
@@ -144,12 +144,15 @@ class SalesforceAuth:
     async def _post(self, path: str, form: bytes) -> tuple[int, bytes]:
         url = f"{self._settings.login_url}{path}"
         try:
-            async with self._session.post(
-                url,
-                data=form,
-                headers={"Content-Type": FORM_CONTENT_TYPE, "Accept": "application/json"},
-                middlewares=ENDPOINT_GUARD,
-            ) as resp:
+            async with (
+                answer_within(self._limits, what=f"POST {path}"),
+                self._session.post(
+                    url,
+                    data=form,
+                    headers={"Content-Type": FORM_CONTENT_TYPE, "Accept": "application/json"},
+                    middlewares=ENDPOINT_GUARD,
+                ) as resp,
+            ):
                 return resp.status, await read_body(resp, self._limits, what=f"POST {path}")
         except _NETWORK_ERRORS as exc:
             raise network_failure(exc, f"POST {path}") from None

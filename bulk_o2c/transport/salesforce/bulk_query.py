@@ -25,6 +25,11 @@ Rules this module owns:
 - ``stop`` set while the job is still running (a job can run for minutes) aborts it and yields
   nothing: the caller's next run starts a new job. Once pages come, stopping is the caller's.
 - Every page's header must equal the first page's; it is checked before the page is yielded.
+- ``extract`` is an async context manager: the pages are read inside its block, and the
+  downloads run in a task group of the block's own (no task outlives it; leaving the block cancels
+  the pages still downloading). A page that fails to download fails in its turn, after the pages
+  before it were read, as the page's own error: a download never raises into the task group,
+  which would cancel the caller in the middle of the page before.
 - With ``parallel_pages`` (API 58.0+) the ``resultPages`` listing is fetched and up to
   ``max_parallel`` pages download at once, yielded in page order (so at most that many bodies are
   held besides the one yielded). The next listing is asked for as soon as every link in hand has
@@ -40,16 +45,18 @@ Rules this module owns:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from contextlib import aclosing
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import aclosing, asynccontextmanager, suppress
 from dataclasses import dataclass, replace
-from typing import Any, NamedTuple
+from functools import partial
+from typing import Generic, NamedTuple, TypeVar
 
 import aiohttp
 import anyio
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream
 
 from bulk_o2c.errors import BulkO2CError, PermanentError
 from bulk_o2c.protocol.salesforce.csv_stream import CsvHeaderMismatchError, CsvPage, Row
@@ -79,10 +86,12 @@ from bulk_o2c.protocol.salesforce.jobs import (
     results_path,
 )
 from bulk_o2c.protocol.salesforce.result_walk import ResultWalk
+from bulk_o2c.tasks import task_group
 from bulk_o2c.transport.salesforce.http import SalesforceHttp
 from bulk_o2c.transport.salesforce.polling import Polling, poll_until
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_MAX_PARALLEL = 5
 DEFAULT_JOB_ATTEMPTS = 3  # query jobs created for one extraction while Salesforce fails internally
@@ -128,6 +137,7 @@ class _Body:
     next_locator: str | None
 
 
+@asynccontextmanager
 async def extract(
     http: SalesforceHttp,
     soql: str,
@@ -142,39 +152,61 @@ async def extract(
     max_parallel: int = DEFAULT_MAX_PARALLEL,
     job_attempts: int = DEFAULT_JOB_ATTEMPTS,
     stop: anyio.Event | None = None,
-) -> AsyncGenerator[Page, None]:
-    """Run ``soql`` as a Bulk 2.0 query job (or resume one) and yield its result pages in order.
-    ``stop`` set while the job runs aborts it and ends the pages before the first one."""
+) -> AsyncIterator[AsyncIterator[Page]]:
+    """Run ``soql`` as a Bulk 2.0 query job (or resume one); the block reads its result pages in
+    order, ``async with extract(...) as pages: async for page in pages``. Pages download in the
+    block's task group and leaving the block cancels those still downloading. ``stop`` set while
+    the job runs aborts it, and the pages end before the first one."""
     if max_parallel < 1 or job_attempts < 1:
         raise ValueError("max_parallel and job_attempts must be at least 1")
     delimiter = COLUMN_DELIMITERS[column_delimiter]
     if resume is not None:
         resume = Resume(*resume)
         job = _Job(http, resume.job_id, page_size)
-        saved = parse_job_info(await http.request_json("GET", job_path(resume.job_id)))
+        saved = parse_job_info(await http.request_json("GET", job_path(resume.job_id)), asked=resume.job_id)
         info = await job.wait(saved, polling, stop)
         if info is None:
+            yield _no_pages()
             return
         expected = None if resume.rows_done is None else info.number_records_processed
         walk = ResultWalk(info.id, expected, rows_before=resume.rows_done or 0)
-        pages = job.locator_pages(resume.locator, walk)
+        resume_at: str | None = resume.locator
     else:
         body = create_query_job_body(
             soql, operation=operation, column_delimiter=column_delimiter, line_ending=line_ending
         )
         job, info = await _completed_job(http, body, page_size, polling, job_attempts, stop)
         if info is None:
+            yield _no_pages()
             return
         walk = ResultWalk(info.id, info.number_records_processed)
-        pages = (
-            job.parallel_pages(max_parallel, walk)
-            if parallel_pages and job.can_list_pages
-            else job.locator_pages(None, walk)
+        resume_at = None
+    async with task_group() as downloads:
+        bodies = (
+            job.parallel_pages(downloads, max_parallel, walk)
+            if resume is None and parallel_pages and job.can_list_pages
+            else job.locator_pages(resume_at, walk)
         )
+        async with aclosing(_pages(job, info, walk, bodies, delimiter)) as pages:
+            yield pages
+        downloads.cancel_scope.cancel()  # pages the block left unread
 
+
+async def _no_pages() -> AsyncGenerator[Page, None]:
+    return
+    yield  # an async generator that ends at once
+
+
+async def _pages(
+    job: _Job,
+    info: JobInfo,
+    walk: ResultWalk,
+    bodies: AsyncGenerator[tuple[str | None, _Body], None],
+    delimiter: str,
+) -> AsyncGenerator[Page, None]:
     header: tuple[str, ...] | None = None
-    async with aclosing(pages):
-        async for locator, fetched in pages:
+    async with aclosing(bodies):
+        async for locator, fetched in bodies:
             rows = CsvPage(
                 fetched.chunks,
                 delimiter,
@@ -233,6 +265,45 @@ async def _completed_job(
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
+class _Outcome(Generic[T]):
+    """The value (or the error) of work started in a task group, taken in the order the caller
+    chooses: pages download at once but are yielded, and fail, in page order. The work never
+    raises into the task group, which would cancel the caller's block in the middle of a page."""
+
+    def __init__(self, receive: MemoryObjectReceiveStream[T | Exception]) -> None:
+        self._receive = receive
+
+    @classmethod
+    def soon(cls, group: TaskGroup, work: Callable[[], Awaitable[T]]) -> _Outcome[T]:
+        send, receive = anyio.create_memory_object_stream[T | Exception](1)
+
+        async def run() -> None:
+            with send:
+                try:
+                    outcome: T | Exception = await work()
+                except Exception as exc:  # taken (and raised) by result(), in the caller's order
+                    outcome = exc
+                with suppress(anyio.BrokenResourceError):  # the caller left without it
+                    send.send_nowait(outcome)
+
+        group.start_soon(run)
+        return cls(receive)
+
+    @property
+    def ready(self) -> bool:
+        return self._receive.statistics().current_buffer_used > 0
+
+    async def result(self) -> T:
+        with self._receive:
+            outcome = await self._receive.receive()
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def close(self) -> None:
+        self._receive.close()
+
+
 class _Job:
     def __init__(self, http: SalesforceHttp, job_id: str, page_size: int) -> None:
         self._http = http
@@ -248,7 +319,7 @@ class _Job:
         came while the job ran, and it has been aborted."""
 
         async def fetch() -> JobInfo:
-            return parse_job_info(await self._http.request_json("GET", job_path(self.id)))
+            return parse_job_info(await self._http.request_json("GET", job_path(self.id)), asked=self.id)
 
         try:
             found = await poll_until(
@@ -292,7 +363,7 @@ class _Job:
             locator = body.next_locator
 
     async def parallel_pages(
-        self, max_parallel: int, walk: ResultWalk
+        self, downloads: TaskGroup, max_parallel: int, walk: ResultWalk
     ) -> AsyncGenerator[tuple[str | None, _Body], None]:
         try:
             batch = await self._listing(result_pages_path(self.id), walk)
@@ -307,32 +378,31 @@ class _Job:
 
         links = deque(batch.pages)
         next_listing = batch.next_url
-        listing: asyncio.Task[ResultPagesBatch] | None = None
-        pending: deque[tuple[ResultPageLink, asyncio.Task[_Body]]] = deque()
+        listing: _Outcome[ResultPagesBatch] | None = None
+        pending: deque[tuple[ResultPageLink, _Outcome[_Body]]] = deque()
 
         def ask_listing() -> None:
             nonlocal listing
             if listing is None and next_listing is not None:
-                listing = asyncio.create_task(self._listing(next_listing, walk))
+                listing = _Outcome.soon(downloads, partial(self._listing, next_listing, walk))
 
         async def take_listing() -> None:
             nonlocal listing, next_listing
             assert listing is not None
-            batch = await listing
+            batch = await listing.result()
             listing = None
             links.extend(batch.pages)
             next_listing = batch.next_url
 
         try:
             while True:
-                if listing is not None and listing.done():
+                if listing is not None and listing.ready:
                     await take_listing()
                 while len(pending) < max_parallel and links:
                     link = links.popleft()
                     walk.follow("result page link", link.url)
-                    pending.append(
-                        (link, asyncio.create_task(self._fetch(link.url, None, follow_locator=False)))
-                    )
+                    fetch = partial(self._fetch, link.url, None, follow_locator=False)
+                    pending.append((link, _Outcome.soon(downloads, fetch)))
                 # The next listing is asked for in the background, so a page already downloaded
                 # is staged while it comes instead of waiting for it.
                 if not links:
@@ -342,8 +412,8 @@ class _Job:
                         return
                     await take_listing()  # a listing without pages, and more to come
                     continue
-                link, task = pending.popleft()
-                body = await task
+                link, download = pending.popleft()
+                body = await download.result()
                 # The page after this one is in a listing still to come.
                 while not pending and not links and (listing is not None or next_listing is not None):
                     ask_listing()
@@ -358,19 +428,18 @@ class _Job:
                 yield link.locator, replace(body, next_locator=resume_at)
                 del body
         finally:
-            unfinished: list[asyncio.Task[Any]] = [task for _, task in pending]
+            # Those still downloading are cancelled with ``downloads`` when the pages' block ends.
+            for _, download in pending:
+                download.close()
             if listing is not None:
-                unfinished.append(listing)
-            for task in unfinished:
-                task.cancel()
-            await asyncio.gather(*unfinished, return_exceptions=True)
+                listing.close()
 
     async def _listing(self, url: str, walk: ResultWalk) -> ResultPagesBatch:
         walk.follow("resultPages listing", url)
         # Ask for our page size; a continuation link that already names one is left alone.
         params = None if "maxRecords=" in url else {"maxRecords": str(self._page_size)}
         answer = await self._http.request_json("GET", url, params=params)
-        return parse_result_pages(answer, api_version=self._http.api_version)
+        return parse_result_pages(answer, api_version=self._http.api_version, job_id=self.id)
 
     async def _fetch(self, url: str, params: dict[str, str] | None, *, follow_locator: bool) -> _Body:
         async def consume(resp: aiohttp.ClientResponse, body: AsyncIterator[bytes]) -> _Body:

@@ -13,8 +13,11 @@ Rules this module owns:
   attempt, so a connection reset half-way through a results page re-fetches that page. A download
   may ask for the body as it travelled (``decompress=False``): the caller then owns undoing the
   ``Content-Encoding`` it reads from the response.
+- A JSON answer that does not parse is a ``SalesforceProtocolError`` naming the request, never a
+  decoder's traceback.
 - Every body, error answers included, is read within ``body_limits`` (transport/body.py): its size
-  after decompression and the time it takes to arrive. Going over either is transient, so the
+  after decompression and the time it takes to arrive; the wait for an answer's headers is held to
+  the same time. Going over either is transient, so the
   request is retried, then the run stops where resume asks for it again.
 - The latest ``Sforce-Limit-Info`` (used/max, not remaining) of any response is kept for reports,
   and every request sent is counted (``requests``).
@@ -44,10 +47,11 @@ from bulk_o2c.errors import ConfigError, TransientError
 from bulk_o2c.protocol.salesforce.errors import (
     FreshTokenRefusedError,
     InvalidSessionError,
+    SalesforceProtocolError,
     api_error,
     parse_limit_info,
 )
-from bulk_o2c.transport.body import MIB, READ_BYTES, BodyLimits, body_chunks, read_body
+from bulk_o2c.transport.body import MIB, READ_BYTES, BodyLimits, answer_within, body_chunks, read_body
 from bulk_o2c.transport.endpoint_guard import ENDPOINT_GUARD
 from bulk_o2c.transport.retry import RetryPolicy
 from bulk_o2c.transport.tokens import AccessToken, TokenManager
@@ -131,7 +135,15 @@ class SalesforceHttp:
                     raw = await read_body(resp, self._limits, what=f"{method} {resp.url.path}")
                 except _NETWORK_ERRORS as exc:
                     raise network_failure(exc, f"{method} {path}") from None
-            return orjson.loads(raw) if raw.strip() else None
+                status = resp.status
+            try:
+                return orjson.loads(raw) if raw.strip() else None
+            except orjson.JSONDecodeError:
+                # A proxy's or portal's page, or a body cut short: a wire fault, not a traceback.
+                raise SalesforceProtocolError(
+                    f"{method} {path}: Salesforce answered HTTP {status} with a body that is not JSON",
+                    status=status,
+                ) from None
 
         return await self.retry.call(attempt)
 
@@ -153,7 +165,7 @@ class SalesforceHttp:
         else:
             await attempt()
 
-    def stream(
+    def _stream(
         self,
         method: str,
         path_or_url: str,
@@ -165,7 +177,7 @@ class SalesforceHttp:
         """One attempt (plus the 401 replay) at a CSV download, the body left to read from the response.
 
         gzip is asked for (unless ``accept_gzip`` is off) and undone by aiohttp unless ``decompress``
-        is off. Use ``download`` to have failures retried and the body read within its bounds.
+        is off. Private: the body is unbounded here; ``download`` reads it within its bounds.
         """
         headers = {"Accept": "text/csv", "Accept-Encoding": self._csv_encoding}
         return self._send(
@@ -192,7 +204,7 @@ class SalesforceHttp:
         from the response); a failure anywhere, body included, retries both."""
 
         async def attempt() -> T:
-            async with self.stream(
+            async with self._stream(
                 "GET", path_or_url, params=params, expected=expected, decompress=decompress
             ) as resp:
                 chunks = body_chunks(
@@ -280,15 +292,16 @@ class SalesforceHttp:
         url = self.url_for(path_or_url, token.instance_url)
         self.requests += 1
         try:
-            resp = await self._session.request(
-                method,
-                url,
-                params=params,
-                data=body,
-                headers={**headers, "Authorization": f"Bearer {token.value}"},
-                auto_decompress=decompress,
-                middlewares=ENDPOINT_GUARD,
-            )
+            async with answer_within(self._limits, what=f"{method} {url.path}"):
+                resp = await self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=body,
+                    headers={**headers, "Authorization": f"Bearer {token.value}"},
+                    auto_decompress=decompress,
+                    middlewares=ENDPOINT_GUARD,
+                )
         except _NETWORK_ERRORS as exc:
             raise network_failure(exc, f"{method} {url.path}") from None
         self._note_limits(resp)

@@ -210,7 +210,7 @@ class _JobRunner:
         return outcomes
 
     async def _fetch(self, job_id: str) -> IngestJobInfo:
-        return IngestJobInfo.from_json(await self._http.request_json("GET", job_path(job_id)))
+        return IngestJobInfo.from_json(await self._http.request_json("GET", job_path(job_id)), asked=job_id)
 
     async def _close_upload(self, job_id: str) -> None:
         try:
@@ -231,7 +231,7 @@ class _JobRunner:
         log.warning("ingest job %s still running after %.0f s; aborting it", job_id, self._polling.timeout_s)
         try:
             info = IngestJobInfo.from_json(
-                await self._http.request_json("PATCH", job_path(job_id), json=ABORT_BODY)
+                await self._http.request_json("PATCH", job_path(job_id), json=ABORT_BODY), asked=job_id
             )
         except PermanentError:
             # It may have finished between the last poll and the abort; look again.

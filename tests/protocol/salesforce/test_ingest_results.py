@@ -136,8 +136,12 @@ def test_a_result_row_without_an_external_id_is_a_protocol_error() -> None:
         columns.outcome([""])
 
 
-def _info(state: JobState, message: str | None = None) -> IngestJobInfo:
-    return IngestJobInfo(JOB_ID, state, error_message=message)
+def _info(
+    state: JobState, message: str | None = None, *, processed: int = 0, failed: int = 0
+) -> IngestJobInfo:
+    return IngestJobInfo(
+        JOB_ID, state, error_message=message, records_processed=processed, records_failed=failed
+    )
 
 
 def test_shuffled_results_are_joined_by_external_id() -> None:
@@ -155,7 +159,8 @@ def test_shuffled_results_are_joined_by_external_id() -> None:
     for external_id, outcome in arrivals:
         join.add(external_id, outcome)
 
-    assert join.finish(_info(JobState.JOB_COMPLETE)) == expected
+    failed = sum(isinstance(outcome, Failed) for outcome in expected.values())
+    assert join.finish(_info(JobState.JOB_COMPLETE, processed=200, failed=failed)) == expected
 
 
 def test_a_result_for_an_id_that_was_not_uploaded_is_refused() -> None:
@@ -177,7 +182,24 @@ def test_rows_a_completed_job_never_mentions_are_unprocessed() -> None:
     join = OutcomeJoin(["a", "b"])
     join.add("a", Succeeded("001", created=True))
 
-    assert join.finish(_info(JobState.JOB_COMPLETE)) == {"a": Succeeded("001", True), "b": NO_RESULT_ROW}
+    assert join.finish(_info(JobState.JOB_COMPLETE, processed=1)) == {
+        "a": Succeeded("001", True),
+        "b": NO_RESULT_ROW,
+    }
+
+
+@pytest.mark.parametrize(("processed", "failed"), [(3, 1), (2, 0), (1, 1)])
+def test_a_completed_job_whose_results_do_not_add_up_to_its_counts_is_not_taken(
+    processed: int, failed: int
+) -> None:
+    join = OutcomeJoin(["a", "b", "c"])
+    join.add("a", Succeeded("001", created=True))
+    join.add("b", Failed(RecordError("X", "y")))
+    join.add("c", LISTED_UNPROCESSED)  # not processed: in neither count
+
+    with pytest.raises(SalesforceProtocolError, match="results list 2 processed rows \\(1 failed\\)"):
+        join.finish(_info(JobState.JOB_COMPLETE, processed=processed, failed=failed))
+    assert join.finish(_info(JobState.JOB_COMPLETE, processed=2, failed=1))["c"] == LISTED_UNPROCESSED
 
 
 def test_a_failed_job_without_row_data_fails_every_row_with_its_message() -> None:

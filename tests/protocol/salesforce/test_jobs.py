@@ -182,6 +182,7 @@ def test_result_pages_documented_shape() -> None:
             "done": False,
         },
         api_version="58.0",
+        job_id="750",
     )
     assert [p.locator for p in batch.pages] == ["aBc", "dEf"]
     assert batch.next_url == "/services/data/v58.0/jobs/query/750/resultPages?locator=gHi"
@@ -192,6 +193,7 @@ def test_result_pages_live_shape() -> None:
     batch = parse_result_pages(
         {"resultChunks": [{"resultLink": "jobs/query/750/results"}], "nextRecordsUrl": None, "done": True},
         api_version="62.0",
+        job_id="750",
     )
     assert batch.pages[0].url == "/services/data/v62.0/jobs/query/750/results"
     assert batch.pages[0].locator is None
@@ -202,13 +204,33 @@ def test_result_pages_singular_continuation_and_done_wins() -> None:
     batch = parse_result_pages(
         {"resultLink": [], "resultPages": [], "nextRecordUrl": "jobs/query/750/resultPages?locator=x"},
         api_version="62.0",
+        job_id="750",
     )
     assert batch.next_url == "/services/data/v62.0/jobs/query/750/resultPages?locator=x"
     finished = parse_result_pages(
         {"resultPages": [], "nextRecordsUrl": "jobs/query/750/resultPages?locator=x", "done": True},
         api_version="62.0",
+        job_id="750",
     )
     assert finished.done
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "jobs/query/751/results?locator=a",  # another job's pages
+        "/services/data/v62.0/jobs/ingest/750/successfulResults",  # not a query job's results
+        "/services/data/v62.0/sobjects/Account",
+        "https://x.my.salesforce.com/services/data/v62.0/jobs/query/7500/results",
+    ],
+)
+def test_result_pages_naming_another_job_are_refused(link: str) -> None:
+    with pytest.raises(SalesforceProtocolError, match="names another job"):
+        parse_result_pages({"resultPages": [{"resultUrl": link}]}, api_version="62.0", job_id="750")
+    with pytest.raises(SalesforceProtocolError, match="names another job"):
+        parse_result_pages(
+            {"resultPages": [], "nextRecordsUrl": link, "done": False}, api_version="62.0", job_id="750"
+        )
 
 
 @pytest.mark.parametrize(
@@ -216,4 +238,4 @@ def test_result_pages_singular_continuation_and_done_wins() -> None:
 )
 def test_result_pages_bad_shapes(data: Any) -> None:
     with pytest.raises(SalesforceProtocolError):
-        parse_result_pages(data, api_version="62.0")
+        parse_result_pages(data, api_version="62.0", job_id="750")

@@ -73,3 +73,21 @@ def test_a_walk_without_pages_must_have_expected_none() -> None:
     ResultWalk("750X", 0).end()
     with pytest.raises(ShortReadError):
         ResultWalk("750X", 1).end()
+
+
+def test_fresh_places_past_two_per_row_are_a_loop_though_none_repeats() -> None:
+    # Empty pages, each with a new locator: no repeat and no row count would ever end the walk.
+    walk = ResultWalk("750X", 1)
+    for n in range(4):  # a page link and a listing per row, and for one empty page
+        walk.follow("locator", f"L{n}")
+        list(walk.counted([], last=False))
+    with pytest.raises(ResultLoopError, match="place 5 followed for 0 rows of 1"):
+        walk.follow("locator", "L4")
+
+
+def test_a_resumed_walk_may_follow_two_places_per_row_still_to_read() -> None:
+    walk = ResultWalk("750X", 3, rows_before=2)
+    for n in range(4):
+        walk.follow("result page link", f"P{n}")
+    with pytest.raises(ResultLoopError):
+        walk.follow("result page link", "P4")

@@ -11,7 +11,7 @@ from bulk_o2c.protocol.netsuite.governance import Governance
 from bulk_o2c.transport.netsuite.soap_client import SoapClient
 from bulk_o2c.transport.netsuite.writer import open_writer
 from tests.support.netsuite_sandbox import running_sandbox, settings_for
-from tests.transport.netsuite.test_writer import customers
+from tests.transport.netsuite.test_writer import collect, customers
 
 
 async def _bind(cap: int | None = None, soap_url: str | None = None, **config: object) -> tuple[int, str]:
@@ -110,8 +110,8 @@ async def test_the_bound_keeps_a_run_inside_the_integrations_share() -> None:
     async with running_sandbox(concurrency_limit=10, integration_limit=2, time_scale=0.01) as sandbox:
         async with open_writer(settings_for(sandbox, concurrency=None, chunk_size=5)) as writer:
             await writer.bind_concurrency()
-            totals = await writer.write_all(customers(60), 5)
-        assert totals.saved == 60
+            results = await collect(writer, customers(60), 5)
+        assert [r.ok for r in results] == [True] * 60
         stats = sandbox.stats
         assert stats.blocked == 0
         assert stats.highest_concurrency == 2
@@ -121,7 +121,7 @@ async def test_unbound_the_same_writer_is_refused_by_the_pool() -> None:
     # The contrast that shows the bound matters: the fallback of 5 overruns a share of 2.
     async with running_sandbox(concurrency_limit=10, integration_limit=2, time_scale=0.01) as sandbox:
         async with open_writer(settings_for(sandbox, concurrency=None, chunk_size=5)) as writer:
-            await writer.write_all(customers(60), 5)
+            await collect(writer, customers(60), 5)
         assert sandbox.stats.blocked > 0
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
@@ -15,7 +16,7 @@ from yarl import URL
 
 from bulk_o2c.errors import BodyTooLargeError
 from bulk_o2c.protocol.salesforce.csv_stream import CsvHeaderMismatchError, RowCountMismatchError
-from bulk_o2c.protocol.salesforce.errors import SalesforceProtocolError
+from bulk_o2c.protocol.salesforce.errors import RequestRejectedError, SalesforceProtocolError
 from bulk_o2c.protocol.salesforce.result_walk import ResultLoopError, ResultOverrunError, ShortReadError
 from bulk_o2c.transport.body import BodyLimits
 from bulk_o2c.transport.salesforce.bulk_query import (
@@ -65,14 +66,23 @@ def csv_page(
     mocked.get(url, body=body, headers=headers, content_type="text/csv")
 
 
-async def collect(pages: AsyncIterator[Page]) -> list[Page]:
+Pages = AbstractAsyncContextManager[AsyncIterator[Page]]
+
+
+async def listed(pages: AsyncIterator[Page]) -> list[Page]:
     return [page async for page in pages]
 
 
-async def read_rows(pages: AsyncIterator[Page], into: list[list[str]]) -> None:
+async def collect(extraction: Pages) -> list[Page]:
+    async with extraction as pages:
+        return await listed(pages)
+
+
+async def read_rows(extraction: Pages, into: list[list[str]]) -> None:
     """Read every page's rows, as a caller staging each page in one transaction does."""
-    async for page in pages:
-        into.append([row[0] for row in page.rows])  # noqa: PERF401 - keeps what came before a raise
+    async with extraction as pages:
+        async for page in pages:
+            into.append([row[0] for row in page.rows])  # noqa: PERF401 - keeps what came before a raise
 
 
 def requests_to(mocked: aioresponses, method: str, url: str) -> list[Any]:
@@ -150,6 +160,18 @@ async def test_failed_or_aborted_job(
         await collect(extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10)))
     assert not requests_to(mocked, "GET", RESULTS)
     assert len(requests_to(mocked, "DELETE", JOB_URL)) == 1
+
+
+async def test_a_job_info_about_another_job_is_not_taken_for_this_one(
+    http: SalesforceHttp, mocked: aioresponses
+) -> None:
+    mocked.post(f"{API}/jobs/query", payload=job("UploadComplete"))
+    mocked.get(JOB_URL, payload={**job("JobComplete", 5), "id": "750R0000000ZZZZ"})
+    mocked.patch(JOB_URL, payload=job("Aborted"))
+    mocked.delete(JOB_URL, status=204)
+    with pytest.raises(SalesforceProtocolError, match="the answer is about 750R0000000ZZZZ"):
+        await collect(extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10)))
+    assert not requests_to(mocked, "GET", RESULTS)
 
 
 async def test_row_count_mismatch_is_an_error(http: SalesforceHttp, mocked: aioresponses) -> None:
@@ -440,9 +462,10 @@ async def test_resume_without_a_count_skips_the_total_check(
 async def test_consumer_leaving_early_keeps_the_job(http: SalesforceHttp, mocked: aioresponses) -> None:
     mocked.post(f"{API}/jobs/query", payload=job("JobComplete", 5))
     three_pages(mocked)
-    pages = extract(http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10), parallel_pages=False)
-    first = await anext(pages)
-    await pages.aclose()
+    async with extract(
+        http, SOQL, page_size=2, polling=Polling(0.001, 0.002, 10), parallel_pages=False
+    ) as pages:
+        first = await anext(pages)
     assert first.next_locator == "L2"
     assert not requests_to(mocked, "DELETE", JOB_URL)
     assert not requests_to(mocked, "PATCH", JOB_URL)
@@ -527,9 +550,9 @@ async def _run_against(
     *,
     parallel_pages: bool = False,
     accept_gzip: bool = True,
-    consume: Callable[[AsyncIterator[Page]], Awaitable[list[Page]]] = collect,
+    consume: Callable[[AsyncIterator[Page]], Awaitable[list[Page]]] = listed,
 ) -> list[Page]:
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, handler_cancellation=True)  # a request the client gave up ends
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -540,15 +563,10 @@ async def _run_against(
             http = SalesforceHttp(
                 session, tokens.manager(), api_version="62.0", retry=quick_retry(), accept_gzip=accept_gzip
             )
-            return await consume(
-                extract(
-                    http,
-                    SOQL,
-                    page_size=5000,
-                    polling=Polling(0.001, 0.002, 10),
-                    parallel_pages=parallel_pages,
-                )
-            )
+            async with extract(
+                http, SOQL, page_size=5000, polling=Polling(0.001, 0.002, 10), parallel_pages=parallel_pages
+            ) as pages:
+                return await consume(pages)
     finally:
         await runner.cleanup()
 
@@ -630,6 +648,72 @@ async def test_downloaded_pages_are_yielded_while_the_next_listing_is_still_comi
     pages = await _run_against(app, parallel_pages=True, consume=consume)
     resume_points = [(p.locator, p.next_locator) for p in pages]
     assert resume_points == [("P1", "P2"), ("P2", "P3"), ("P3", "P4"), ("P4", None)]
+
+
+def _three_links_app(results: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.Application:
+    async def listing(request: web.Request) -> web.Response:
+        links = [
+            {"resultUrl": f"/services/data/v62.0/jobs/query/{JOB_ID}/results?locator=P{i}"} for i in (1, 2, 3)
+        ]
+        return web.json_response({"resultPages": links, "nextRecordsUrl": None, "done": True})
+
+    async def create(request: web.Request) -> web.Response:
+        return web.json_response(job("JobComplete", 3))
+
+    app = web.Application()
+    app.router.add_post("/services/data/v62.0/jobs/query", create)
+    app.router.add_get(f"/services/data/v62.0/jobs/query/{JOB_ID}/resultPages", listing)
+    app.router.add_get(f"/services/data/v62.0/jobs/query/{JOB_ID}/results", results)
+    return app
+
+
+async def test_a_page_failing_while_the_one_before_is_read_fails_in_its_turn_as_itself() -> None:
+    failed = asyncio.Event()
+
+    async def results(request: web.Request) -> web.Response:
+        locator = request.query["locator"]
+        if locator == "P2":
+            failed.set()
+            return web.json_response(
+                [{"errorCode": "INVALID_LOCATOR", "message": "no such page"}], status=400
+            )
+        return web.Response(body=page_body(f'"{locator}","a","b"'), headers={"Sforce-Locator": "null"})
+
+    read: list[str] = []
+
+    async def consume(pages: AsyncIterator[Page]) -> list[Page]:
+        async for page in pages:
+            read.append(page.rows[0][0])
+            await failed.wait()
+            await anyio.sleep(0.05)  # page 2's download fails meanwhile; page 1's caller goes on
+            read.append("P1 done")
+        return []
+
+    with anyio.fail_after(10), pytest.raises(RequestRejectedError, match="no such page"):
+        await _run_against(_three_links_app(results), parallel_pages=True, consume=consume)
+    assert read == ["P1", "P1 done"]
+
+
+async def test_leaving_the_block_cancels_the_pages_still_downloading() -> None:
+    cancelled = asyncio.Event()
+
+    async def results(request: web.Request) -> web.Response:
+        locator = request.query["locator"]
+        if locator != "P1":
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:  # the client hung up
+                cancelled.set()
+                raise
+        return web.Response(body=page_body(f'"{locator}","a","b"'), headers={"Sforce-Locator": "null"})
+
+    async def first(pages: AsyncIterator[Page]) -> list[Page]:
+        return [await anext(pages)]
+
+    with anyio.fail_after(10):
+        pages = await _run_against(_three_links_app(results), parallel_pages=True, consume=first)
+        await cancelled.wait()
+    assert [p.rows[0][0] for p in pages] == ["P1"]
 
 
 @pytest.mark.parametrize("accept_gzip", [True, False])

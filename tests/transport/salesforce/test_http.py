@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import gzip
 import logging
 import time
@@ -21,6 +22,7 @@ from bulk_o2c.protocol.salesforce.errors import (
     DailyApiLimitError,
     FreshTokenRefusedError,
     InvalidSessionError,
+    SalesforceProtocolError,
     ServerBusyError,
     SessionNotUsableError,
 )
@@ -237,8 +239,11 @@ async def test_upload_csv_stream_is_sent_once(
 async def test_stream_asks_for_gzip_csv(http: SalesforceHttp, mocked: aioresponses) -> None:
     url = f"{API}/jobs/query/750A/results?maxRecords=10"
     mocked.get(url, body=b"Id\n1\n", content_type="text/csv")
-    async with http.stream("GET", "jobs/query/750A/results", params={"maxRecords": "10"}) as resp:
-        assert await resp.read() == b"Id\n1\n"
+
+    async def consume(resp: aiohttp.ClientResponse, body: AsyncIterator[bytes]) -> bytes:
+        return b"".join([chunk async for chunk in body])
+
+    assert await http.download("jobs/query/750A/results", consume, params={"maxRecords": "10"}) == b"Id\n1\n"
     headers = mocked.requests[("GET", URL(url))][0].kwargs["headers"]
     assert headers["Accept-Encoding"] == "gzip"
     assert headers["Accept"] == "text/csv"
@@ -252,6 +257,15 @@ def test_urls(http: SalesforceHttp) -> None:
     assert str(http.url_for(f"{INSTANCE}/services/x", INSTANCE)) == f"{INSTANCE}/services/x"
     with pytest.raises(ConfigError, match="refusing to send"):
         http.url_for("https://evil.example/services/x", INSTANCE)
+
+
+@pytest.mark.parametrize("body", [b"<html>Sign in to the proxy</html>", b'{"id": "750A", "sta'])
+async def test_a_json_answer_that_does_not_parse_is_a_protocol_error(
+    http: SalesforceHttp, mocked: aioresponses, body: bytes
+) -> None:
+    mocked.get(f"{API}/jobs/query/750A", status=200, body=body)
+    with pytest.raises(SalesforceProtocolError, match=r"GET jobs/query/750A: .* HTTP 200 .* not JSON"):
+        await http.request_json("GET", "jobs/query/750A")
 
 
 async def test_missing_instance_url(session: aiohttp.ClientSession, mocked: aioresponses) -> None:
@@ -352,6 +366,31 @@ async def test_a_trickling_page_hits_the_total_time_bound() -> None:
         with anyio.fail_after(5), pytest.raises(BodyTimeoutError, match=r"salesforce\.body_timeout_s"):
             await http.download("jobs/query/750A/results", _keep, decompress=False)
     assert 0.6 <= time.monotonic() - started < 3.0  # two attempts of 0.3 s each
+
+
+async def test_an_answer_that_never_starts_hits_the_total_time_bound() -> None:
+    # Status line and headers withheld (or trickled): the session's wait per read never trips.
+    release = asyncio.Event()
+
+    async def silent(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_get("/services/data/v62.0/limits", silent)
+    limits = BodyLimits(MIB, max_seconds=0.3, time_setting="salesforce.body_timeout_s")
+    async with serving(app) as base, client_session() as session:
+        http = _loopback_http(session, base, limits)
+        try:
+            with (
+                anyio.fail_after(5),
+                pytest.raises(
+                    BodyTimeoutError, match=r"no answer within 0\.3 s \(salesforce\.body_timeout_s\)"
+                ),
+            ):
+                await http.request_json("GET", "limits")
+        finally:
+            release.set()
 
 
 async def test_a_redirect_is_followed_only_to_https_or_loopback() -> None:

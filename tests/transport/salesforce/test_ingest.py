@@ -68,16 +68,18 @@ def mock_job(
     error_message: str | None = None,
     missing: tuple[str, ...] = (),
     delete_status: int = 204,
-    processed: int = 0,
+    processed: int | None = None,
 ) -> None:
     """One job's whole conversation. A result set given as None answers 204 No Content; one named
-    in ``missing`` answers 404."""
+    in ``missing`` answers 404. The job's counts are its result files' rows unless ``processed``
+    says otherwise."""
     mocked.post(f"{API}/jobs/ingest", payload=info(number, "Open"))
     mocked.put(job_url(number, "/batches"), status=201)
     mocked.patch(job_url(number), payload=info(number, "UploadComplete"))
     extra: dict[str, str | int] = {"errorMessage": error_message} if error_message is not None else {}
-    if processed:
-        extra["numberRecordsProcessed"] = processed
+    failed_rows = _data_rows(failed)
+    extra["numberRecordsProcessed"] = _data_rows(successful) + failed_rows if processed is None else processed
+    extra["numberRecordsFailed"] = failed_rows
     for state in polls:
         mocked.get(job_url(number), payload=info(number, state, **extra))
     results = {"successfulResults": successful, "failedResults": failed, "unprocessedrecords": unprocessed}
@@ -90,6 +92,11 @@ def mock_job(
         else:
             mocked.get(url, status=200, body=body, content_type="text/csv")
     mocked.delete(job_url(number), status=delete_status)
+
+
+def _data_rows(csv_body: str | None) -> int:
+    """The rows of a result file under its header (the tests' files quote no line break)."""
+    return max(len((csv_body or "").splitlines()) - 1, 0)
 
 
 def ok_rows(keys: list[str], *, created: bool = False) -> str:
@@ -250,6 +257,29 @@ async def test_unprocessed_rows_are_reported_as_such(http: SalesforceHttp, mocke
 
     assert report.outcomes["b"] == LISTED_UNPROCESSED
     assert report.unprocessed == 1
+
+
+async def test_result_files_short_of_the_jobs_count_are_not_taken(http: SalesforceHttp, mocked: Mock) -> None:
+    # The job wrote both rows; the successfulResults file lost one on the way.
+    mock_job(mocked, 1, successful=OK_HEADER + ok_rows(["a"]), processed=2)
+
+    with pytest.raises(SalesforceProtocolError, match=r"results list 1 processed rows .* processed 2"):
+        await run(http, rows_for(["a", "b"]))
+
+
+async def test_a_job_info_about_another_job_is_not_taken_for_this_one(
+    http: SalesforceHttp, mocked: Mock
+) -> None:
+    mocked.post(f"{API}/jobs/ingest", payload=info(1, "Open"))
+    mocked.put(job_url(1, "/batches"), status=201)
+    mocked.patch(job_url(1), payload=info(1, "UploadComplete"))
+    mocked.get(job_url(1), payload=info(2, "JobComplete", numberRecordsProcessed=1))
+    mocked.patch(job_url(1), payload=info(1, "Aborted"))
+
+    with pytest.raises(SalesforceProtocolError, match=f"the answer is about {job_id(2)}"):
+        await run(http, rows_for(["a"]))
+    assert not mocked.requests.get(("GET", URL(job_url(2, "/successfulResults/"))))
+    assert state_changes(mocked, 1) == [{"state": "UploadComplete"}, {"state": "Aborted"}]
 
 
 async def test_each_budgeted_upload_gets_its_own_job(http: SalesforceHttp, mocked: Mock) -> None:

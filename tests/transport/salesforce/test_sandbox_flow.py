@@ -72,7 +72,8 @@ class Client:
 
     async def extract(self, **kwargs: Any) -> list[Page]:
         options: dict[str, Any] = {"page_size": 50, "polling": BRISK, **kwargs}
-        return [page async for page in extract(self.http, SOQL, **options)]
+        async with extract(self.http, SOQL, **options) as pages:
+            return [page async for page in pages]
 
 
 @pytest.fixture
@@ -158,9 +159,10 @@ async def test_sessions_shorter_than_configured_are_saved_by_the_401_replay(
 async def test_expired_sessions_mid_run(start: Callable[..., Any]) -> None:
     client: Client = await start(time_scale=1.0)
     pages_seen = 0
-    async for _ in extract(client.http, SOQL, page_size=100, polling=BRISK, parallel_pages=False):
-        pages_seen += 1
-        client.sandbox.expire_sessions()
+    async with extract(client.http, SOQL, page_size=100, polling=BRISK, parallel_pages=False) as pages:
+        async for _ in pages:
+            pages_seen += 1
+            client.sandbox.expire_sessions()
     assert pages_seen == 4
     assert client.sandbox.stats.unauthorized_sent == 4  # the 3 next pages and the DELETE, one 401 each
 
@@ -226,10 +228,11 @@ async def test_parallel_result_pages_match_locator_paging(start: Callable[..., A
 async def test_resume_mid_job(start: Callable[..., Any]) -> None:
     client: Client = await start()
     first_two: list[Page] = []
-    async for page in extract(client.http, SOQL, page_size=50, polling=BRISK, parallel_pages=False):
-        first_two.append(page)
-        if len(first_two) == 2:
-            break
+    async with extract(client.http, SOQL, page_size=50, polling=BRISK, parallel_pages=False) as pages:
+        async for page in pages:
+            first_two.append(page)
+            if len(first_two) == 2:
+                break
     assert client.sandbox.stats.jobs_deleted == 0
     checkpoint = first_two[-1]
     assert checkpoint.next_locator is not None
