@@ -3,9 +3,10 @@
 The layers, lowest first. A module may import its own layer and any layer below it, never one
 above. Where a module that is not in a layer folder sits, and why (what it imports, who imports it):
 
-    shared     errors.py, loopback.py, record_warnings.py, __init__.py
+    shared     errors.py, loopback.py, record_warnings.py, tasks.py, __init__.py
                plain data and one rule each; they import nothing of bulk_o2c and every layer,
-               the sandbox included, reads them
+               the sandbox included, reads them (tasks.py: the task group that transport and the
+               pipeline both use)
     protocol   protocol/
     mapping    mapping/, synthetic.py
                mapping: pure row -> record functions on the protocol's records; config reads
@@ -53,7 +54,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "bulk_o2c"
 
 # Lowest first; a module's layer is the entry with the longest prefix of its dotted name.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("shared", ("bulk_o2c", "bulk_o2c.errors", "bulk_o2c.loopback", "bulk_o2c.record_warnings")),
+    (
+        "shared",
+        ("bulk_o2c", "bulk_o2c.errors", "bulk_o2c.loopback", "bulk_o2c.record_warnings", "bulk_o2c.tasks"),
+    ),
     ("protocol", ("bulk_o2c.protocol",)),
     ("mapping", ("bulk_o2c.mapping", "bulk_o2c.synthetic")),
     ("config", ("bulk_o2c.config",)),
