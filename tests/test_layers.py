@@ -61,8 +61,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("protocol", ("bulk_o2c.protocol",)),
     ("mapping", ("bulk_o2c.mapping", "bulk_o2c.synthetic")),
     ("config", ("bulk_o2c.config",)),
-    # tasks: the task group helper that transport (bulk_query) and pipeline (extract) both use.
-    ("transport", ("bulk_o2c.transport", "bulk_o2c.tasks")),
+    ("transport", ("bulk_o2c.transport",)),
     ("store", ("bulk_o2c.store", "bulk_o2c.private_files")),
     ("pipeline", ("bulk_o2c.pipeline",)),
     (
