@@ -75,6 +75,19 @@ async def extract_flow(
             window_start=None if window.start is None else window.start.isoformat(),
             window_end=window.end.isoformat(),
         )
+    window = _saved_window(progress, spec)
+    if window.empty and not progress.done:
+        log.warning(
+            "%s: the delta window %s is empty: this machine's clock is behind the last run's start by "
+            "more than run.delta_overlap_s, or the last run started this second; nothing is read, "
+            "and the flow's high-water mark stays where it was",
+            spec.flow,
+            window.describe(),
+        )
+        await store.extraction.finish(run_id, spec.flow)
+        finished = await store.extraction.progress(run_id, spec.flow)
+        assert finished is not None  # begun above
+        progress = finished
     for attempt in range(1, SHORT_READ_JOBS + 1):
         counters.extracted = progress.rows_staged
         if progress.done:
@@ -100,6 +113,14 @@ async def extract_flow(
         progress = restarted
 
 
+def _saved_window(progress: ExtractionProgress, spec: ExtractSpec) -> DeltaWindow:
+    return DeltaWindow(
+        start=None if progress.window_start is None else datetime.fromisoformat(progress.window_start),
+        end=datetime.fromisoformat(progress.window_end),
+        cursor_field=spec.window_field,
+    )
+
+
 async def _read_job(
     store: CheckpointStore,
     http: SalesforceHttp,
@@ -111,11 +132,7 @@ async def _read_job(
     stop: anyio.Event | None,
 ) -> None:
     """Stage the pages of the saved job from the saved locator, or of a new job."""
-    saved = DeltaWindow(
-        start=None if progress.window_start is None else datetime.fromisoformat(progress.window_start),
-        end=datetime.fromisoformat(progress.window_end),
-        cursor_field=spec.window_field,
-    )
+    saved = _saved_window(progress, spec)
     resume = None
     if progress.job_id is not None and progress.pages_staged > 0:
         assert progress.locator is not None  # staged pages and not done: the next page's locator

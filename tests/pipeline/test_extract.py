@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import anyio
@@ -160,3 +161,27 @@ async def test_a_page_that_fails_while_the_one_before_is_staged_fails_after_it_a
         1,
         2,
     )
+
+
+async def test_an_empty_window_reads_nothing_and_leaves_the_marks(
+    boxes: Sandboxes, settings: Settings
+) -> None:
+    """A clock behind the last run's start: each window is empty, so the run reads nothing, ends,
+    and leaves the marks for the run after the clock is right (before, a ValueError left the run
+    running, and every later run continued it into the same error)."""
+    assert (await run_pipeline(settings)).completed
+    jobs = boxes.salesforce.stats.query_jobs_created
+    ahead = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
+        first = await store.runs.latest()
+        assert first is not None
+        for flow in FLOWS:
+            await store.runs.advance_high_water_mark(first.run_id, flow, ahead)
+
+    result = await run_pipeline(settings)
+
+    assert result.completed
+    assert boxes.salesforce.stats.query_jobs_created == jobs
+    assert all(result.metrics.flow(flow).extracted == 0 for flow in FLOWS)
+    async with open_store(settings.run.state_dir / "checkpoint.sqlite") as store:
+        assert [await store.runs.high_water_mark(flow) for flow in FLOWS] == [ahead] * len(FLOWS)

@@ -60,7 +60,13 @@ def select(sobject: str, fields: Sequence[str], where: str | None = None) -> str
 
 @dataclass(frozen=True, slots=True)
 class DeltaWindow:
-    """The rows changed in ``[start, end)``; ``start`` None means everything before ``end``."""
+    """The rows changed in ``[start, end)``; ``start`` None means everything before ``end``.
+
+    A window can be empty (at SOQL's one-second resolution): this machine's clock is behind the
+    last run's start by more than the overlap, or two runs started in the same second with no
+    overlap. An empty window holds no rows to read; it is not an error, and the mark it came from
+    stays where it was (``HighWaterMark.advance_to`` never moves back), so no row is skipped.
+    """
 
     start: datetime | None
     end: datetime
@@ -69,11 +75,14 @@ class DeltaWindow:
     def __post_init__(self) -> None:
         if not _FIELD_RE.match(self.cursor_field):
             raise ConfigError(f"{self.cursor_field!r} is not a Salesforce field API name")
-        if self.start is not None and soql_datetime(self.start) >= soql_datetime(self.end):
-            raise ValueError(
-                f"empty delta window [{soql_datetime(self.start)}, {soql_datetime(self.end)}): "
-                "the clock is behind the last run's start by more than the overlap"
-            )
+
+    @property
+    def empty(self) -> bool:
+        return self.start is not None and soql_datetime(self.start) >= soql_datetime(self.end)
+
+    def describe(self) -> str:
+        start = "the beginning" if self.start is None else soql_datetime(self.start)
+        return f"[{start}, {soql_datetime(self.end)})"
 
     def where(self) -> str:
         upper = f"{self.cursor_field} < {soql_datetime(self.end)}"

@@ -80,9 +80,18 @@ def test_advance_never_moves_back() -> None:
     assert mark.value == T0  # a value: advancing returns a new mark
 
 
-def test_clock_far_behind_gives_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="clock is behind"):
-        HighWaterMark(T0).window(T0 - timedelta(hours=1), overlap=timedelta(minutes=10))
+def test_a_clock_far_behind_gives_an_empty_window_and_the_mark_stays() -> None:
+    mark = HighWaterMark(T0)
+    window = mark.window(T0 - timedelta(hours=1), overlap=timedelta(minutes=10))
+    assert window.empty
+    assert window.describe() == "[2024-03-01T11:50:00Z, 2024-03-01T11:00:00Z)"
+    assert mark.advance_to(window.end) is mark
+
+
+def test_the_same_second_without_overlap_is_empty_and_one_second_later_is_not() -> None:
+    assert HighWaterMark(T0).window(T0 + timedelta(milliseconds=400), overlap=timedelta(0)).empty
+    assert not HighWaterMark(T0).window(T0 + timedelta(seconds=1), overlap=timedelta(0)).empty
+    assert not HighWaterMark().window(T0).empty
 
 
 def test_text_round_trip_and_aware_only() -> None:
