@@ -218,8 +218,6 @@ def extract(
             f"{report.rows:,} staged in {report.pages} pages for run {report.run_id}"
             f"{'' if report.done else ' (not finished: run it again to continue)'}; "
             f"peak RSS {report.peak_rss_mb:,.0f} MB; checkpoint {report.checkpoint}",
-            highlight=False,
-            soft_wrap=True,
         )
         return EXIT_OK
 
@@ -260,7 +258,6 @@ def load_customers(
         f"loaded {report.saved:,} of {report.records:,} customers in {report.seconds:.2f} s: "
         f"{report.records_per_s:,.0f} records/s, {report.requests} requests, "
         f"mean request {report.latency_mean_s * 1000:.0f} ms, highest concurrency {report.peak_concurrency}",
-        highlight=False,
     )
     if account is not None:
         ceiling = account.ceiling(netsuite.fallback_concurrency, netsuite.effective_chunk_size)
@@ -269,10 +266,9 @@ def load_customers(
             f"ceiling of the sandbox latency model: {ceiling:,.0f} records/s "
             f"(concurrency {concurrency} x chunk {chunk} / "
             f"{account.request_seconds(chunk):.3f} s); achieved {report.records_per_s / ceiling:.1%}",
-            highlight=False,
         )
     if report.faults:
-        console.print(f"faults seen: {report.faults}", highlight=False)
+        console.print(f"faults seen: {report.faults}")
     for line in report.first_errors:
         console.print(styled("yellow", "failed", f" {line}"))
     raise typer.Exit(EXIT_OK if report.failed == 0 else EXIT_PARTIAL)

@@ -247,7 +247,6 @@ async def bench_command(settings: NetSuiteSettings, console: Console, options: B
         console.print(
             f"  concurrency {row.setting.concurrency:>3}, chunk {row.setting.chunk_size:>4}: "
             f"{row.records_per_s:,.1f} records/s, p95 {row.latency_p95_s * 1000:,.0f} ms{faults}",
-            highlight=False,
         )
 
     result = await run_bench(
@@ -266,10 +265,9 @@ async def bench_command(settings: NetSuiteSettings, console: Console, options: B
     for path, write in ((options.json, write_json), (options.csv, write_csv), (options.plot, write_plot)):
         if path is not None:
             write(result, path)
-            console.print(f"wrote {path}", highlight=False)
+            console.print(f"wrote {path}")
     console.print(
         f"benchmark records have external ids starting with {prefix} "
         "(a saved search on External ID 'starts with' finds them for deletion)",
-        highlight=False,
     )
     return 0

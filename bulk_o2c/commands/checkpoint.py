@@ -86,11 +86,10 @@ async def show_status(settings: Settings, console: Console, run_id: str | None) 
         f"chunks: {_counts(summary.chunks)}; write-back: "
         + ("; ".join(f"{flow} {_counts(states)}" for flow, states in summary.writeback.items()) or "-")
         + f"; DLQ open: {summary.dlq_open:,}",
-        highlight=False,
     )
-    console.print(f"warnings: {warning_counts(summary.warnings)}", highlight=False, markup=False)
+    console.print(f"warnings: {warning_counts(summary.warnings)}")
     if run.status == "running":
-        console.print(f"continue it with: {command_line('resume', run.run_id)}", highlight=False)
+        console.print(f"continue it with: {command_line('resume', run.run_id)}")
     return EXIT_OK
 
 
@@ -113,14 +112,14 @@ async def _list(
     async with open_store(_existing_checkpoint(settings)) as store:
         lines, total, counts = await read(store, await _known(store, run_id))
     if not lines:
-        console.print(nothing + (f" in run {run_id}" if run_id else ""), highlight=False)
+        console.print(nothing + (f" in run {run_id}" if run_id else ""))
         return EXIT_OK
     # One line per entry: reads well in a narrow terminal, greps well in a log.
     for line in lines:
-        console.print(line, highlight=False, markup=False)
+        console.print(line)
     if total > len(lines):
         console.print(f"showing {len(lines):,} of {total:,}; --limit for more, `{export}` writes them all")
-    console.print(counts, highlight=False, markup=False)
+    console.print(counts)
     return EXIT_OK
 
 
@@ -158,7 +157,6 @@ async def retry_dlq(
     console.print(
         f"{marked} entries marked for retry; `{command_line('run')}` "
         f"(or `{command_line('resume', 'RUN_ID')}`) sends them again",
-        highlight=False,
     )
     return EXIT_OK
 
@@ -176,7 +174,6 @@ async def abandon_run(settings: Settings, console: Console, run_id: str) -> int:
     console.print(
         f"run {run_id} abandoned; the high-water marks stay where they were, so "
         f"`{command_line('run')}` starts a new run that reads its window again",
-        highlight=False,
     )
     return EXIT_OK
 

@@ -181,7 +181,6 @@ async def run_demo(base: Settings, console: Console, options: DemoOptions) -> in
         f"bulk-o2c demo: {options.accounts:,} Accounts and {options.orders:,} Orders (with their lines) "
         f"from a Salesforce sandbox to a NetSuite sandbox (pool {NetSuiteSandboxConfig().concurrency_limit}, "
         f"latency time scale {options.time_scale}); state in {options.state_dir}",
-        highlight=False,
     )
     # The demo's own settings file, for the commands it prints: status and dlq read the checkpoint.
     demo_config = options.state_dir / "bulk-o2c.toml"
@@ -202,7 +201,7 @@ async def run_demo(base: Settings, console: Console, options: DemoOptions) -> in
         # The data set's bad records are meant to fail: the DLQ holding exactly them is the demo's
         # success, so the check, not the DLQ's size, decides the exit code.
         code = EXIT_FAILURE if differ else EXIT_OK
-        console.print(_verdict(differ), highlight=False)
+        console.print(_verdict(differ))
     console.print(
         "Look around:\n"
         f"  {command_line('status')}\n"
@@ -211,6 +210,5 @@ async def run_demo(base: Settings, console: Console, options: DemoOptions) -> in
         f"  {command_line('dlq', 'export', '--format', 'csv', '--out', 'dlq.csv')}\n"
         "Against a real org and account, a run killed at any moment continues where it stopped: "
         "`bulk-o2c run` picks up the latest unfinished run, `bulk-o2c resume RUN_ID` a given one.",
-        highlight=False,
     )
     return code

@@ -33,7 +33,6 @@ async def _stop_on_signals(stop: anyio.Event, scope: anyio.CancelScope, console:
                 console.print(
                     f"{signal.Signals(signum).name}: stopping after the requests under way; "
                     "again to stop at once",
-                    highlight=False,
                 )
                 stop.set()
             else:
@@ -114,14 +113,13 @@ def print_outcome(
     """The summary and what to do next; ``instead`` replaces the resume advice where a resume
     cannot work (the demo's sandboxes end with it)."""
     console.print(summary_table(document))
-    console.print(f"report: {report_path}\ncheckpoint: {result.checkpoint}", highlight=False)
+    console.print(f"report: {report_path}\ncheckpoint: {result.checkpoint}")
     run_id = result.run.run_id
     warned = warnings_total(document)
     if warned:
         console.print(
             f"{warned:,} warnings (a name cut, characters removed: the record went in changed): "
             f"{command_line('warnings', 'list', '--run', run_id)}",
-            highlight=False,
         )
     if not result.completed:
         if result.stop_reason is None:  # a signal
@@ -142,7 +140,6 @@ def print_outcome(
         )
         console.print(
             f"{document['dlq_open']} records in the DLQ: {command_line('dlq', 'list', '--run', run_id)}{fix}",
-            highlight=False,
         )
         return EXIT_PARTIAL
     return EXIT_OK
@@ -164,5 +161,5 @@ async def run_command(
         return print_stopped_at_once(console, stopped)
     report_path = write_report(document, result.checkpoint.parent)
     if dry_run is not None:
-        console.print(f"dry run: the payloads it would send are in {dry_run / 'payloads'}", highlight=False)
+        console.print(f"dry run: the payloads it would send are in {dry_run / 'payloads'}")
     return print_outcome(console, result, document, report_path)
