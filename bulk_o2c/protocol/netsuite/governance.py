@@ -51,7 +51,7 @@ def limit_figure(value: object, name: str) -> int | None:
         return None
     if isinstance(value, str):
         value = value.strip()
-        if not value.isdigit():
+        if not value.isdecimal():  # isdigit() also admits "²", which int() refuses
             raise MalformedResponseError(f"governance answered a {name} that is not a whole number")
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
