@@ -356,7 +356,7 @@ class SelectValues:
 def parse_get_select_value_response(body: bytes) -> SelectValues:
     result, tags = _result(body, "getSelectValueResponse", "getSelectValueResult")
     pages_text = _text(result.find(tags.core + "totalPages")) or "0"
-    if not pages_text.isdigit():
+    if not pages_text.isdecimal():  # isdigit() also admits "²", which int() refuses
         raise MalformedResponseError("getSelectValue answered a totalPages that is not a whole number")
     refs = result.find(tags.core + "baseRefList")
     ids = (
