@@ -45,15 +45,28 @@ def limit_type(text: str | None) -> LimitType | None:
     return None if text is None else _LIMIT_TYPES.get(text.strip())
 
 
+# Past this many digits int() refuses a string (ValueError); no count NetSuite reports comes near it.
+_MAX_DIGITS = 18
+
+
+def whole_number(text: str) -> int | None:
+    """``text`` as a count from 0, None when it is not one: ASCII digits only (isdigit admits "²"
+    and int() admits "+1" and "1_0"), and few enough that int() cannot refuse them."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > _MAX_DIGITS:
+        return None
+    return int(text)
+
+
 def limit_figure(value: object, name: str) -> int | None:
     """A reported limit as an int (None when absent); anything but a whole number >= 1 is refused."""
     if value is None:
         return None
     if isinstance(value, str):
-        value = value.strip()
-        if not value.isdigit():
+        number = whole_number(value)
+        if number is None:
             raise MalformedResponseError(f"governance answered a {name} that is not a whole number")
-        value = int(value)
+        value = number
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise MalformedResponseError(f"governance answered a {name} that is not a whole number from 1")
     return value

@@ -36,7 +36,7 @@ from lxml import etree
 
 from bulk_o2c.errors import ResponseMismatchError
 from bulk_o2c.protocol.netsuite.faults import MalformedResponseError, SoapFault, fault_from
-from bulk_o2c.protocol.netsuite.governance import Governance, limit_figure, limit_type
+from bulk_o2c.protocol.netsuite.governance import Governance, limit_figure, limit_type, whole_number
 from bulk_o2c.protocol.netsuite.matching import SentKey, match_outcomes
 from bulk_o2c.protocol.netsuite.namespaces import SOAP_ENV, XSI, namespaces
 from bulk_o2c.protocol.netsuite.outcomes import StatusDetail, WriteOutcome
@@ -355,8 +355,8 @@ class SelectValues:
 
 def parse_get_select_value_response(body: bytes) -> SelectValues:
     result, tags = _result(body, "getSelectValueResponse", "getSelectValueResult")
-    pages_text = _text(result.find(tags.core + "totalPages")) or "0"
-    if not pages_text.isdigit():
+    total_pages = whole_number(_text(result.find(tags.core + "totalPages")) or "0")
+    if total_pages is None:
         raise MalformedResponseError("getSelectValue answered a totalPages that is not a whole number")
     refs = result.find(tags.core + "baseRefList")
     ids = (
@@ -364,7 +364,7 @@ def parse_get_select_value_response(body: bytes) -> SelectValues:
         if refs is None
         else tuple(r.get("internalId") or "" for r in refs.iterchildren(tags.core + "baseRef"))
     )
-    return SelectValues(tuple(i for i in ids if i), int(pages_text))
+    return SelectValues(tuple(i for i in ids if i), total_pages)
 
 
 def parse_fault(body: bytes) -> SoapFault | None:

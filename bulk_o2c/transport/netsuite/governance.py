@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 import aiohttp
 
 from bulk_o2c.errors import BulkO2CError, PermanentError, TransientError
-from bulk_o2c.protocol.netsuite.faults import MalformedResponseError
 from bulk_o2c.protocol.netsuite.governance import (
     Governance,
     PoolBound,
@@ -31,6 +30,7 @@ from bulk_o2c.protocol.netsuite.governance import (
 from bulk_o2c.protocol.netsuite.limits import BASE_ACCOUNT_CONCURRENCY
 from bulk_o2c.protocol.netsuite.passport import TbaCredentials
 from bulk_o2c.protocol.netsuite.rest_auth import rest_authorization
+from bulk_o2c.transport.body import BodyLimits, read_body
 from bulk_o2c.transport.limiter import AimdLimiter
 from bulk_o2c.transport.netsuite.soap_client import SoapClient
 
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 GOVERNANCE_LIMITS_PATH = "/system/v1/governanceLimits"
 # The answer is four numbers; anything much larger is not it.
 _MAX_REST_BODY = 64 * 1024
+_WHAT = "GET governanceLimits"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,9 @@ class RestGovernance:
         self._credentials = credentials
         self._limiter = limiter
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        # One read of the stream returns only what has arrived: the whole body goes through the
+        # bounded reader, which also counts it decompressed.
+        self._limits = BodyLimits(max_bytes=_MAX_REST_BODY, max_seconds=timeout_s)
 
     async def read(self) -> Governance:
         async with self._limiter.slot():
@@ -72,13 +76,11 @@ class RestGovernance:
             }
             try:
                 async with self._session.get(self._url, headers=headers, timeout=self._timeout) as response:
-                    status, body = response.status, await response.content.read(_MAX_REST_BODY + 1)
+                    status, body = response.status, await read_body(response, self._limits, what=_WHAT)
             except TimeoutError:
                 raise TransientError("governanceLimits timed out") from None
             except aiohttp.ClientError as exc:
                 raise TransientError(f"governanceLimits failed: {type(exc).__name__}") from None
-        if len(body) > _MAX_REST_BODY:
-            raise MalformedResponseError("governanceLimits answered a body too large to be the limits")
         if status != 200:
             code = rest_error_code(body)
             raise PermanentError(f"governanceLimits answered HTTP {status}" + (f" {code}" if code else ""))

@@ -72,6 +72,10 @@ def test_rest_governance_limits_as_oracle_documents_them() -> None:
         b'{"accountConcurrencyLimit": true}',
         b'{"accountConcurrencyLimit": 2.5}',
         b'{"integrationConcurrencyLimit": "x"}',
+        # str.isdigit() is true of a superscript two, which int() refuses with a ValueError
+        '{"accountConcurrencyLimit": "\u00b2"}'.encode(),
+        # int() refuses a string of more than 4,300 digits with a ValueError
+        b'{"accountConcurrencyLimit": "' + b"9" * 5000 + b'"}',
     ],
 )
 def test_rest_answers_that_are_not_limits_are_refused(body: bytes) -> None:

@@ -584,3 +584,9 @@ def test_select_values_are_the_internal_ids_listed() -> None:
     bad = governance_response("getSelectValue", OK + "<platformCore:totalPages>x</platformCore:totalPages>")
     with pytest.raises(MalformedResponseError, match="totalPages"):
         parse_get_select_value_response(bad)
+    # isdigit() is true of "²", which int() refuses: a ValueError, not the malformed answer it is
+    superscript = governance_response(
+        "getSelectValue", OK + "<platformCore:totalPages>²</platformCore:totalPages>"
+    )
+    with pytest.raises(MalformedResponseError, match="totalPages"):
+        parse_get_select_value_response(superscript)

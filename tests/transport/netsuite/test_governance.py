@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+import aiohttp
 import pytest
+from aiohttp import web
 
 from bulk_o2c.errors import PermanentError
 from bulk_o2c.protocol.netsuite.governance import Governance
+from bulk_o2c.protocol.netsuite.passport import TbaCredentials
+from bulk_o2c.transport.limiter import AimdLimiter
+from bulk_o2c.transport.netsuite.governance import GOVERNANCE_LIMITS_PATH, RestGovernance
 from bulk_o2c.transport.netsuite.soap_client import SoapClient
 from bulk_o2c.transport.netsuite.writer import open_writer
 from tests.support.netsuite_sandbox import running_sandbox, settings_for
@@ -139,3 +145,32 @@ async def test_get_record_reads_by_external_id() -> None:
         assert await client.get_record("customer", external_id="NOT-THERE") is None
         with pytest.raises(PermanentError, match="INSUFFICIENT_PERMISSION"):
             await client.get_record("salesOrder", external_id="ANY")
+
+
+async def test_rest_governance_reads_a_body_that_arrives_in_pieces() -> None:
+    # One read of the stream returns what has arrived so far, not the whole answer: a body sent in
+    # two pieces must still be read whole (and within the bounded reader), not parsed half-read.
+    async def limits(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        await response.write(b'{"accountConcurrencyLimit": ')
+        await asyncio.sleep(0.05)
+        await response.write(b"15}")
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get(GOVERNANCE_LIMITS_PATH, limits)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with aiohttp.ClientSession() as session:
+            credentials = TbaCredentials("123", "ck", "cs", "tid", "ts")
+            rest = RestGovernance(session, f"http://127.0.0.1:{port}", credentials, AimdLimiter(4), 5.0)
+            governance = await rest.read()
+    finally:
+        await runner.cleanup()
+    assert governance.account_limit == 15
