@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 import jwt
 
 from bulk_o2c.errors import AuthError, TransientError
+from bulk_o2c.protocol.netsuite.governance import whole_number
 
 M2MAlgorithm = Literal["PS256", "ES256"]
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -118,8 +119,8 @@ def parse_token_response(status: int, body: bytes) -> TokenGrant:
     )
     if not isinstance(token, str) or not token:
         raise AuthError("NetSuite token response carries no access_token")
-    if isinstance(expires_in, str) and expires_in.isdigit():
-        expires_in = int(expires_in)
+    if isinstance(expires_in, str):
+        expires_in = whole_number(expires_in)
     if not isinstance(expires_in, int | float) or isinstance(expires_in, bool) or expires_in <= 0:
         raise AuthError("NetSuite token response carries no usable expires_in")
     if not isinstance(token_type, str) or token_type.lower() != "bearer":

@@ -135,6 +135,8 @@ def test_token_response_is_parsed() -> None:
         {"access_token": "t", "token_type": "Bearer"},
         {"access_token": "t", "expires_in": 0, "token_type": "Bearer"},
         {"access_token": "t", "expires_in": True, "token_type": "Bearer"},
+        {"access_token": "t", "expires_in": "\u00b2", "token_type": "Bearer"},
+        {"access_token": "t", "expires_in": "9" * 5000, "token_type": "Bearer"},
         {"access_token": "t", "expires_in": 3600, "token_type": "mac"},
     ],
 )
