@@ -44,7 +44,7 @@ from bulk_o2c.transport.netsuite.soap_client import SoapClient
 from bulk_o2c.transport.netsuite.writer import NetSuiteWriter, open_writer
 from bulk_o2c.transport.retry import RetryPolicy
 from bulk_o2c.transport.salesforce.auth import SalesforceAuth
-from bulk_o2c.transport.salesforce.http import SalesforceHttp, client_session
+from bulk_o2c.transport.salesforce.http import SalesforceHttp, body_limits, client_session
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +302,9 @@ async def salesforce_checks(settings: Settings, records: int) -> list[Finding]:
                 )
             ]
         findings = [Finding(SALESFORCE, f"{sf.auth_flow} token", "ok", "token obtained")]
-        http = SalesforceHttp(session, auth.tokens, api_version=sf.api_version, retry=CHECK_RETRY)
+        http = SalesforceHttp(
+            session, auth.tokens, api_version=sf.api_version, retry=CHECK_RETRY, limits=body_limits(sf)
+        )
         for check in SALESFORCE_CHECKS:
             findings += await check(http, settings, records)
         return findings
